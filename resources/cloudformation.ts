@@ -1,0 +1,66 @@
+// The shape every resource module returns, and the two building blocks they all share:
+// a String parameter of the contract under the stage's SSM root, and a stack Output.
+import { type StageSettings, ssmRoot } from './stage';
+
+export type Intrinsic = string | number | boolean | { [fn: string]: unknown } | unknown[];
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string[];
+  Condition?: string;
+  DeletionPolicy?: 'Delete' | 'Retain' | 'Snapshot' | 'RetainExceptOnCreate';
+  UpdateReplacePolicy?: 'Delete' | 'Retain' | 'Snapshot';
+  Metadata?: Record<string, unknown>;
+}
+
+export interface CfnOutput {
+  Description: string;
+  Value: Intrinsic;
+  Condition?: string;
+}
+
+export interface Fragment {
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, CfnOutput>;
+  Conditions?: Record<string, unknown>;
+}
+
+/** Deep-merges fragments; a logical id defined twice is a programming error, not an override. */
+export function mergeFragments(...fragments: Fragment[]): Required<Fragment> {
+  const merged: Required<Fragment> = { Resources: {}, Outputs: {}, Conditions: {} };
+  for (const fragment of fragments) {
+    for (const section of ['Resources', 'Outputs', 'Conditions'] as const) {
+      for (const [id, value] of Object.entries(fragment[section] ?? {})) {
+        if (id in merged[section]) throw new Error(`${section}.${id} is defined by two resource modules`);
+        (merged[section] as Record<string, unknown>)[id] = value;
+      }
+    }
+  }
+  return merged;
+}
+
+/** `Retain` for shared stages (data survives a stack deletion or replacement), `Delete` for sandboxes. */
+export function dataPolicies(settings: StageSettings): Pick<CfnResource, 'DeletionPolicy' | 'UpdateReplacePolicy'> {
+  const policy = settings.retainData ? 'Retain' : 'Delete';
+  return { DeletionPolicy: policy, UpdateReplacePolicy: policy };
+}
+
+/** An SSM `String` parameter of the contract: `/movement-pass/<stage>/<key>`. */
+export function contractParameter(settings: StageSettings, key: string, value: Intrinsic, description: string): CfnResource {
+  return {
+    Type: 'AWS::SSM::Parameter',
+    Properties: {
+      Name: `${ssmRoot(settings)}/${key}`,
+      Type: 'String',
+      Value: value,
+      Description: description,
+    },
+  };
+}
+
+export const output = (description: string, value: Intrinsic): CfnOutput => ({ Description: description, Value: value });
+
+export const ref = (logicalId: string) => ({ Ref: logicalId });
+export const getAtt = (logicalId: string, attribute: string) => ({ 'Fn::GetAtt': [logicalId, attribute] });
+export const sub = (template: string) => ({ 'Fn::Sub': template });

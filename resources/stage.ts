@@ -1,0 +1,187 @@
+// The stage model (DESIGN §4): which stage is being built, whether its name can work on AWS,
+// and the per-stage settings every resource module reads. Modules never test the stage name.
+
+export const app = 'movement-pass';
+export const service = 'movement-pass-foundation';
+export const homeRegion = 'ap-south-1';
+/** Bumped only when the parameter contract breaks; consumers use it for namespacing. */
+export const contractVersion = 'v1';
+
+export type JwtAlgorithm = 'RS256' | 'ES256' | 'HS256';
+export const jwtAlgorithms: readonly JwtAlgorithm[] = ['RS256', 'ES256', 'HS256'];
+
+export interface StageSettings {
+  stage: string;
+  /** Shared stages keep their data: Retain policies, deletion protection. */
+  retainData: boolean;
+  /** Certificates, `public-api.<domain>` and `photos.<domain>`; sandboxes use AWS hostnames. */
+  customDomain: boolean;
+  /** The product's domain (its Route 53 hosted zone must exist where `customDomain` is on). */
+  domain: string;
+  /** Global table replicas besides the home region. */
+  replicaRegions: string[];
+  logRetentionDays: number;
+  jwt: {
+    algorithm: JwtAlgorithm;
+    issuer: string;
+    audience: string;
+    /** Token lifetime, in the `ms`/`jose` notation consumers already read (`1h`). */
+    expire: string;
+    /** Raise by one to rotate the signing key on the next deploy (at most once per token lifetime). */
+    rotation: number;
+  };
+  photos: {
+    /** Lifetime of a presigned upload URL, in seconds; also the CORS preflight cache age. */
+    uploadExpirationSeconds: number;
+    /** Browser origins allowed to upload with a presigned PUT. */
+    webOrigins: string[];
+    /** Raise by one to rotate the CloudFront URL-signing key on the next deploy. */
+    keyRotation: number;
+  };
+}
+
+const productDomain = 'movement-pass.com';
+
+/** Settings of the shared stages; any other name is a sandbox built by `sandboxSettings`. */
+const sharedStages: Record<string, Omit<StageSettings, 'stage'>> = {
+  prod: {
+    retainData: true,
+    customDomain: true,
+    domain: productDomain,
+    replicaRegions: ['ap-southeast-1'],
+    logRetentionDays: 90,
+    jwt: {
+      algorithm: 'RS256',
+      issuer: `https://public-api.${productDomain}`,
+      audience: `https://${productDomain}`,
+      expire: '1h',
+      rotation: 0,
+    },
+    photos: {
+      uploadExpirationSeconds: 300,
+      webOrigins: [`https://${productDomain}`, `https://www.${productDomain}`],
+      keyRotation: 0,
+    },
+  },
+};
+
+function sandboxSettings(stage: string): StageSettings {
+  return {
+    stage,
+    retainData: false,
+    customDomain: false,
+    domain: productDomain,
+    replicaRegions: [],
+    logRetentionDays: 7,
+    jwt: {
+      algorithm: 'RS256',
+      issuer: `${app}-${stage}`,
+      audience: `${app}-${stage}`,
+      expire: '1h',
+      rotation: 0,
+    },
+    photos: {
+      uploadExpirationSeconds: 300,
+      webOrigins: ['http://localhost:3000', 'http://localhost:5173'],
+      keyRotation: 0,
+    },
+  };
+}
+
+export class StageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageError';
+    // osls prints `error.stack` of a failing serverless.ts; the message alone is the useful part.
+    this.stack = message;
+  }
+}
+
+/**
+ * The longest stage name whose physical names all fit AWS limits: the photo bucket
+ * `movement-pass-<stage>-photos-<account id>` (S3: 63) and the Lambda function names
+ * `movement-pass-foundation-<stage>-<function>` (64).
+ */
+export const maxStageLength = 16;
+
+/** Returns why a stage name cannot work, or undefined when it can. */
+export function stageNameProblem(stage: string): string | undefined {
+  if (stage.length === 0) return 'it is empty';
+  if (stage.length > maxStageLength) {
+    return `it has ${stage.length} characters; at most ${maxStageLength} fit the S3 bucket and Lambda function names that carry it`;
+  }
+  if (/[A-Z]/.test(stage)) return 'it has uppercase letters; S3 bucket names are lowercase only';
+  if (!/^[a-z0-9-]+$/.test(stage)) {
+    return 'it has characters other than a-z, 0-9 and "-" (S3 bucket names, SSM paths and API Gateway stages all accept these)';
+  }
+  if (!/^[a-z]/.test(stage)) return 'it does not start with a letter, as CloudFormation stack and API Gateway names require';
+  if (stage.endsWith('-')) return 'it ends with "-"; S3 bucket names cannot hold "--" or end with "-"';
+  if (stage.includes('--')) return 'it holds "--"; S3 rejects some names with consecutive hyphens';
+  return undefined;
+}
+
+export function settingsFor(stage: string): StageSettings {
+  const problem = stageNameProblem(stage);
+  if (problem) {
+    throw new StageError(
+      `Invalid stage name "${stage}": ${problem}. ` +
+        'Use 1 to 16 lowercase letters, digits or single hyphens, starting with a letter, e.g. --stage alice.',
+    );
+  }
+  const settings: StageSettings = sharedStages[stage] ? { stage, ...sharedStages[stage] } : sandboxSettings(stage);
+  return validated(settings);
+}
+
+function validated(settings: StageSettings): StageSettings {
+  const where = `stage "${settings.stage}" in resources/stage.ts`;
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(settings.domain)) {
+    throw new StageError(
+      `The domain "${settings.domain}" of ${where} is not a DNS name; set it to the hosted zone's name, e.g. movement-pass.com.`,
+    );
+  }
+  if (!jwtAlgorithms.includes(settings.jwt.algorithm)) {
+    throw new StageError(`Unknown JWT algorithm "${settings.jwt.algorithm}" for ${where}; use one of ${jwtAlgorithms.join(', ')}.`);
+  }
+  if (!/^\d+[smhd]$/.test(settings.jwt.expire)) {
+    throw new StageError(
+      `The JWT expiry "${settings.jwt.expire}" of ${where} is not a duration; use a number and a unit s, m, h or d, e.g. 1h.`,
+    );
+  }
+  for (const [name, value] of [
+    ['jwt.rotation', settings.jwt.rotation],
+    ['photos.keyRotation', settings.photos.keyRotation],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new StageError(`${name} of ${where} must be a whole number 0 or above; raise it by one to rotate.`);
+    }
+  }
+  const expiry = settings.photos.uploadExpirationSeconds;
+  if (!Number.isInteger(expiry) || expiry < 1 || expiry > 604800) {
+    throw new StageError(`photos.uploadExpirationSeconds of ${where} must be 1 to 604800 (a presigned URL lives 7 days at most).`);
+  }
+  for (const origin of settings.photos.webOrigins) {
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d+)?$/.test(origin)) {
+      throw new StageError(
+        `The web origin "${origin}" of ${where} is not an origin; write scheme and host only, e.g. https://movement-pass.com.`,
+      );
+    }
+  }
+  return settings;
+}
+
+/**
+ * The stage osls was started with. serverless.ts is evaluated before osls resolves its
+ * options, so the stage is read from the command line the same way osls reads it.
+ */
+export function stageFromArgv(argv: readonly string[], fallback = 'dev'): string {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--stage' || arg === '-s') return argv[i + 1] ?? '';
+    if (arg.startsWith('--stage=')) return arg.slice('--stage='.length);
+  }
+  return fallback;
+}
+
+/** Physical names: app and stage in every one, so two stages in one account never collide. */
+export const physicalName = (settings: StageSettings, name: string): string => `${app}-${settings.stage}-${name}`;
+export const ssmRoot = (settings: StageSettings): string => `/${app}/${settings.stage}`;

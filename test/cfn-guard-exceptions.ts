@@ -1,0 +1,53 @@
+// Every AWS Control Tower proactive control the templates knowingly do not meet, with why.
+// An exception names the resources it covers: the same control failing elsewhere still fails.
+
+export interface AcceptedFinding {
+  control: string;
+  resources: string[];
+  reason: string;
+}
+
+const deploymentBucket = ['ServerlessDeploymentBucket'];
+
+export const acceptedFindings: AcceptedFinding[] = [
+  {
+    control: 'CT.S3.PR.10',
+    resources: deploymentBucket,
+    reason:
+      'osls creates its artifact bucket with SSE-S3 (AES256) and has no setting for SSE-KMS; it holds only deployment zips and templates, no personal data.',
+  },
+  {
+    control: 'CT.S3.PR.2',
+    resources: deploymentBucket,
+    reason:
+      'Server access logs of the artifact bucket would need a log bucket per stage, which a sandbox must not leave behind; CloudTrail already records who deploys.',
+  },
+  {
+    control: 'CT.S3.PR.3',
+    resources: deploymentBucket,
+    reason:
+      'osls prunes old deployment artifacts itself and `sls remove` deletes every version; osls exposes no lifecycle setting for this bucket.',
+  },
+  {
+    control: 'CT.S3.PR.4',
+    resources: deploymentBucket,
+    reason: 'Nothing consumes events of deployment artifacts; notifications would have no target.',
+  },
+  {
+    control: 'CT.S3.PR.6',
+    resources: deploymentBucket,
+    reason: 'osls prunes old deployment artifacts itself; osls exposes no lifecycle setting for this bucket.',
+  },
+  {
+    control: 'CT.S3.PR.8',
+    resources: ['ServerlessDeploymentBucketPolicy'],
+    reason:
+      'osls writes a Deny-unless-aws:SecureTransport policy on both bucket and objects, but as Fn::Join ARNs and a boolean false, which the rule does not recognise; the request is TLS-only all the same.',
+  },
+  {
+    control: 'CT.S3.PR.9',
+    resources: deploymentBucket,
+    reason:
+      'Object Lock would stop osls from pruning artifacts and `sls remove` from deleting a sandbox; deployment artifacts are reproducible from git.',
+  },
+];

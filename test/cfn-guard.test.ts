@@ -1,0 +1,34 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runControlTowerRules } from './cfn-guard';
+import { acceptedFindings } from './cfn-guard-exceptions';
+import { testedStages } from './global-setup';
+import { templatePath } from './package-stage';
+
+describe.each(testedStages)('AWS Control Tower proactive controls, stage %s', (stage) => {
+  const findings = runControlTowerRules(templatePath(stage));
+  const isAccepted = (finding: { control: string; resource: string }) =>
+    acceptedFindings.some((accepted) => accepted.control === finding.control && accepted.resources.includes(finding.resource));
+
+  it('has no finding outside test/cfn-guard-exceptions.ts', () => {
+    expect(findings.filter((finding) => !isAccepted(finding))).toEqual([]);
+  });
+
+  it('gives every exception a reason', () => {
+    for (const accepted of acceptedFindings) expect(accepted.reason.length, accepted.control).toBeGreaterThan(20);
+  });
+});
+
+describe('the cfn-guard run itself', () => {
+  it('reports a public, unencrypted bucket, so a clean result means something', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guard-'));
+    const file = join(dir, 'template.json');
+    writeFileSync(file, JSON.stringify({ Resources: { OpenBucket: { Type: 'AWS::S3::Bucket', Properties: {} } } }));
+    const controls = runControlTowerRules(file)
+      .filter((finding) => finding.resource === 'OpenBucket')
+      .map((finding) => finding.control);
+    expect(controls).toContain('CT.S3.PR.1');
+  });
+});

@@ -1,0 +1,45 @@
+// Runs the real CLI on the real serverless.ts, offline: no AWS variables reach the child.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const projectRoot = resolve(__dirname, '..');
+export const packageRoot = join(projectRoot, '.serverless-test');
+
+export interface CliResult {
+  status: number | null;
+  output: string;
+}
+
+/** The environment of a machine with no AWS account: every AWS_* variable removed. */
+export function offlineEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('AWS_')) env[key] = value;
+  }
+  // Point the SDK's credential chain nowhere, so any accidental AWS call fails instead of finding credentials.
+  return { ...env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' };
+}
+
+export function sls(args: string[]): CliResult {
+  const bin = join(projectRoot, 'node_modules', '.bin', 'sls');
+  const result = spawnSync(bin, args, { cwd: projectRoot, env: offlineEnv(), encoding: 'utf8', timeout: 180_000 });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+export function packageStage(stage: string): void {
+  const result = sls(['package', '--stage', stage, '--package', join(packageRoot, stage)]);
+  if (result.status !== 0) throw new Error(`sls package --stage ${stage} failed:\n${result.output}`);
+}
+
+export interface Template {
+  Resources: Record<string, { Type: string; Properties?: Record<string, any>; [key: string]: any }>;
+  Outputs?: Record<string, { Value: unknown; Description?: string }>;
+  Conditions?: Record<string, unknown>;
+}
+
+export const templatePath = (stage: string): string => join(packageRoot, stage, 'cloudformation-template-update-stack.json');
+
+export function readTemplate(stage: string): Template {
+  return JSON.parse(readFileSync(templatePath(stage), 'utf8')) as Template;
+}

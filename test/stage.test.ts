@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { maxStageLength, StageError, settingsFor, stageFromArgv, stageNameProblem } from '../resources/stage';
+import { sls } from './package-stage';
+
+describe('stage names', () => {
+  it.each(['prod', 'alice', 'bob-2', 'a'])('accepts %s', (stage) => {
+    expect(stageNameProblem(stage)).toBeUndefined();
+  });
+
+  it.each([
+    ['Prod_1', /uppercase/],
+    ['prod_1', /other than a-z, 0-9 and "-"/],
+    ['alice.b', /other than a-z, 0-9 and "-"/],
+    ['a'.repeat(maxStageLength + 1), /17 characters; at most 16/],
+    ['1alice', /start with a letter/],
+    ['alice-', /ends with "-"/],
+    ['al--ice', /holds "--"/],
+    ['', /empty/],
+  ])('rejects %j naming the rule it breaks', (stage, rule) => {
+    expect(() => settingsFor(stage)).toThrow(StageError);
+    expect(() => settingsFor(stage)).toThrow(rule);
+  });
+
+  it('reads the stage the way osls does', () => {
+    expect(stageFromArgv(['node', 'sls', 'package', '--stage', 'prod'])).toBe('prod');
+    expect(stageFromArgv(['node', 'sls', 'deploy', '-s', 'alice'])).toBe('alice');
+    expect(stageFromArgv(['node', 'sls', 'info', '--stage=bob'])).toBe('bob');
+    expect(stageFromArgv(['node', 'sls', 'package'])).toBe('dev');
+  });
+});
+
+describe('stage settings', () => {
+  it('makes prod a shared stage that keeps its data', () => {
+    expect(settingsFor('prod')).toMatchObject({ retainData: true, customDomain: true, replicaRegions: ['ap-southeast-1'] });
+  });
+
+  it('makes any other name a deletable sandbox without domain or replicas', () => {
+    expect(settingsFor('alice')).toMatchObject({ stage: 'alice', retainData: false, customDomain: false, replicaRegions: [] });
+  });
+});
+
+describe('sls with a bad stage name', () => {
+  it.each(['Prod_1', 'this-stage-is-far-too-long'])('stops %s before anything runs, naming the rule', (stage) => {
+    const result = sls(['package', '--stage', stage]);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain(`Invalid stage name "${stage}"`);
+    expect(result.output).not.toContain('Packaging');
+  });
+});
