@@ -1,23 +1,31 @@
 // Movement Pass foundation: the shared AWS infrastructure of one stage, as one stack.
 // Table of contents only; each capability lives in its own module under resources/.
 import type { AWS } from '@serverless/typescript';
-import { mergeFragments } from './resources/cloudformation';
+import { api, defaultApiUrl, jwksPath } from './resources/api';
+import { getAtt, mergeFragments } from './resources/cloudformation';
 import { configuration } from './resources/configuration';
 import { database } from './resources/database';
+import { jwt, jwtKeyRingProperties } from './resources/jwt';
+import { keyRingFunction } from './resources/key-ring';
 import { queue } from './resources/queue';
 import { homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
 
 const settings = settingsFor(stageFromArgv(process.argv));
+const keyRing = keyRingFunction(settings);
+const apiUrl = defaultApiUrl(settings);
+const jwksUrl = { 'Fn::Join': ['', [apiUrl, jwksPath]] };
 
 const serverlessConfiguration: AWS = {
   service,
   frameworkVersion: '3',
-  plugins: ['serverless-certificate-creator', 'serverless-domain-manager'],
+  plugins: ['serverless-esbuild', 'serverless-certificate-creator', 'serverless-domain-manager'],
   provider: {
     name: 'aws',
     runtime: 'nodejs24.x',
     architecture: 'arm64',
     region: homeRegion,
+    // Custom resource functions are called by CloudFormation only: numbered versions would just pile up.
+    versionFunctions: false,
     deploymentBucket: { blockPublicAccess: true, versioning: true },
     stage: settings.stage,
     stackTags: { app: 'movement-pass', stage: settings.stage },
@@ -38,7 +46,17 @@ const serverlessConfiguration: AWS = {
     customDomain: { enabled: false, domainName: `public-api.${settings.domain}` },
   },
   package: { individually: true },
-  resources: mergeFragments(configuration(settings), database(settings), queue(settings)),
+  functions: {
+    keyRing: keyRing.definition,
+  },
+  resources: mergeFragments(
+    configuration(settings),
+    database(settings),
+    queue(settings),
+    keyRing.fragment,
+    jwt(settings, jwksUrl),
+    api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings), apiUrl),
+  ),
 };
 
 module.exports = serverlessConfiguration;

@@ -20,7 +20,8 @@ export interface StageSettings {
   domain: string;
   /** Global table replicas besides the home region. */
   replicaRegions: string[];
-  logRetentionDays: number;
+  /** One of CloudWatch Logs' allowed retention periods. */
+  logRetentionDays: 7 | 30 | 90 | 365;
   jwt: {
     algorithm: JwtAlgorithm;
     issuer: string;
@@ -49,7 +50,7 @@ const sharedStages: Record<string, Omit<StageSettings, 'stage'>> = {
     customDomain: true,
     domain: productDomain,
     replicaRegions: ['ap-southeast-1'],
-    logRetentionDays: 90,
+    logRetentionDays: 365,
     jwt: {
       algorithm: 'RS256',
       issuer: `https://public-api.${productDomain}`,

@@ -4,6 +4,8 @@
 export interface AcceptedFinding {
   control: string;
   resources: string[];
+  /** Only these stages; every stage when absent. */
+  stages?: string[];
   reason: string;
 }
 
@@ -49,5 +51,29 @@ export const acceptedFindings: AcceptedFinding[] = [
     resources: deploymentBucket,
     reason:
       'Object Lock would stop osls from pruning artifacts and `sls remove` from deleting a sandbox; deployment artifacts are reproducible from git.',
+  },
+  {
+    control: 'CT.APIGATEWAY.PR.1',
+    resources: ['ApiStage'],
+    reason:
+      'Execution logging needs the account-wide API Gateway CloudWatch role (AWS::ApiGateway::Account), which one stage stack must not own for the whole account; the JWKS is a static MOCK response with metrics and X-Ray tracing on.',
+  },
+  {
+    control: 'CT.CLOUDWATCH.PR.2',
+    resources: ['KeyRingLogGroup'],
+    stages: ['alice'],
+    reason: 'Sandboxes keep logs 7 days so that a forgotten sandbox costs nothing; prod keeps them 365 days.',
+  },
+  {
+    control: 'CT.CLOUDWATCH.PR.3',
+    resources: ['KeyRingLogGroup'],
+    reason:
+      'A customer managed KMS key costs 1 USD/month per stage, against the 0 USD idle sandbox; the log group holds no secret (the handlers never log key material or the presigned URL) and is encrypted by CloudWatch Logs by default.',
+  },
+  {
+    control: 'CT.LAMBDA.PR.3',
+    resources: ['KeyRingLambdaFunction'],
+    reason:
+      'The custom resource functions talk only to SSM, S3 and CloudFormation public endpoints; a VPC would add NAT or interface endpoints (a fixed monthly cost) and no protection.',
   },
 ];

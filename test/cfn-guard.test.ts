@@ -10,7 +10,12 @@ import { templatePath } from './package-stage';
 describe.each(testedStages)('AWS Control Tower proactive controls, stage %s', (stage) => {
   const findings = runControlTowerRules(templatePath(stage));
   const isAccepted = (finding: { control: string; resource: string }) =>
-    acceptedFindings.some((accepted) => accepted.control === finding.control && accepted.resources.includes(finding.resource));
+    acceptedFindings.some(
+      (accepted) =>
+        accepted.control === finding.control &&
+        accepted.resources.includes(finding.resource) &&
+        (accepted.stages === undefined || accepted.stages.includes(stage)),
+    );
 
   it('has no finding outside test/cfn-guard-exceptions.ts', () => {
     expect(findings.filter((finding) => !isAccepted(finding))).toEqual([]);

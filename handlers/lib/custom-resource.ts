@@ -1,0 +1,166 @@
+// Answers CloudFormation for every custom resource of the foundation: exactly one response PUT
+// on every path (success, thrown error, malformed event, imminent timeout), retried with backoff.
+// Each custom resource only says what to do: `handler = makeHandler(onEvent)`.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
+import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse, Context } from 'aws-lambda';
+
+export type CustomResourceEvent = CloudFormationCustomResourceEvent;
+
+export interface CustomResourceResult {
+  physicalResourceId: string;
+  /** Public values only: the console shows them and `Fn::GetAtt` reads them. */
+  data?: Record<string, string>;
+}
+
+export type OnEvent = (event: CustomResourceEvent) => Promise<CustomResourceResult>;
+
+export interface Logger {
+  info(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+}
+
+export interface HandlerOptions {
+  send?: (responseUrl: string, body: string) => Promise<void>;
+  logger?: Logger;
+  /** Time kept back to answer before Lambda kills the invocation. */
+  timeoutMarginMs?: number;
+}
+
+/** Physical id of a Create that failed: its Delete has nothing to undo and succeeds at once. */
+export const failedCreateId = 'movement-pass::CREATE_FAILED';
+
+/** The response body limit of CloudFormation. */
+const maxResponseBytes = 4096;
+
+export const jsonLogger: Logger = {
+  info: (message, details) => console.log(JSON.stringify({ level: 'info', message, ...details })),
+  error: (message, details) => console.error(JSON.stringify({ level: 'error', message, ...details })),
+};
+
+/** The presigned URL is a credential for this one response: log only where it points. */
+export function redactUrl(url: string): string {
+  try {
+    const { origin, pathname } = new URL(url);
+    return `${origin}${pathname}?<redacted>`;
+  } catch {
+    return '<malformed url>';
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** PUTs the response to the presigned URL, retrying transient failures with exponential backoff. */
+export async function putResponse(responseUrl: string, body: string, attempts = 5, baseDelayMs = 250): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      // The presigned URL is signed without a content type: sending one would break the signature.
+      const response = await fetch(responseUrl, { method: 'PUT', body, headers: { 'content-type': '' } });
+      if (response.ok) return;
+      lastError = new Error(`response PUT answered ${response.status}`);
+      if (response.status < 500 && response.status !== 429) break;
+    } catch (error) {
+      lastError = error;
+    }
+    if (attempt < attempts) await sleep(baseDelayMs * 2 ** (attempt - 1));
+  }
+  throw lastError;
+}
+
+class MalformedEvent extends Error {}
+
+const requestTypes = ['Create', 'Update', 'Delete'];
+const requiredFields = ['ResponseURL', 'StackId', 'RequestId', 'LogicalResourceId', 'ResourceType'] as const;
+
+function checkEvent(event: CustomResourceEvent): void {
+  for (const field of requiredFields) {
+    if (typeof event[field] !== 'string' || !event[field]) throw new MalformedEvent(`the event has no ${field}`);
+  }
+  if (!requestTypes.includes(event.RequestType)) throw new MalformedEvent(`unknown RequestType "${event.RequestType}"`);
+  if (typeof event.ResourceProperties !== 'object' || event.ResourceProperties === null) {
+    throw new MalformedEvent('the event has no ResourceProperties');
+  }
+  if (event.RequestType !== 'Create' && !event.PhysicalResourceId) {
+    throw new MalformedEvent(`the ${event.RequestType} event has no PhysicalResourceId`);
+  }
+}
+
+function responseBody(event: CustomResourceEvent, outcome: { result: CustomResourceResult } | { reason: string }): string {
+  const common = {
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+  };
+  let response: CloudFormationCustomResourceResponse;
+  if ('result' in outcome) {
+    response = { ...common, Status: 'SUCCESS', PhysicalResourceId: outcome.result.physicalResourceId, Data: outcome.result.data };
+  } else {
+    const physicalResourceId = event.RequestType === 'Create' ? failedCreateId : event.PhysicalResourceId;
+    response = { ...common, Status: 'FAILED', PhysicalResourceId: physicalResourceId ?? failedCreateId, Reason: outcome.reason };
+  }
+  const body = JSON.stringify(response);
+  if (Buffer.byteLength(body) > maxResponseBytes && 'result' in outcome) {
+    return responseBody(event, { reason: `the response Data is over CloudFormation's ${maxResponseBytes} byte limit` });
+  }
+  return body;
+}
+
+/** Wraps a custom resource's logic into a Lambda handler that always answers CloudFormation once. */
+export function makeHandler(onEvent: OnEvent, options: HandlerOptions = {}) {
+  const send = options.send ?? putResponse;
+  const logger = options.logger ?? jsonLogger;
+  const margin = options.timeoutMarginMs ?? 10_000;
+
+  return async (event: CustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<void> => {
+    const responseUrl = typeof event?.ResponseURL === 'string' ? event.ResponseURL : undefined;
+    logger.info('custom resource event', {
+      requestType: event?.RequestType,
+      logicalResourceId: event?.LogicalResourceId,
+      physicalResourceId: event && 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined,
+      responseUrl: responseUrl ? redactUrl(responseUrl) : undefined,
+    });
+    if (!responseUrl) {
+      // Without a URL there is nobody to answer; this was not sent by CloudFormation.
+      logger.error('event without ResponseURL: not a CloudFormation custom resource request');
+      return;
+    }
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error('the handler ran out of time before finishing; see its CloudWatch logs')),
+        Math.max(0, context.getRemainingTimeInMillis() - margin),
+      );
+    });
+
+    let body: string;
+    try {
+      checkEvent(event);
+      if (event.RequestType === 'Delete' && event.PhysicalResourceId === failedCreateId) {
+        body = responseBody(event, { result: { physicalResourceId: failedCreateId } });
+      } else {
+        const result = await Promise.race([onEvent(event), timeout]);
+        body = responseBody(event, { result });
+      }
+    } catch (error) {
+      const reason = error instanceof MalformedEvent ? `Malformed event: ${error.message}` : errorMessage(error);
+      logger.error('custom resource failed', { reason });
+      body = responseBody(event, { reason });
+    } finally {
+      clearTimeout(timer);
+    }
+
+    try {
+      await send(responseUrl, body);
+      logger.info('answered CloudFormation', { status: JSON.parse(body).Status, responseUrl: redactUrl(responseUrl) });
+    } catch (error) {
+      logger.error('could not answer CloudFormation', { reason: errorMessage(error), responseUrl: redactUrl(responseUrl) });
+      throw error;
+    }
+  };
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
+  return String(error);
+}

@@ -1,0 +1,67 @@
+// The custom resources' Lambda functions, each with its own least-privilege role: logs to its
+// own log group, and only the SSM parameters or the bucket it manages.
+import type { AWS } from '@serverless/typescript';
+import { type CfnResource, type Fragment, getAtt, sub } from './cloudformation';
+import { type StageSettings, service } from './stage';
+
+type FunctionDefinition = NonNullable<AWS['functions']>[string];
+
+/** The logical id osls gives a function's resource, for `Fn::GetAtt <id>.Arn` as a ServiceToken. */
+export const functionLogicalId = (name: string): string => `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
+export const serviceToken = (name: string) => getAtt(functionLogicalId(name), 'Arn');
+
+const functionName = (settings: StageSettings, name: string) => `${service}-${settings.stage}-${name}`;
+
+export interface CustomResourceFunction {
+  name: string;
+  handler: string;
+  description: string;
+  memorySize: number;
+  /** What the function may do beyond writing its own logs. */
+  statements: Record<string, unknown>[];
+}
+
+/** The osls function definition and its role, for one custom resource function. */
+export function customResourceFunction(
+  settings: StageSettings,
+  fn: CustomResourceFunction,
+): { definition: FunctionDefinition; fragment: Fragment } {
+  const roleId = `${functionLogicalId(fn.name).replace(/LambdaFunction$/, '')}Role`;
+  const logGroupArn = sub(
+    `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName(settings, fn.name)}:*`,
+  );
+  const role: CfnResource = {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: `Role of ${functionName(settings, fn.name)}: ${fn.description}`,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      },
+      Policies: [
+        {
+          PolicyName: fn.name,
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroupArn },
+              ...fn.statements,
+            ],
+          },
+        },
+      ],
+    },
+  };
+  return {
+    definition: {
+      handler: fn.handler,
+      description: fn.description,
+      memorySize: fn.memorySize,
+      // CloudFormation waits for the answer; 5 minutes leaves room for retried SSM/S3 calls.
+      timeout: 300,
+      role: roleId,
+      logRetentionInDays: settings.logRetentionDays,
+    },
+    fragment: { Resources: { [roleId]: role } },
+  };
+}

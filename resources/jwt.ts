@@ -1,0 +1,35 @@
+// JWT configuration (DESIGN §5.3): the signing keys are generated inside AWS by the key ring
+// custom resource and written straight to SSM; the static settings are plain parameters.
+import { contractParameter, type Fragment, getAtt, type Intrinsic, output } from './cloudformation';
+import { keyRingResource } from './key-ring';
+import { type StageSettings, ssmRoot } from './stage';
+
+export function jwtKeyRingProperties(settings: StageSettings): Record<string, unknown> {
+  const parameter = (key: string) => `${ssmRoot(settings)}/${key}`;
+  const symmetric = settings.jwt.algorithm === 'HS256';
+  return {
+    Algorithm: settings.jwt.algorithm,
+    Rotation: String(settings.jwt.rotation),
+    PrivateKeyParameter: parameter(symmetric ? 'jwtSecret' : 'jwtPrivateKey'),
+    PublicKeysParameter: parameter('jwks'),
+    ...(symmetric ? {} : { PublicKeyParameter: parameter('jwtPublicKey') }),
+    KeyIdParameter: parameter('jwtKeyId'),
+  };
+}
+
+export function jwt(settings: StageSettings, jwksUrl: Intrinsic): Fragment {
+  return {
+    Resources: {
+      JwtKeyRing: keyRingResource(settings, jwtKeyRingProperties(settings)),
+      JwtAlgorithmParameter: contractParameter(settings, 'jwtAlgorithm', settings.jwt.algorithm, 'JWT signing algorithm'),
+      JwtIssuerParameter: contractParameter(settings, 'jwtIssuer', settings.jwt.issuer, 'JWT issuer (iss)'),
+      JwtAudienceParameter: contractParameter(settings, 'jwtAudience', settings.jwt.audience, 'JWT audience (aud)'),
+      JwtExpireParameter: contractParameter(settings, 'jwtExpire', settings.jwt.expire, 'JWT lifetime, e.g. 1h'),
+      JwksUrlParameter: contractParameter(settings, 'jwksUrl', jwksUrl, 'URL of the JWKS that verifies the JWTs'),
+    },
+    Outputs: {
+      JwksUrl: output('URL of the JWKS that verifies the JWTs', jwksUrl),
+      JwtKeyId: output('Key id (kid) of the current JWT signing key', getAtt('JwtKeyRing', 'KeyId')),
+    },
+  };
+}

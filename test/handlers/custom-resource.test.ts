@@ -1,0 +1,134 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { failedCreateId, makeHandler, putResponse } from '../../handlers/lib/custom-resource';
+import { context, makeEvent, memoryLogger, startResponseServer } from './support';
+
+describe('makeHandler: answering CloudFormation', () => {
+  let server: Awaited<ReturnType<typeof startResponseServer>>;
+  let logger: ReturnType<typeof memoryLogger>;
+  beforeEach(async () => {
+    server = await startResponseServer();
+    logger = memoryLogger();
+  });
+  afterEach(() => server.close());
+
+  it('PUTs one SUCCESS with the ids and data the resource returned', async () => {
+    const handler = makeHandler(async () => ({ physicalResourceId: 'ring-1', data: { KeyId: 'k1' } }), { logger });
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context());
+
+    expect(server.received).toHaveLength(1);
+    expect(server.received[0]).toMatchObject({
+      method: 'PUT',
+      path: '/cloudformation-response?X-Amz-Signature=secret-signature',
+      contentType: '',
+    });
+    expect(server.received[0].body).toEqual({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'ring-1',
+      StackId: expect.stringContaining(':stack/'),
+      RequestId: 'request-1',
+      LogicalResourceId: 'JwtKeyRing',
+      Data: { KeyId: 'k1' },
+    });
+  });
+
+  it('answers FAILED with the reason when the resource throws, keeping the physical id of an update', async () => {
+    const handler = makeHandler(
+      async () => {
+        throw new Error('SSM is down');
+      },
+      { logger },
+    );
+
+    await handler(makeEvent({ RequestType: 'Update', PhysicalResourceId: 'ring-1', ResponseURL: server.url }), context());
+
+    expect(server.received.map((r) => r.body)).toEqual([
+      expect.objectContaining({ Status: 'FAILED', PhysicalResourceId: 'ring-1', Reason: 'SSM is down' }),
+    ]);
+  });
+
+  it('gives a failed Create the marker id, whose Delete succeeds without running the resource', async () => {
+    let runs = 0;
+    const handler = makeHandler(
+      async () => {
+        runs++;
+        throw new Error('boom');
+      },
+      { logger },
+    );
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context());
+    await handler(makeEvent({ RequestType: 'Delete', PhysicalResourceId: failedCreateId, ResponseURL: server.url }), context());
+
+    expect(runs).toBe(1);
+    expect(server.received.map((r) => [r.body.Status, r.body.PhysicalResourceId])).toEqual([
+      ['FAILED', failedCreateId],
+      ['SUCCESS', failedCreateId],
+    ]);
+  });
+
+  it.each([
+    ['an unknown request type', { RequestType: 'Upsert' }, 'unknown RequestType "Upsert"'],
+    ['no ResourceProperties', { RequestType: 'Create', ResourceProperties: null }, 'the event has no ResourceProperties'],
+    ['an Update without physical id', { RequestType: 'Update' }, 'the Update event has no PhysicalResourceId'],
+    ['no RequestId', { RequestType: 'Create', RequestId: undefined }, 'the event has no RequestId'],
+  ])('answers FAILED to a malformed event with %s', async (_, partial, reason) => {
+    let runs = 0;
+    const handler = makeHandler(
+      async () => {
+        runs++;
+        return { physicalResourceId: 'never' };
+      },
+      { logger },
+    );
+
+    await handler(makeEvent({ ...partial, ResponseURL: server.url }), context());
+
+    expect(runs).toBe(0);
+    expect(server.received).toHaveLength(1);
+    expect(server.received[0].body).toMatchObject({ Status: 'FAILED', Reason: `Malformed event: ${reason}` });
+  });
+
+  it('answers FAILED before Lambda times out when the resource hangs', async () => {
+    const handler = makeHandler(() => new Promise(() => undefined), { logger, timeoutMarginMs: 1_000 });
+    const started = Date.now();
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context(1_200));
+
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(server.received.map((r) => r.body)).toEqual([
+      expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('ran out of time') }),
+    ]);
+  });
+
+  it('refuses Data over the 4 KB response limit with a FAILED answer', async () => {
+    const handler = makeHandler(async () => ({ physicalResourceId: 'big', data: { Blob: 'x'.repeat(5000) } }), { logger });
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context());
+
+    expect(server.received.map((r) => r.body)).toEqual([
+      expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('4096 byte limit') }),
+    ]);
+  });
+
+  it('never logs the presigned URL signature', async () => {
+    const handler = makeHandler(async () => ({ physicalResourceId: 'ring-1' }), { logger });
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context());
+
+    expect(logger.lines.join('\n')).not.toContain('secret-signature');
+    expect(logger.lines.join('\n')).toContain('/cloudformation-response?<redacted>');
+  });
+});
+
+describe('putResponse', () => {
+  it('retries a failing response URL until CloudFormation takes the answer', async () => {
+    const server = await startResponseServer({ failFirst: 2 });
+    try {
+      await putResponse(server.url, JSON.stringify({ Status: 'SUCCESS' }), 5, 1);
+      expect(server.received).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+});

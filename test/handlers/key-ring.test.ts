@@ -1,0 +1,234 @@
+import { createPrivateKey } from 'node:crypto';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type KeyRingProperties, keyRing } from '../../handlers/key-ring/key-ring';
+import { failedCreateId, makeHandler } from '../../handlers/lib/custom-resource';
+import { generateSigningKey } from '../../handlers/lib/signing-keys';
+import { context, fakeParameterStore, makeEvent, memoryLogger, startResponseServer } from './support';
+
+const root = '/movement-pass/alice';
+const asymmetric = (algorithm: 'RS256' | 'ES256', rotation = 0): KeyRingProperties => ({
+  Algorithm: algorithm,
+  Rotation: String(rotation),
+  PrivateKeyParameter: `${root}/jwtPrivateKey`,
+  PublicKeysParameter: `${root}/jwks`,
+  PublicKeyParameter: `${root}/jwtPublicKey`,
+  KeyIdParameter: `${root}/jwtKeyId`,
+});
+const symmetric = (rotation = 0): KeyRingProperties => ({
+  Algorithm: 'HS256',
+  Rotation: String(rotation),
+  PrivateKeyParameter: `${root}/jwtSecret`,
+  PublicKeysParameter: `${root}/jwks`,
+  KeyIdParameter: `${root}/jwtKeyId`,
+});
+
+describe('key ring custom resource', () => {
+  let server: Awaited<ReturnType<typeof startResponseServer>>;
+  let store: ReturnType<typeof fakeParameterStore>;
+  let logger: ReturnType<typeof memoryLogger>;
+  let handler: ReturnType<typeof makeHandler>;
+
+  beforeEach(async () => {
+    server = await startResponseServer();
+    store = fakeParameterStore();
+    logger = memoryLogger();
+    handler = makeHandler(keyRing({ ssm: store.ssm, logger }), { logger });
+  });
+  afterEach(async () => {
+    store.mock.restore();
+    await server.close();
+  });
+
+  const lastResponse = () => server.received[server.received.length - 1].body;
+  const create = async (properties: KeyRingProperties) => {
+    await handler(makeEvent({ RequestType: 'Create', ResourceProperties: properties, ResponseURL: server.url }), context());
+    return lastResponse();
+  };
+  const update = async (properties: KeyRingProperties, old: KeyRingProperties) => {
+    await handler(
+      makeEvent({
+        RequestType: 'Update',
+        PhysicalResourceId: `${root}/jwks`,
+        ResourceProperties: properties,
+        OldResourceProperties: old,
+        ResponseURL: server.url,
+      }),
+      context(),
+    );
+    return lastResponse();
+  };
+  const sign = (algorithm: string) =>
+    new SignJWT({ sub: 'applicant-1' })
+      .setProtectedHeader({ alg: algorithm, kid: store.value(`${root}/jwtKeyId`) })
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(createPrivateKey(store.value(`${root}/jwtPrivateKey`) as string));
+  const verify = (token: string, jwks: string) => jwtVerify(token, createLocalJWKSet(JSON.parse(jwks) as JSONWebKeySet));
+
+  /** Nothing secret may leave the handler: not in the response, not in a log line. */
+  const expectNoSecretOutside = () => {
+    const secrets = [store.value(`${root}/jwtPrivateKey`), store.value(`${root}/jwtSecret`)].filter((s): s is string => !!s);
+    const outside = [JSON.stringify(server.received), ...logger.lines].join('\n');
+    expect(outside).not.toContain('PRIVATE KEY');
+    for (const secret of secrets)
+      expect(outside).not.toContain(
+        secret
+          .replace(/-----[A-Z ]+-----/g, '')
+          .trim()
+          .slice(0, 64),
+      );
+  };
+
+  describe.each(['RS256', 'ES256'] as const)('%s', (algorithm) => {
+    it('Create writes the private key as a SecureString and answers only public data', async () => {
+      const response = await create(asymmetric(algorithm));
+
+      expect(server.received).toHaveLength(1);
+      expect(response).toMatchObject({
+        Status: 'SUCCESS',
+        PhysicalResourceId: `${root}/jwks`,
+        RequestId: 'request-1',
+        LogicalResourceId: 'JwtKeyRing',
+      });
+      expect(store.parameters.get(`${root}/jwtPrivateKey`)?.Type).toBe('SecureString');
+      for (const key of ['jwks', 'jwtPublicKey', 'jwtKeyId']) expect(store.parameters.get(`${root}/${key}`)?.Type).toBe('String');
+      const jwks = JSON.parse(response.Data.Jwks);
+      expect(jwks.keys).toEqual([expect.objectContaining({ kid: response.Data.KeyId, alg: algorithm, use: 'sig' })]);
+      expect(jwks.keys[0]).not.toHaveProperty('d');
+      expect(Object.keys(response.Data).sort()).toEqual(['Algorithm', 'Jwks', 'KeyId', 'PreviousKeyId', 'PreviousPublicKey', 'PublicKey']);
+      expect(response.Data.PublicKey).toContain('BEGIN PUBLIC KEY');
+      expect(store.value(`${root}/jwks`)).toBe(response.Data.Jwks);
+      expectNoSecretOutside();
+    });
+
+    it('signs tokens that verify against the published JWKS', async () => {
+      const response = await create(asymmetric(algorithm));
+
+      const { payload, protectedHeader } = await verify(await sign(algorithm), response.Data.Jwks);
+
+      expect(payload.sub).toBe('applicant-1');
+      expect(protectedHeader.kid).toBe(response.Data.KeyId);
+    });
+
+    it('Update without rotation keeps the keys and writes nothing', async () => {
+      const created = await create(asymmetric(algorithm));
+      const privateKey = store.value(`${root}/jwtPrivateKey`);
+      const writes = store.mock.commandCalls(PutParameterCommand).length;
+
+      const updated = await update({ ...asymmetric(algorithm), ServiceTimeout: '360' } as KeyRingProperties, asymmetric(algorithm));
+
+      expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `${root}/jwks`, Data: created.Data });
+      expect(store.value(`${root}/jwtPrivateKey`)).toBe(privateKey);
+      expect(store.mock.commandCalls(PutParameterCommand)).toHaveLength(writes);
+    });
+
+    it('keeps the previous key trusted for one rotation, not two', async () => {
+      await create(asymmetric(algorithm, 0));
+      const firstToken = await sign(algorithm);
+
+      const afterOne = await update(asymmetric(algorithm, 1), asymmetric(algorithm, 0));
+      expect(JSON.parse(afterOne.Data.Jwks).keys).toHaveLength(2);
+      await expect(verify(firstToken, afterOne.Data.Jwks)).resolves.toBeDefined();
+      await expect(verify(await sign(algorithm), afterOne.Data.Jwks)).resolves.toBeDefined();
+
+      const afterTwo = await update(asymmetric(algorithm, 2), asymmetric(algorithm, 1));
+      expect(JSON.parse(afterTwo.Data.Jwks).keys.map((k: { kid: string }) => k.kid)).toEqual([afterTwo.Data.KeyId, afterOne.Data.KeyId]);
+      await expect(verify(firstToken, afterTwo.Data.Jwks)).rejects.toThrow();
+      expectNoSecretOutside();
+    });
+  });
+
+  it('HS256 keeps a 256-bit secret in jwtSecret and publishes an empty JWKS', async () => {
+    const response = await create(symmetric());
+
+    const secret = store.parameters.get(`${root}/jwtSecret`);
+    expect(secret?.Type).toBe('SecureString');
+    expect(Buffer.from(secret?.Value as string, 'base64url').length).toBeGreaterThanOrEqual(32);
+    expect(JSON.parse(response.Data.Jwks)).toEqual({ keys: [] });
+    expect(response.Data.PublicKey).toBe('');
+    expect(store.value(`${root}/jwtKeyId`)).toBe(response.Data.KeyId);
+    expect(store.parameters.has(`${root}/jwtPublicKey`)).toBe(false);
+    expectNoSecretOutside();
+  });
+
+  it('switching RS256 to HS256 removes the private and public key it no longer uses', async () => {
+    await create(asymmetric('RS256'));
+
+    const response = await update(symmetric(), asymmetric('RS256'));
+
+    expect(response.Status).toBe('SUCCESS');
+    expect(store.parameters.has(`${root}/jwtPrivateKey`)).toBe(false);
+    expect(store.parameters.has(`${root}/jwtPublicKey`)).toBe(false);
+    expect(store.parameters.has(`${root}/jwtSecret`)).toBe(true);
+    expect(JSON.parse(response.Data.Jwks)).toEqual({ keys: [] });
+  });
+
+  it('Delete removes every parameter it wrote', async () => {
+    await create(asymmetric('RS256'));
+
+    await handler(
+      makeEvent({
+        RequestType: 'Delete',
+        PhysicalResourceId: `${root}/jwks`,
+        ResourceProperties: asymmetric('RS256'),
+        ResponseURL: server.url,
+      }),
+      context(),
+    );
+
+    expect(lastResponse()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `${root}/jwks` });
+    expect([...store.parameters.keys()]).toEqual([]);
+  });
+
+  it('a Create that fails on SSM answers FAILED, leaves nothing behind, and its Delete succeeds', async () => {
+    store.mock.on(PutParameterCommand, { Type: 'SecureString' }).rejects(new Error('AccessDeniedException: not allowed'));
+
+    const failed = await create(asymmetric('RS256'));
+    await handler(
+      makeEvent({
+        RequestType: 'Delete',
+        PhysicalResourceId: failed.PhysicalResourceId,
+        ResourceProperties: asymmetric('RS256'),
+        ResponseURL: server.url,
+      }),
+      context(),
+    );
+
+    expect(server.received.map((r) => [r.body.Status, r.body.PhysicalResourceId])).toEqual([
+      ['FAILED', failedCreateId],
+      ['SUCCESS', failedCreateId],
+    ]);
+    expect(failed.Reason).toContain('AccessDeniedException');
+    expect([...store.parameters.keys()]).toEqual([]);
+    expectNoSecretOutside();
+  });
+
+  it('answers FAILED, naming the fix, to an unknown algorithm', async () => {
+    const response = await create({ ...asymmetric('RS256'), Algorithm: 'none' as 'RS256' });
+
+    expect(response).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('Algorithm must be one of RS256, ES256, HS256 (got "none")'),
+    });
+    expect(store.parameters.size).toBe(0);
+  });
+
+  it('answers FAILED before the Lambda timeout when key generation hangs', async () => {
+    const hanging = makeHandler(keyRing({ ssm: store.ssm, logger, generate: () => new Promise(() => undefined) }), {
+      logger,
+      timeoutMarginMs: 1_000,
+    });
+
+    await hanging(makeEvent({ RequestType: 'Create', ResourceProperties: asymmetric('RS256'), ResponseURL: server.url }), context(1_100));
+
+    expect(server.received.map((r) => r.body.Status)).toEqual(['FAILED']);
+  });
+
+  it('generates RSA keys of at least 2048 bits', async () => {
+    const key = await generateSigningKey('RS256');
+
+    expect(createPrivateKey(key.secret).asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
+  });
+});

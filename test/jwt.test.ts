@@ -1,0 +1,117 @@
+// JWT configuration and the JWKS API, as packaged for prod and a sandbox.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { api } from '../resources/api';
+import { jwtKeyRingProperties } from '../resources/jwt';
+import { settingsFor } from '../resources/stage';
+import { packageRoot, readTemplate } from './package-stage';
+import { contractParameters, resource, resourcesOfType } from './template';
+
+describe.each(['prod', 'alice'])('stage %s', (stage) => {
+  const template = readTemplate(stage);
+  const root = `/movement-pass/${stage}`;
+  const parameters = contractParameters(template, stage);
+
+  it('seeds the JWT keys through the key ring custom resource, with a service timeout', () => {
+    const ring = resource(template, 'JwtKeyRing', 'Custom::KeyRing');
+    expect(ring.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': ['KeyRingLambdaFunction', 'Arn'] },
+      ServiceTimeout: 360,
+      Algorithm: 'RS256',
+      Rotation: '0',
+      PrivateKeyParameter: `${root}/jwtPrivateKey`,
+      PublicKeysParameter: `${root}/jwks`,
+      PublicKeyParameter: `${root}/jwtPublicKey`,
+      KeyIdParameter: `${root}/jwtKeyId`,
+    });
+  });
+
+  it('runs the key ring on a supported Node.js runtime with its own role', () => {
+    expect(resource(template, 'KeyRingLambdaFunction', 'AWS::Lambda::Function').Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Role: { 'Fn::GetAtt': ['KeyRingRole', 'Arn'] },
+      FunctionName: `movement-pass-foundation-${stage}-keyRing`,
+    });
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('lets the key ring role touch only its own SSM parameters and its own logs', () => {
+    const [policy] = resource(template, 'KeyRingRole', 'AWS::IAM::Role').Properties?.Policies;
+    const statements = policy.PolicyDocument.Statement;
+    expect(statements.map((s: { Action: string[] }) => s.Action)).toEqual([
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      ['ssm:PutParameter', 'ssm:GetParameters', 'ssm:DeleteParameters'],
+    ]);
+    expect(statements[0].Resource['Fn::Sub']).toContain(`:log-group:/aws/lambda/movement-pass-foundation-${stage}-keyRing:*`);
+    const ssmResources = statements[1].Resource.map((r: { 'Fn::Sub': string }) => r['Fn::Sub']);
+    for (const arn of ssmResources) expect(arn).toMatch(new RegExp(`:parameter${root}/[A-Za-z]+$`));
+    expect(ssmResources.map((arn: string) => arn.split('/').pop())).toEqual(
+      expect.arrayContaining(['jwtPrivateKey', 'jwtSecret', 'jwtPublicKey', 'jwtKeyId', 'jwks']),
+    );
+  });
+
+  it('writes the static JWT settings and the JWKS URL as parameters of the contract', () => {
+    expect(parameters.jwtAlgorithm.Properties?.Value).toBe('RS256');
+    expect(parameters.jwtExpire.Properties?.Value).toBe('1h');
+    expect(parameters.jwtIssuer.Properties?.Value).toEqual(expect.any(String));
+    expect(parameters.jwtAudience.Properties?.Value).toEqual(expect.any(String));
+    expect(parameters.jwksUrl.Properties?.Value).toEqual(template.Outputs?.JwksUrl.Value);
+  });
+
+  it('never puts key material in the template', () => {
+    const text = JSON.stringify(template);
+    expect(text).not.toMatch(/PRIVATE KEY|BEGIN PUBLIC KEY|SecureString/);
+    for (const key of ['jwtPrivateKey', 'jwtSecret', 'jwtPublicKey', 'jwtKeyId', 'jwks']) expect(parameters[key]).toBeUndefined();
+  });
+
+  it('serves GET /.well-known/jwks.json from API Gateway itself, cacheable, without a Lambda', () => {
+    expect(resource(template, 'WellKnownResource').Properties?.PathPart).toBe('.well-known');
+    expect(resource(template, 'JwksResource').Properties).toMatchObject({ PathPart: 'jwks.json', ParentId: { Ref: 'WellKnownResource' } });
+    const method = resource(template, 'JwksMethod', 'AWS::ApiGateway::Method').Properties;
+    expect(method).toMatchObject({ HttpMethod: 'GET', AuthorizationType: 'NONE', Integration: { Type: 'MOCK' } });
+    const [integrationResponse] = method?.Integration.IntegrationResponses;
+    expect(integrationResponse.ResponseTemplates['application/json']).toEqual({ 'Fn::GetAtt': ['JwtKeyRing', 'Jwks'] });
+    expect(integrationResponse.ResponseParameters['method.response.header.Cache-Control']).toBe("'public, max-age=300'");
+  });
+
+  it('deploys the API after the JWKS method and points the stage at that deployment', () => {
+    const [[deploymentId, deployment]] = Object.entries(resourcesOfType(template, 'AWS::ApiGateway::Deployment'));
+    expect(deployment.DependsOn).toEqual(['JwksMethod']);
+    expect(resource(template, 'ApiStage').Properties).toMatchObject({ StageName: stage, DeploymentId: { Ref: deploymentId } });
+  });
+
+  it('gives the JWKS URL and the key id as stack outputs', () => {
+    expect(JSON.stringify(template.Outputs?.JwksUrl.Value)).toContain('/.well-known/jwks.json');
+    expect(template.Outputs?.JwtKeyId.Value).toEqual({ 'Fn::GetAtt': ['JwtKeyRing', 'KeyId'] });
+  });
+});
+
+describe('key ring retention', () => {
+  it("keeps the prod keys when the stack goes, and deletes a sandbox's", () => {
+    expect(resource(readTemplate('prod'), 'JwtKeyRing')).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(resource(readTemplate('alice'), 'JwtKeyRing')).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+  });
+});
+
+describe('API deployment on rotation', () => {
+  const deploymentIds = (rotation: number) => {
+    const settings = settingsFor('alice');
+    settings.jwt.rotation = rotation;
+    return Object.keys(api(settings, 'jwks', jwtKeyRingProperties(settings), 'url').Resources).filter((id) =>
+      id.startsWith('ApiDeployment'),
+    );
+  };
+
+  it('redeploys the API when the key ring rotates, and only then', () => {
+    expect(deploymentIds(0)).toEqual(deploymentIds(0));
+    expect(deploymentIds(1)).not.toEqual(deploymentIds(0));
+  });
+});
+
+describe('key ring bundle', () => {
+  it('is a minified artifact of at most 150 KB', () => {
+    const size = statSync(join(packageRoot, 'prod', 'keyRing.zip')).size;
+    expect(size).toBeLessThanOrEqual(150 * 1024);
+  });
+});
