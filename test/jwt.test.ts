@@ -37,7 +37,7 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
   });
 
   it('lets the key ring role touch only its own SSM parameters and its own logs', () => {
-    const [policy] = resource(template, 'KeyRingRole', 'AWS::IAM::Role').Properties?.Policies;
+    const [policy] = resource(template, 'KeyRingRole', 'AWS::IAM::Role').Properties.Policies;
     const statements = policy.PolicyDocument.Statement;
     expect(statements.map((s: { Action: string[] }) => s.Action)).toEqual([
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -70,7 +70,7 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
     expect(resource(template, 'JwksResource').Properties).toMatchObject({ PathPart: 'jwks.json', ParentId: { Ref: 'WellKnownResource' } });
     const method = resource(template, 'JwksMethod', 'AWS::ApiGateway::Method').Properties;
     expect(method).toMatchObject({ HttpMethod: 'GET', AuthorizationType: 'NONE', Integration: { Type: 'MOCK' } });
-    const [integrationResponse] = method?.Integration.IntegrationResponses;
+    const [integrationResponse] = method.Integration.IntegrationResponses;
     expect(integrationResponse.ResponseTemplates['application/json']).toEqual({ 'Fn::GetAtt': ['JwtKeyRing', 'Jwks'] });
     expect(integrationResponse.ResponseParameters['method.response.header.Cache-Control']).toBe("'public, max-age=300'");
   });

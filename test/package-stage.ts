@@ -33,7 +33,7 @@ export function packageStage(stage: string): void {
 }
 
 export interface Template {
-  Resources: Record<string, { Type: string; Properties?: Record<string, any>; [key: string]: any }>;
+  Resources: Record<string, { Type: string; Properties: Record<string, any>; [key: string]: any }>;
   Outputs?: Record<string, { Value: unknown; Description?: string }>;
   Conditions?: Record<string, unknown>;
 }
