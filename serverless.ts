@@ -18,7 +18,7 @@ const jwksUrl = { 'Fn::Join': ['', [apiUrl, jwksPath]] };
 const serverlessConfiguration: AWS = {
   service,
   frameworkVersion: '3',
-  plugins: ['serverless-esbuild', 'serverless-certificate-creator', 'serverless-domain-manager'],
+  plugins: ['serverless-esbuild', 'serverless-certificate-creator', 'serverless-domain-manager', './plugins/stack-outputs'],
   provider: {
     name: 'aws',
     runtime: 'nodejs24.x',
