@@ -2,16 +2,20 @@
 // Table of contents only; each capability lives in its own module under resources/.
 import type { AWS } from '@serverless/typescript';
 import { api, defaultApiUrl, jwksPath } from './resources/api';
+import { certificateArn } from './resources/certificates';
 import { getAtt, mergeFragments } from './resources/cloudformation';
 import { configuration } from './resources/configuration';
 import { database } from './resources/database';
 import { jwt, jwtKeyRingProperties } from './resources/jwt';
 import { keyRingFunction } from './resources/key-ring';
+import { bucketEmptierFunction, photos } from './resources/photos';
 import { queue } from './resources/queue';
 import { homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
 
 const settings = settingsFor(stageFromArgv(process.argv));
 const keyRing = keyRingFunction(settings);
+// Sandboxes only: a shared stage keeps its photos, so nothing ever empties its bucket.
+const bucketEmptier = settings.retainData ? undefined : bucketEmptierFunction(settings);
 const apiUrl = defaultApiUrl(settings);
 const jwksUrl = { 'Fn::Join': ['', [apiUrl, jwksPath]] };
 
@@ -48,13 +52,16 @@ const serverlessConfiguration: AWS = {
   package: { individually: true },
   functions: {
     keyRing: keyRing.definition,
+    ...(bucketEmptier && { photoBucketEmptier: bucketEmptier.definition }),
   },
   resources: mergeFragments(
     configuration(settings),
     database(settings),
     queue(settings),
     keyRing.fragment,
+    ...(bucketEmptier ? [bucketEmptier.fragment] : []),
     jwt(settings, jwksUrl),
+    photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn') }),
     api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings), apiUrl),
   ),
 };

@@ -17,6 +17,8 @@ export interface CustomResourceFunction {
   handler: string;
   description: string;
   memorySize: number;
+  /** Seconds; CloudFormation's ServiceTimeout of its resources must be longer. */
+  timeout: number;
   /** What the function may do beyond writing its own logs. */
   statements: Record<string, unknown>[];
 }
@@ -57,8 +59,7 @@ export function customResourceFunction(
       handler: fn.handler,
       description: fn.description,
       memorySize: fn.memorySize,
-      // CloudFormation waits for the answer; 5 minutes leaves room for retried SSM/S3 calls.
-      timeout: 300,
+      timeout: fn.timeout,
       role: roleId,
       logRetentionInDays: settings.logRetentionDays,
     },

@@ -27,6 +27,7 @@ export function keyRingFunction(settings: StageSettings) {
     description: 'Generates and rotates the signing keys of the JWTs and the photo URLs into SSM',
     // RSA key generation is CPU-bound; Lambda's CPU share grows with memory.
     memorySize: 1024,
+    timeout: 300,
     statements: [
       {
         Effect: 'Allow',
@@ -46,7 +47,7 @@ export function keyRingResource(settings: StageSettings, properties: Record<stri
     Properties: {
       ServiceToken: serviceToken(keyRingFunctionName),
       // Without it a handler that never answers holds the stack for an hour.
-      ServiceTimeout: 360,
+      ServiceTimeout: 360, // function timeout + a minute
       ...properties,
     },
   };

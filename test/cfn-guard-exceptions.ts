@@ -10,6 +10,9 @@ export interface AcceptedFinding {
 }
 
 const deploymentBucket = ['ServerlessDeploymentBucket'];
+const logGroups = ['KeyRingLogGroup', 'PhotoBucketEmptierLogGroup'];
+const functions = ['KeyRingLambdaFunction', 'PhotoBucketEmptierLambdaFunction'];
+const sandbox = ['alice'];
 
 export const acceptedFindings: AcceptedFinding[] = [
   {
@@ -60,20 +63,67 @@ export const acceptedFindings: AcceptedFinding[] = [
   },
   {
     control: 'CT.CLOUDWATCH.PR.2',
-    resources: ['KeyRingLogGroup'],
-    stages: ['alice'],
+    resources: logGroups,
+    stages: sandbox,
     reason: 'Sandboxes keep logs 7 days so that a forgotten sandbox costs nothing; prod keeps them 365 days.',
   },
   {
     control: 'CT.CLOUDWATCH.PR.3',
-    resources: ['KeyRingLogGroup'],
+    resources: logGroups,
     reason:
       'A customer managed KMS key costs 1 USD/month per stage, against the 0 USD idle sandbox; the log group holds no secret (the handlers never log key material or the presigned URL) and is encrypted by CloudWatch Logs by default.',
   },
   {
     control: 'CT.LAMBDA.PR.3',
-    resources: ['KeyRingLambdaFunction'],
+    resources: functions,
     reason:
       'The custom resource functions talk only to SSM, S3 and CloudFormation public endpoints; a VPC would add NAT or interface endpoints (a fixed monthly cost) and no protection.',
   },
+  {
+    control: 'CT.S3.PR.10',
+    resources: ['PhotoBucket'],
+    reason:
+      'CloudFront Origin Access Control cannot read objects encrypted with the AWS managed KMS key, and a customer managed key costs 1 USD/month per stage; photos are encrypted with SSE-S3 (AES-256).',
+  },
+  {
+    control: 'CT.S3.PR.2',
+    resources: ['PhotoBucket'],
+    reason:
+      'Server access logs need a log bucket per stage that a sandbox must not leave behind; CloudTrail data events can be turned on per account when an audit needs them.',
+  },
+  {
+    control: 'CT.S3.PR.4',
+    resources: ['PhotoBucket'],
+    reason: 'No service consumes upload events yet; the services that will (photo checks) add their own notification target.',
+  },
+  {
+    control: 'CT.S3.PR.9',
+    resources: ['PhotoBucket'],
+    reason:
+      "Object Lock would make an applicant's photo undeletable; photos must be erasable on request, and versioning already protects against accidental overwrites.",
+  },
+  {
+    control: 'CT.CLOUDFRONT.PR.1',
+    resources: ['PhotoDistribution'],
+    reason: 'A photo store has no index document; a request for / is refused like any unsigned request, by the trusted key group.',
+  },
+  {
+    control: 'CT.CLOUDFRONT.PR.4',
+    resources: ['PhotoDistribution'],
+    reason:
+      'Origin failover needs a replica bucket in a second region; the photos have one origin until the multi-region plan adds a replica.',
+  },
+  {
+    control: 'CT.CLOUDFRONT.PR.5',
+    resources: ['PhotoDistribution'],
+    reason:
+      'Standard logging writes to an S3 bucket with ACLs enabled, against the BucketOwnerEnforced setting every bucket here has; CloudFront metrics cover operations.',
+  },
+  ...['CT.CLOUDFRONT.PR.6', 'CT.CLOUDFRONT.PR.7', 'CT.CLOUDFRONT.PR.9'].map((control) => ({
+    control,
+    resources: ['PhotoDistribution'],
+    stages: sandbox,
+    reason:
+      'Sandboxes have no custom domain and so no certificate: the default *.cloudfront.net certificate serves them. Prod has its own certificate, SNI and TLSv1.2_2021, and is checked.',
+  })),
 ];

@@ -74,13 +74,16 @@ interface Ring {
 /** Only public values: CloudFormation shows them in the console and templates read them. */
 async function publicData(ring: Ring): Promise<Record<string, string>> {
   const [current, previous] = ring.jwks.keys;
+  const publicKey = current && current.kid === ring.kid ? await publicKeyPem(current) : '';
   return {
     Algorithm: ring.algorithm,
     KeyId: ring.kid,
     Jwks: JSON.stringify(ring.jwks),
-    PublicKey: current && current.kid === ring.kid ? await publicKeyPem(current) : '',
-    PreviousKeyId: previous?.kid ?? '',
-    PreviousPublicKey: previous ? await publicKeyPem(previous) : '',
+    PublicKey: publicKey,
+    PreviousKeyId: previous?.kid ?? ring.kid,
+    // A template that declares a "previous" key slot (CloudFront's key group) needs a key in it
+    // even before any rotation happened: the current key stands in.
+    PreviousPublicKey: previous ? await publicKeyPem(previous) : publicKey,
   };
 }
 

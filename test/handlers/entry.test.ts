@@ -6,18 +6,21 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 describe('handler entries', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it.each(['../../handlers/key-ring/index'])('%s makes no network call at import time', async (entry) => {
-    const calls = [
-      vi.spyOn(globalThis, 'fetch'),
-      vi.spyOn(http, 'request'),
-      vi.spyOn(https, 'request'),
-      vi.spyOn(net, 'connect'),
-      vi.spyOn(net.Socket.prototype, 'connect'),
-    ];
+  it.each(['../../handlers/key-ring/index', '../../handlers/empty-bucket/index'])(
+    '%s makes no network call at import time',
+    async (entry) => {
+      const calls = [
+        vi.spyOn(globalThis, 'fetch'),
+        vi.spyOn(http, 'request'),
+        vi.spyOn(https, 'request'),
+        vi.spyOn(net, 'connect'),
+        vi.spyOn(net.Socket.prototype, 'connect'),
+      ];
 
-    const module = await import(entry);
+      const module = await import(entry);
 
-    expect(typeof module.handler).toBe('function');
-    for (const call of calls) expect(call).not.toHaveBeenCalled();
-  });
+      expect(typeof module.handler).toBe('function');
+      for (const call of calls) expect(call).not.toHaveBeenCalled();
+    },
+  );
 });

@@ -1,0 +1,41 @@
+// Certificates (DESIGN §5.2): `<domain>` and `*.<domain>` in us-east-1 (CloudFront) and in the
+// home region (API Gateway), made by serverless-certificate-creator before the stack deploys
+// (plugins/certificates.js). Their ARNs reach the template as SSM dynamic references, resolved
+// by CloudFormation at deploy time: packaging needs no AWS call and deploys this very template.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html
+import { homeRegion, type StageSettings, ssmRoot } from './stage';
+
+export interface CertificateSpec {
+  /** Contract key of its ARN. */
+  parameterKey: 'clientCertificateArn' | 'serverCertificateArn';
+  region: string;
+  purpose: string;
+}
+
+export const certificates: readonly CertificateSpec[] = [
+  { parameterKey: 'clientCertificateArn', region: 'us-east-1', purpose: 'CloudFront (photos, web app)' },
+  { parameterKey: 'serverCertificateArn', region: homeRegion, purpose: 'API Gateway regional custom domains' },
+];
+
+export const certificateParameterName = (settings: StageSettings, spec: CertificateSpec) => `${ssmRoot(settings)}/${spec.parameterKey}`;
+
+/** `{{resolve:ssm:...}}` of a certificate's ARN; undefined on a stage without custom domain. */
+export function certificateArn(settings: StageSettings, key: CertificateSpec['parameterKey']): string | undefined {
+  const spec = certificates.find((candidate) => candidate.parameterKey === key);
+  if (!settings.customDomain || !spec) return undefined;
+  return `{{resolve:ssm:${certificateParameterName(settings, spec)}}}`;
+}
+
+/** The certificate plugin's configuration for one certificate, as serverless-certificate-creator reads it. */
+export function certificatePluginConfig(settings: StageSettings, spec: CertificateSpec) {
+  return {
+    enabled: settings.customDomain,
+    certificateName: settings.domain,
+    subjectAlternativeNames: [`*.${settings.domain}`],
+    hostedZoneNames: [`${settings.domain}.`],
+    region: spec.region,
+    // UPSERT: a rerun after an interrupted validation rewrites the same record instead of failing.
+    rewriteRecords: true,
+    tags: { app: 'movement-pass', stage: settings.stage },
+  };
+}
