@@ -1,8 +1,8 @@
 // Movement Pass foundation: the shared AWS infrastructure of one stage, as one stack.
 // Table of contents only; each capability lives in its own module under resources/.
 import type { AWS } from '@serverless/typescript';
-import { api, defaultApiUrl, jwksPath } from './resources/api';
-import { certificateArn } from './resources/certificates';
+import { api, apiBaseUrl, apiDomainPluginConfig, jwksPath } from './resources/api';
+import { certificateArn, certificatePluginConfig, certificates, certificatesPluginConfig } from './resources/certificates';
 import { getAtt, mergeFragments } from './resources/cloudformation';
 import { configuration } from './resources/configuration';
 import { database } from './resources/database';
@@ -16,13 +16,19 @@ const settings = settingsFor(stageFromArgv(process.argv));
 const keyRing = keyRingFunction(settings);
 // Sandboxes only: a shared stage keeps its photos, so nothing ever empties its bucket.
 const bucketEmptier = settings.retainData ? undefined : bucketEmptierFunction(settings);
-const apiUrl = defaultApiUrl(settings);
-const jwksUrl = { 'Fn::Join': ['', [apiUrl, jwksPath]] };
+const jwksUrl = { 'Fn::Join': ['', [apiBaseUrl(settings), jwksPath]] };
 
 const serverlessConfiguration: AWS = {
   service,
   frameworkVersion: '3',
-  plugins: ['serverless-esbuild', 'serverless-certificate-creator', 'serverless-domain-manager', './plugins/stack-outputs'],
+  // Order matters on deploy: certificates, then the API domain, then the stack, then the mapping.
+  plugins: [
+    'serverless-esbuild',
+    'serverless-certificate-creator',
+    './plugins/certificates',
+    'serverless-domain-manager',
+    './plugins/stack-outputs',
+  ],
   provider: {
     name: 'aws',
     runtime: 'nodejs24.x',
@@ -45,9 +51,11 @@ const serverlessConfiguration: AWS = {
       // The Lambda runtime ships AWS SDK v3; bundling it would only grow the artifacts.
       exclude: ['@aws-sdk/*'],
     },
-    // Wired by the certificates issue; listed now so the plugin set is fixed from the start.
-    customCertificate: { enabled: false, certificateName: settings.domain, hostedZoneNames: `${settings.domain}.` },
-    customDomain: { enabled: false, domainName: `public-api.${settings.domain}` },
+    // serverless-certificate-creator's own commands (`sls create-cert`) act on the CloudFront
+    // certificate; plugins/certificates.js runs it for every region on deploy.
+    customCertificate: certificatePluginConfig(settings, certificates[0]),
+    movementPassCertificates: certificatesPluginConfig(settings),
+    customDomain: apiDomainPluginConfig(settings),
   },
   package: { individually: true },
   functions: {
@@ -62,7 +70,7 @@ const serverlessConfiguration: AWS = {
     ...(bucketEmptier ? [bucketEmptier.fragment] : []),
     jwt(settings, jwksUrl),
     photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn') }),
-    api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings), apiUrl),
+    api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings)),
   ),
 };
 

@@ -12,11 +12,43 @@ export const jwksPath = '/.well-known/jwks.json';
 /** Verifiers cache the keys this long; a rotation publishes the new key before anyone signs with it. */
 export const jwksCacheSeconds = 300;
 
-/** The API's own URL (execute-api hostname and stage). */
-export const defaultApiUrl = (settings: StageSettings) =>
-  sub(`https://\${${restApiId}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/${settings.stage}`);
+/**
+ * The foundation API's path on `public-api.<domain>`: the root stays free for the public API
+ * service, which maps its own API there. A single-segment base path works with every API
+ * Gateway domain (multi-level ones need the ApiGatewayV2 mapping API).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html
+ */
+export const apiBasePath = 'foundation';
+export const apiHostname = (settings: StageSettings) => `public-api.${settings.domain}`;
 
-export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource: Intrinsic, apiUrl: Intrinsic): Fragment {
+/** Where the API answers: its custom domain on a shared stage, its execute-api URL in a sandbox. */
+export const apiBaseUrl = (settings: StageSettings): Intrinsic =>
+  settings.customDomain
+    ? `https://${apiHostname(settings)}/${apiBasePath}`
+    : sub(`https://\${${restApiId}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/${settings.stage}`);
+
+/** serverless-domain-manager's settings: the custom domain, its DNS records and the base path mapping. */
+export function apiDomainPluginConfig(settings: StageSettings) {
+  return {
+    enabled: settings.customDomain,
+    domainName: apiHostname(settings),
+    // The home-region certificate of plugins/certificates.js (`<domain>` + `*.<domain>`).
+    certificateName: settings.domain,
+    basePath: apiBasePath,
+    stage: settings.stage,
+    apiType: 'rest',
+    endpointType: 'regional',
+    securityPolicy: 'tls_1_2',
+    createRoute53Record: true,
+    createRoute53IPv6Record: true,
+    // The domain is created on deploy (after the certificates, before the stack) ...
+    autoDomain: true,
+    // ... and shared: the public API service's mapping at the root must survive our deploys.
+    preserveExternalPathMappings: true,
+  };
+}
+
+export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource: Intrinsic): Fragment {
   const jwksMethod = {
     Type: 'AWS::ApiGateway::Method',
     Properties: {
@@ -98,7 +130,7 @@ export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource
       },
     },
     Outputs: {
-      FoundationApiUrl: output('URL of the foundation API (execute-api hostname)', apiUrl),
+      FoundationApiUrl: output('Base URL of the foundation API', apiBaseUrl(settings)),
     },
   };
 }

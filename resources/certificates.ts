@@ -39,3 +39,18 @@ export function certificatePluginConfig(settings: StageSettings, spec: Certifica
     tags: { app: 'movement-pass', stage: settings.stage },
   };
 }
+
+/** What plugins/certificates.js ensures before each deploy; nothing on a stage without custom domain. */
+export function certificatesPluginConfig(settings: StageSettings) {
+  return {
+    domain: settings.domain,
+    homeRegion,
+    certificates: settings.customDomain
+      ? certificates.map((spec) => ({
+          parameterName: certificateParameterName(settings, spec),
+          purpose: spec.purpose,
+          plugin: certificatePluginConfig(settings, spec),
+        }))
+      : [],
+  };
+}

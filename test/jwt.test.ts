@@ -98,9 +98,7 @@ describe('API deployment on rotation', () => {
   const deploymentIds = (rotation: number) => {
     const settings = settingsFor('alice');
     settings.jwt.rotation = rotation;
-    return Object.keys(api(settings, 'jwks', jwtKeyRingProperties(settings), 'url').Resources).filter((id) =>
-      id.startsWith('ApiDeployment'),
-    );
+    return Object.keys(api(settings, 'jwks', jwtKeyRingProperties(settings)).Resources).filter((id) => id.startsWith('ApiDeployment'));
   };
 
   it('redeploys the API when the key ring rotates, and only then', () => {

@@ -43,3 +43,8 @@ export const templatePath = (stage: string): string => join(packageRoot, stage, 
 export function readTemplate(stage: string): Template {
   return JSON.parse(readFileSync(templatePath(stage), 'utf8')) as Template;
 }
+
+/** The service configuration osls resolved from serverless.ts for a stage, plugin settings included. */
+export function readServiceState(stage: string): { custom: Record<string, any>; plugins: string[] } {
+  return JSON.parse(readFileSync(join(packageRoot, stage, 'serverless-state.json'), 'utf8')).service;
+}

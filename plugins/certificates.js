@@ -1,0 +1,153 @@
+// @ts-check
+// Local osls plugin: on `sls deploy`, before the stack (and before serverless-domain-manager
+// looks for a certificate), makes sure every certificate of `custom.movementPassCertificates`
+// exists and is issued, one serverless-certificate-creator run per region, and writes its ARN
+// to SSM, where the template reads it with a dynamic reference. `sls info` lists them.
+// Nothing here runs on `sls package`: packaging stays offline.
+
+class Certificates {
+  /**
+   * @param {any} serverless
+   * @param {Record<string, unknown>} options
+   * @param {{ log: { notice: (m: string) => void, info: (m: string) => void, warning: (m: string) => void } }} utils
+   */
+  constructor(serverless, options, utils) {
+    this.serverless = serverless;
+    this.options = options;
+    this.log = utils?.log ?? { notice: console.log, info: console.log, warning: console.warn };
+    this.hooks = {
+      'before:deploy:deploy': () => this.ensureCertificates(),
+      'after:info:info': () => this.showCertificates(),
+    };
+  }
+
+  /** @returns {{ domain: string, homeRegion: string, certificates: { parameterName: string, purpose: string, plugin: Record<string, any> }[] }} */
+  get config() {
+    return this.serverless.service.custom.movementPassCertificates;
+  }
+
+  get provider() {
+    return this.serverless.getProvider('aws');
+  }
+
+  /** The serverless-certificate-creator instance osls loaded from the plugins list. */
+  get creator() {
+    const creator = this.serverless.pluginManager.plugins.find(
+      (/** @type {any} */ plugin) => plugin.constructor.name === 'CreateCertificatePlugin',
+    );
+    if (!creator)
+      throw new this.serverless.classes.Error(
+        'plugins/certificates.js needs serverless-certificate-creator in the plugins list, before it.',
+      );
+    return creator;
+  }
+
+  /**
+   * Points the creator at one certificate. Its settings are read once per run, so they are
+   * reset; the previous `custom.customCertificate` is given back by the caller.
+   * @param {Record<string, any>} pluginConfig
+   */
+  useCertificate(pluginConfig) {
+    const creator = this.creator;
+    this.serverless.service.custom.customCertificate = pluginConfig;
+    creator.initialized = false;
+    creator.initializeVariables();
+    // ACM asks for the same validation record for `<domain>` and `*.<domain>`; the plugin
+    // sends both in one Route 53 batch, which Route 53 refuses as a duplicate.
+    // https://github.com/schwamster/serverless-certificate-creator/issues/46
+    const route53 = creator.route53;
+    const change = route53.changeResourceRecordSets.bind(route53);
+    route53.changeResourceRecordSets = (/** @type {any} */ params) => {
+      const seen = new Set();
+      const Changes = params.ChangeBatch.Changes.filter((/** @type {any} */ { ResourceRecordSet: { Name, Type } }) => {
+        const key = `${Type} ${Name}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      return change({ ...params, ChangeBatch: { ...params.ChangeBatch, Changes } });
+    };
+    return creator;
+  }
+
+  async assertHostedZone() {
+    const { domain } = this.config;
+    const { HostedZones = [] } = await this.provider.request('Route53', 'listHostedZonesByName', { DNSName: domain, MaxItems: '1' });
+    const zone = HostedZones.find((/** @type {any} */ candidate) => candidate.Name === `${domain}.` && !candidate.Config?.PrivateZone);
+    if (!zone) {
+      throw new this.serverless.classes.Error(
+        `No public Route 53 hosted zone named ${domain} in this account. The certificates are validated through it: ` +
+          'create it (registering the domain in Route 53 does so) and run `sls deploy` again. Nothing was deployed.',
+      );
+    }
+  }
+
+  async ensureCertificates() {
+    const { certificates } = this.config;
+    if (certificates.length === 0) return;
+    await this.assertHostedZone();
+    const original = this.serverless.service.custom.customCertificate;
+    try {
+      for (const certificate of certificates) {
+        const arn = await this.ensureCertificate(certificate.plugin);
+        await this.provider.request(
+          'SSM',
+          'putParameter',
+          {
+            Name: certificate.parameterName,
+            Value: arn,
+            Type: 'String',
+            Overwrite: true,
+            Description: `ACM certificate for ${certificate.purpose}`,
+          },
+          { region: this.config.homeRegion },
+        );
+        this.log.notice(`Certificate for ${certificate.purpose} (${certificate.plugin.region}): ${arn} -> ${certificate.parameterName}`);
+      }
+    } finally {
+      this.serverless.service.custom.customCertificate = original;
+    }
+  }
+
+  /**
+   * Creates the certificate unless it exists, waits for DNS validation, and returns its ARN.
+   * @param {Record<string, any>} pluginConfig
+   * @returns {Promise<string>}
+   */
+  async ensureCertificate(pluginConfig) {
+    const creator = this.useCertificate(pluginConfig);
+    await creator.createCertificate();
+    const existing = await creator.getExistingCertificate();
+    if (!existing)
+      throw new this.serverless.classes.Error(
+        `serverless-certificate-creator made no certificate for ${pluginConfig.certificateName} in ${pluginConfig.region}.`,
+      );
+    const arn = existing.CertificateArn;
+    const { Certificate } = await creator.acm.describeCertificate({ CertificateArn: arn }).promise();
+    if (Certificate.Status === 'PENDING_VALIDATION') {
+      this.log.notice(`Waiting for DNS validation of ${arn} (up to 40 minutes; a rerun of sls deploy picks up where this stopped)`);
+      await creator.waitUntilCertificateIsValidated(arn);
+    } else if (Certificate.Status !== 'ISSUED') {
+      throw new this.serverless.classes.Error(
+        `The certificate ${arn} for ${pluginConfig.certificateName} in ${pluginConfig.region} is ${Certificate.Status}. ` +
+          'Delete it in the ACM console of that region and run `sls deploy` again to request a new one.',
+      );
+    }
+    return arn;
+  }
+
+  async showCertificates() {
+    const { certificates } = this.config;
+    if (certificates.length === 0) return;
+    const lines = [];
+    for (const certificate of certificates) {
+      const result = await this.provider
+        .request('SSM', 'getParameter', { Name: certificate.parameterName }, { region: this.config.homeRegion })
+        .catch(() => undefined);
+      lines.push(`${certificate.purpose} (${certificate.plugin.region}): ${result?.Parameter?.Value ?? 'not created yet: run sls deploy'}`);
+    }
+    this.serverless.serviceOutputs.set('certificates', lines);
+  }
+}
+
+module.exports = Certificates;
