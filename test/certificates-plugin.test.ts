@@ -108,10 +108,22 @@ function fakeServerless(stage: string, aws: ReturnType<typeof fakeAws>) {
   return { serverless, plugin };
 }
 
+/** Runs the deploy hook, moving the fake clock past the plugin's waits. */
+async function deploy(plugin: Certificates): Promise<void> {
+  const done = plugin.hooks['before:deploy:deploy']();
+  const settled = done.then(
+    () => undefined,
+    () => undefined,
+  );
+  for (let i = 0; i < 10; i++) await vi.advanceTimersByTimeAsync(10_000);
+  await settled;
+  return done;
+}
+
 describe('certificates plugin on sls deploy', () => {
   beforeEach(() => {
     // serverless-certificate-creator waits 10 s after requesting a certificate.
-    vi.useFakeTimers({ shouldAdvanceTime: true, advanceTimeDelta: 2_000 });
+    vi.useFakeTimers();
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
   });
   afterEach(() => {
@@ -123,7 +135,7 @@ describe('certificates plugin on sls deploy', () => {
     const aws = fakeAws();
     const { serverless, plugin } = fakeServerless('prod', aws);
 
-    await plugin.hooks['before:deploy:deploy']();
+    await deploy(plugin);
 
     expect(aws.calls.filter((call) => call.startsWith('acm:request'))).toEqual(['acm:request us-east-1', 'acm:request ap-south-1']);
     expect(aws.calls.filter((call) => call.startsWith('acm:wait'))).toEqual(['acm:wait us-east-1', 'acm:wait ap-south-1']);
@@ -142,7 +154,7 @@ describe('certificates plugin on sls deploy', () => {
     const aws = fakeAws();
     const { plugin } = fakeServerless('prod', aws);
 
-    await plugin.hooks['before:deploy:deploy']();
+    await deploy(plugin);
 
     expect(aws.recordBatches).toHaveLength(2);
     for (const batch of aws.recordBatches) expect(batch).toHaveLength(1);
@@ -158,7 +170,7 @@ describe('certificates plugin on sls deploy', () => {
     const aws = fakeAws({ existing });
     const { plugin } = fakeServerless('prod', aws);
 
-    await plugin.hooks['before:deploy:deploy']();
+    await deploy(plugin);
 
     expect(aws.calls.filter((call) => call.startsWith('acm:request') || call.startsWith('acm:wait'))).toEqual([]);
     expect(aws.parameters.get('/movement-pass/prod/serverCertificateArn')?.Value).toBe(
@@ -170,9 +182,7 @@ describe('certificates plugin on sls deploy', () => {
     const aws = fakeAws({ hostedZone: false });
     const { plugin } = fakeServerless('prod', aws);
 
-    await expect(plugin.hooks['before:deploy:deploy']()).rejects.toThrow(
-      /No public Route 53 hosted zone named movement-pass.com .* create it/,
-    );
+    await expect(deploy(plugin)).rejects.toThrow(/No public Route 53 hosted zone named movement-pass.com .* create it/);
     expect(aws.calls).toEqual(['Route53:listHostedZonesByName']);
   });
 
@@ -184,7 +194,7 @@ describe('certificates plugin on sls deploy', () => {
     });
     const { plugin } = fakeServerless('prod', aws);
 
-    await expect(plugin.hooks['before:deploy:deploy']()).rejects.toThrow(/is FAILED\. Delete it in the ACM console/);
+    await expect(deploy(plugin)).rejects.toThrow(/is FAILED\. Delete it in the ACM console/);
     expect(aws.parameters.size).toBe(0);
   });
 
@@ -192,7 +202,7 @@ describe('certificates plugin on sls deploy', () => {
     const aws = fakeAws();
     const { plugin } = fakeServerless('alice', aws);
 
-    await plugin.hooks['before:deploy:deploy']();
+    await deploy(plugin);
 
     expect(aws.calls).toEqual([]);
   });
@@ -200,7 +210,7 @@ describe('certificates plugin on sls deploy', () => {
   it('lists both certificates on sls info', async () => {
     const aws = fakeAws();
     const { serverless, plugin } = fakeServerless('prod', aws);
-    await plugin.hooks['before:deploy:deploy']();
+    await deploy(plugin);
 
     await plugin.hooks['after:info:info']();
 
