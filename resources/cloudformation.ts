@@ -40,10 +40,18 @@ export function mergeFragments(...fragments: Fragment[]): Required<Fragment> {
   return merged;
 }
 
-/** `Retain` for shared stages (data survives a stack deletion or replacement), `Delete` for sandboxes. */
-export function dataPolicies(settings: StageSettings): Pick<CfnResource, 'DeletionPolicy' | 'UpdateReplacePolicy'> {
-  const policy = settings.retainData ? 'Retain' : 'Delete';
-  return { DeletionPolicy: policy, UpdateReplacePolicy: policy };
+/**
+ * Shared stages keep their data when the stack is deleted or a resource replaced; sandboxes
+ * delete it. A failed first deploy of a shared stage still cleans up (`RetainExceptOnCreate`),
+ * so it can simply be run again, except where the resource's own deletion protection would make
+ * that rollback fail (the tables): those say `retainOnFailedCreate`.
+ */
+export function dataPolicies(
+  settings: StageSettings,
+  options: { retainOnFailedCreate?: boolean } = {},
+): Pick<CfnResource, 'DeletionPolicy' | 'UpdateReplacePolicy'> {
+  if (!settings.retainData) return { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' };
+  return { DeletionPolicy: options.retainOnFailedCreate ? 'Retain' : 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' };
 }
 
 /** An SSM `String` parameter of the contract: `/movement-pass/<stage>/<key>`. */

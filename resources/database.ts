@@ -14,7 +14,8 @@ function globalTable(settings: StageSettings, name: string, properties: Record<s
   });
   return {
     Type: 'AWS::DynamoDB::GlobalTable',
-    ...dataPolicies(settings),
+    // Deletion protection refuses the rollback's delete: keep even a failed first create's tables.
+    ...dataPolicies(settings, { retainOnFailedCreate: true }),
     Properties: {
       TableName: physicalName(settings, name),
       BillingMode: 'PAY_PER_REQUEST',

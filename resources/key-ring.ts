@@ -31,7 +31,7 @@ export function keyRingFunction(settings: StageSettings) {
     statements: [
       {
         Effect: 'Allow',
-        Action: ['ssm:PutParameter', 'ssm:GetParameters', 'ssm:DeleteParameters'],
+        Action: ['ssm:PutParameter', 'ssm:LabelParameterVersion', 'ssm:GetParameters', 'ssm:DeleteParameters'],
         Resource: keyRingParameterKeys.map(parameterArn),
       },
     ],

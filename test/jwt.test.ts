@@ -41,7 +41,7 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
     const statements = policy.PolicyDocument.Statement;
     expect(statements.map((s: { Action: string[] }) => s.Action)).toEqual([
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      ['ssm:PutParameter', 'ssm:GetParameters', 'ssm:DeleteParameters'],
+      ['ssm:PutParameter', 'ssm:LabelParameterVersion', 'ssm:GetParameters', 'ssm:DeleteParameters'],
     ]);
     expect(statements[0].Resource['Fn::Sub']).toContain(`:log-group:/aws/lambda/movement-pass-foundation-${stage}-keyRing:*`);
     const ssmResources = statements[1].Resource.map((r: { 'Fn::Sub': string }) => r['Fn::Sub']);
@@ -89,7 +89,10 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
 
 describe('key ring retention', () => {
   it("keeps the prod keys when the stack goes, and deletes a sandbox's", () => {
-    expect(resource(readTemplate('prod'), 'JwtKeyRing')).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(resource(readTemplate('prod'), 'JwtKeyRing')).toMatchObject({
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
+    });
     expect(resource(readTemplate('alice'), 'JwtKeyRing')).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
   });
 });

@@ -124,7 +124,7 @@ describe('prod photos', () => {
   const distribution = resource(prod, 'PhotoDistribution').Properties.DistributionConfig;
 
   it('retains the bucket and has no emptier', () => {
-    expect(resource(prod, 'PhotoBucket')).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(resource(prod, 'PhotoBucket')).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
     expect(prod.Resources.PhotoBucketEmptier).toBeUndefined();
     expect(prod.Resources.PhotoBucketEmptierLambdaFunction).toBeUndefined();
   });

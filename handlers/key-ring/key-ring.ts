@@ -1,9 +1,16 @@
 // A signing key ring kept in SSM: the current private key (SecureString) and the public keys
 // still trusted (current plus the one before the last rotation) as a JWKS. Used for the JWT
-// keys and for the CloudFront URL-signing keys. Create generates; Update keeps the keys unless
-// the rotation counter or the algorithm changed; Delete removes every parameter it wrote
-// (a shared stage's DeletionPolicy Retain means CloudFormation never asks it to).
-import { DeleteParametersCommand, GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+// keys and for the CloudFront URL-signing keys. Create and Update make the latest parameter
+// versions hold the ring of the asked (algorithm, rotation) pair, generating it only the first
+// time; Delete removes every parameter it wrote (a shared stage's DeletionPolicy means
+// CloudFormation never asks it to once the stack exists).
+import {
+  DeleteParametersCommand,
+  GetParametersCommand,
+  LabelParameterVersionCommand,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import type { CustomResourceEvent, CustomResourceResult, Logger } from '../lib/custom-resource';
 import {
   type GeneratedKey,
@@ -65,10 +72,23 @@ const writtenNames = (properties: KeyRingProperties): string[] =>
     (name): name is string => name !== undefined,
   );
 
+/**
+ * The SSM label on every parameter version written for one (algorithm, rotation) pair. A ring is
+ * a function of that pair: the first time a pair is asked for, its key is generated; every later
+ * time (an update rolled back, a rotation reverted, a Lambda retry, a retained stage re-created)
+ * the same versions are restored, so published public keys never change under a template.
+ */
+export const ringLabel = (properties: Pick<KeyRingProperties, 'Algorithm' | 'Rotation'>) =>
+  `${properties.Algorithm}-r${properties.Rotation}`;
+
+/** Parameter values and versions, by parameter name. */
+type Stored = Map<string, { value: string; version?: number }>;
+
 interface Ring {
   algorithm: SigningAlgorithm;
   kid: string;
   jwks: Jwks;
+  secret: string;
 }
 
 /** Only public values: CloudFormation shows them in the console and templates read them. */
@@ -91,19 +111,61 @@ export function keyRing(deps: KeyRingDeps) {
   const { ssm, logger } = deps;
   const generate = deps.generate ?? generateSigningKey;
 
-  async function readRing(properties: KeyRingProperties): Promise<Ring | undefined> {
-    const names = [properties.PublicKeysParameter, properties.KeyIdParameter].filter((name): name is string => name !== undefined);
-    const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: names }));
-    const value = (name?: string) => Parameters.find((parameter) => parameter.Name === name)?.Value;
-    const jwksText = value(properties.PublicKeysParameter);
-    if (jwksText === undefined) return undefined;
-    const jwks = parseJwks(jwksText);
-    const kid = value(properties.KeyIdParameter) ?? jwks.keys[0]?.kid;
-    return kid ? { algorithm: properties.Algorithm, kid, jwks } : undefined;
+  /** The ring's parameters, latest or those labeled `label`, by parameter name. */
+  async function readValues(properties: KeyRingProperties, label?: string): Promise<Stored> {
+    const names = writtenNames(properties).map((name) => (label ? `${name}:${label}` : name));
+    const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: names, WithDecryption: true }));
+    // SSM answers a `name:label` selector under the bare name; parameter names hold no colon.
+    return new Map(
+      Parameters.map((parameter) => [
+        (parameter.Name ?? '').replace(/:.*$/, ''),
+        { value: parameter.Value ?? '', version: parameter.Version },
+      ]),
+    );
   }
 
-  async function put(name: string, value: string, type: 'String' | 'SecureString', description: string): Promise<void> {
-    await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description }));
+  function ringFrom(properties: KeyRingProperties, stored: Stored): Ring | undefined {
+    const jwksText = stored.get(properties.PublicKeysParameter)?.value;
+    const secret = stored.get(properties.PrivateKeyParameter)?.value;
+    if (jwksText === undefined || secret === undefined) return undefined;
+    const jwks = parseJwks(jwksText);
+    const kid = (properties.KeyIdParameter && stored.get(properties.KeyIdParameter)?.value) || jwks.keys[0]?.kid;
+    return kid ? { algorithm: properties.Algorithm, kid, jwks, secret } : undefined;
+  }
+
+  /** Generates the key of a new pair; the key that signed until now stays trusted until the next rotation. */
+  async function generateRing(properties: KeyRingProperties, previous: Ring | undefined): Promise<Ring> {
+    const key = await generate(properties.Algorithm);
+    // A symmetric secret is never published, so an HS256 ring publishes nothing.
+    const carried = previous?.jwks.keys.filter((candidate) => candidate.kid === previous.kid) ?? [];
+    const jwks: Jwks = { keys: key.publicJwk ? [key.publicJwk, ...carried] : [] };
+    logger.info('generated a signing key', { algorithm: key.algorithm, kid: key.kid, trusted: jwks.keys.map((k) => k.kid) });
+    return { algorithm: properties.Algorithm, kid: key.kid, jwks, secret: key.secret };
+  }
+
+  /**
+   * Makes the latest versions hold `ring`, labeled with its pair. Public keys first, the private
+   * key last, so verifiers trust a key before anyone signs with it. An unchanged value is not
+   * written again, only labeled (an HS256 ring's empty JWKS is the same for every pair).
+   */
+  async function writeRing(properties: KeyRingProperties, ring: Ring, latest: Stored): Promise<void> {
+    const current = ring.jwks.keys.find((key) => key.kid === ring.kid);
+    const values: [string | undefined, string | undefined, 'String' | 'SecureString', string][] = [
+      [properties.PublicKeysParameter, JSON.stringify(ring.jwks), 'String', 'JWKS of the trusted public signing keys'],
+      [properties.PublicKeyParameter, current && (await publicKeyPem(current)), 'String', 'Current public signing key (PEM)'],
+      [properties.KeyIdParameter, ring.kid, 'String', 'Id (kid) of the current signing key'],
+      [properties.PrivateKeyParameter, ring.secret, 'SecureString', `Current ${properties.Algorithm} signing key`],
+    ];
+    for (const [name, value, type, description] of values) {
+      if (!name || value === undefined) continue;
+      const stored = latest.get(name);
+      const version =
+        stored?.value === value
+          ? stored.version
+          : (await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description })))
+              .Version;
+      await ssm.send(new LabelParameterVersionCommand({ Name: name, ParameterVersion: version, Labels: [ringLabel(properties)] }));
+    }
   }
 
   async function deleteParameters(names: string[]): Promise<void> {
@@ -111,26 +173,20 @@ export function keyRing(deps: KeyRingDeps) {
     if (names.length) await ssm.send(new DeleteParametersCommand({ Names: names }));
   }
 
-  /** Generates a key and writes the ring: public keys first, so verifiers trust a key before anyone signs with it. */
-  async function rotate(properties: KeyRingProperties, previous: Ring | undefined): Promise<Ring> {
-    const key = await generate(properties.Algorithm);
-    // The overlap window: the key that signed until now stays trusted until the next rotation.
-    // A symmetric secret is never published, so an HS256 ring publishes nothing.
-    const carried = previous?.jwks.keys.filter((candidate) => candidate.kid === previous.kid) ?? [];
-    const jwks: Jwks = { keys: key.publicJwk ? [key.publicJwk, ...carried] : [] };
-    await put(properties.PublicKeysParameter, JSON.stringify(jwks), 'String', 'JWKS of the trusted public signing keys');
-    if (properties.PublicKeyParameter && key.publicKeyPem) {
-      await put(properties.PublicKeyParameter, key.publicKeyPem, 'String', 'Current public signing key (PEM)');
-    }
-    if (properties.KeyIdParameter) await put(properties.KeyIdParameter, key.kid, 'String', 'Id (kid) of the current signing key');
-    await put(properties.PrivateKeyParameter, key.secret, 'SecureString', `Current ${properties.Algorithm} signing key`);
-    logger.info('generated a signing key', { algorithm: key.algorithm, kid: key.kid, trusted: jwks.keys.map((k) => k.kid) });
-    return { algorithm: properties.Algorithm, kid: key.kid, jwks };
+  /** The ring of the asked pair: restored if it was ever written, generated otherwise. */
+  async function ensureRing(properties: KeyRingProperties, previous: Ring | undefined): Promise<Ring> {
+    const [labeled, latest] = await Promise.all([readValues(properties, ringLabel(properties)), readValues(properties)]);
+    const restored = ringFrom(properties, labeled);
+    if (restored)
+      logger.info('keys of this algorithm and rotation exist: keeping them', { label: ringLabel(properties), kid: restored.kid });
+    const ring = restored ?? (await generateRing(properties, previous));
+    await writeRing(properties, ring, latest);
+    return ring;
   }
 
   async function onCreate(properties: KeyRingProperties): Promise<Ring> {
     try {
-      return await rotate(properties, undefined);
+      return await ensureRing(properties, undefined);
     } catch (error) {
       // A failed Create is answered with a marker id whose Delete does nothing: clean up here.
       await deleteParameters(writtenNames(properties)).catch(() => undefined);
@@ -139,26 +195,7 @@ export function keyRing(deps: KeyRingDeps) {
   }
 
   async function onUpdate(properties: KeyRingProperties, old: KeyRingProperties): Promise<Ring> {
-    const existing = await readRing(old);
-    const rotationAsked =
-      properties.Rotation !== old.Rotation ||
-      properties.Algorithm !== old.Algorithm ||
-      properties.PrivateKeyParameter !== old.PrivateKeyParameter;
-    let ring: Ring;
-    if (existing && !rotationAsked) {
-      ring = existing;
-      // A newly asked optional parameter gets the current value; the keys stay as they are.
-      if (properties.KeyIdParameter && properties.KeyIdParameter !== old.KeyIdParameter) {
-        await put(properties.KeyIdParameter, ring.kid, 'String', 'Id (kid) of the current signing key');
-      }
-      if (properties.PublicKeyParameter && properties.PublicKeyParameter !== old.PublicKeyParameter) {
-        const current = ring.jwks.keys.find((key) => key.kid === ring.kid);
-        if (current) await put(properties.PublicKeyParameter, await publicKeyPem(current), 'String', 'Current public signing key (PEM)');
-      }
-    } else {
-      if (!existing) logger.info('no stored key ring found: generating a new one');
-      ring = await rotate(properties, existing);
-    }
+    const ring = await ensureRing(properties, ringFrom(old, await readValues(old)));
     const stillWritten = new Set(writtenNames(properties));
     await deleteParameters(writtenNames(old).filter((name) => !stillWritten.has(name)));
     return ring;

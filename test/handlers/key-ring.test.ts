@@ -140,6 +140,41 @@ describe('key ring custom resource', () => {
     });
   });
 
+  it('restores the same keys when a rotation is rolled back, so published keys never change under a template', async () => {
+    const before = await create(asymmetric('RS256', 0));
+    const privateKey = store.value(`${root}/jwtPrivateKey`);
+
+    const rotated = await update(asymmetric('RS256', 1), asymmetric('RS256', 0));
+    // CloudFormation's rollback: the same Update with old and new properties swapped.
+    const rolledBack = await update(asymmetric('RS256', 0), asymmetric('RS256', 1));
+    const again = await update(asymmetric('RS256', 1), asymmetric('RS256', 0));
+
+    expect(rotated.Data.KeyId).not.toBe(before.Data.KeyId);
+    expect(rolledBack.Data).toEqual(before.Data);
+    expect(store.value(`${root}/jwtPrivateKey`)).not.toBe(privateKey);
+    expect(again.Data).toEqual(rotated.Data);
+  });
+
+  it('restores a retained ring when its stack is created again, instead of replacing the keys', async () => {
+    const first = await create(asymmetric('RS256', 2));
+
+    const second = await create(asymmetric('RS256', 2));
+
+    expect(second.Data).toEqual(first.Data);
+    expect(store.mock.commandCalls(PutParameterCommand)).toHaveLength(4);
+  });
+
+  it('keeps an HS256 secret across a rotation and back', async () => {
+    await create(symmetric(0));
+    const first = store.value(`${root}/jwtSecret`);
+    await update(symmetric(1), symmetric(0));
+    expect(store.value(`${root}/jwtSecret`)).not.toBe(first);
+
+    await update(symmetric(0), symmetric(1));
+
+    expect(store.value(`${root}/jwtSecret`)).toBe(first);
+  });
+
   it('HS256 keeps a 256-bit secret in jwtSecret and publishes an empty JWKS', async () => {
     const response = await create(symmetric());
 

@@ -2,7 +2,13 @@
 // CloudFormation's presigned response URL, an in-memory store behind aws-sdk-client-mock for SSM.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DeleteParametersCommand, GetParametersCommand, type Parameter, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DeleteParametersCommand,
+  GetParametersCommand,
+  LabelParameterVersionCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CustomResourceEvent, Logger } from '../../handlers/lib/custom-resource';
 
@@ -71,23 +77,65 @@ export function memoryLogger(): Logger & { lines: string[] } {
   };
 }
 
-/** SSM Parameter Store in memory, behind the real SDK client and its commands. */
+/** SSM Parameter Store in memory, with versions and labels, behind the real SDK client and its commands. */
 export function fakeParameterStore() {
-  const parameters = new Map<string, Parameter>();
+  type Version = { version: number; value: string; type: string; labels: Set<string> };
+  const history = new Map<string, Version[]>();
   const ssm = new SSMClient({ region: 'ap-south-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const mock = mockClient(ssm);
+  const latest = (name: string) => history.get(name)?.at(-1);
+  /** `name` or `name:label` or `name:version`, as SSM selectors read. */
+  const select = (selector: string) => {
+    const [name, which] = selector.split(':');
+    const versions = history.get(name) ?? [];
+    if (which === undefined) return { name, found: versions.at(-1) };
+    return { name, found: versions.find((v) => (/^\d+$/.test(which) ? v.version === Number(which) : v.labels.has(which))) };
+  };
   mock.on(PutParameterCommand).callsFake((input) => {
-    if (parameters.has(input.Name) && !input.Overwrite) throw new Error('ParameterAlreadyExists');
-    parameters.set(input.Name, { Name: input.Name, Value: input.Value, Type: input.Type });
-    return { Version: 1 };
+    if (history.has(input.Name) && !input.Overwrite) throw new Error('ParameterAlreadyExists');
+    const versions = history.get(input.Name) ?? [];
+    const version = (versions.at(-1)?.version ?? 0) + 1;
+    history.set(input.Name, [...versions, { version, value: input.Value, type: input.Type, labels: new Set() }]);
+    return { Version: version };
   });
-  mock.on(GetParametersCommand).callsFake((input) => ({
-    Parameters: input.Names.filter((name: string) => parameters.has(name)).map((name: string) => parameters.get(name)),
-    InvalidParameters: input.Names.filter((name: string) => !parameters.has(name)),
-  }));
+  mock.on(LabelParameterVersionCommand).callsFake((input) => {
+    const versions = history.get(input.Name);
+    const target = versions?.find((v) => v.version === input.ParameterVersion);
+    if (!versions || !target) throw Object.assign(new Error('ParameterVersionNotFound'), { name: 'ParameterVersionNotFound' });
+    for (const label of input.Labels) {
+      for (const v of versions) v.labels.delete(label);
+      target.labels.add(label);
+    }
+    return { InvalidLabels: [] };
+  });
+  mock.on(GetParametersCommand).callsFake((input) => {
+    const results = input.Names.map((selector: string) => ({ selector, ...select(selector) }));
+    return {
+      Parameters: results
+        .filter((r: { found?: Version }) => r.found)
+        .map(({ name, found }: { name: string; found: Version }) => ({
+          Name: name,
+          Value: found.value,
+          Type: found.type,
+          Version: found.version,
+        })),
+      InvalidParameters: results.filter((r: { found?: Version }) => !r.found).map((r: { selector: string }) => r.selector),
+    };
+  });
   mock.on(DeleteParametersCommand).callsFake((input) => {
-    const deleted = input.Names.filter((name: string) => parameters.delete(name));
+    const deleted = input.Names.filter((name: string) => history.delete(name));
     return { DeletedParameters: deleted, InvalidParameters: input.Names.filter((name: string) => !deleted.includes(name)) };
   });
-  return { ssm, mock, parameters, value: (name: string) => parameters.get(name)?.Value };
+  const parameters = {
+    get: (name: string) => {
+      const found = latest(name);
+      return found && { Name: name, Value: found.value, Type: found.type };
+    },
+    has: (name: string) => history.has(name),
+    keys: () => history.keys(),
+    get size() {
+      return history.size;
+    },
+  };
+  return { ssm, mock, parameters, value: (name: string) => latest(name)?.value, versions: (name: string) => history.get(name) ?? [] };
 }
