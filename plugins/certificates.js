@@ -72,7 +72,7 @@ class Certificates {
 
   async assertHostedZone() {
     const { domain } = this.config;
-    const { HostedZones = [] } = await this.provider.request('Route53', 'listHostedZonesByName', { DNSName: domain, MaxItems: '1' });
+    const { HostedZones = [] } = await this.provider.request('Route53', 'listHostedZonesByName', { DNSName: domain, MaxItems: '10' });
     const zone = HostedZones.find((/** @type {any} */ candidate) => candidate.Name === `${domain}.` && !candidate.Config?.PrivateZone);
     if (!zone) {
       throw new this.serverless.classes.Error(
@@ -110,30 +110,81 @@ class Certificates {
   }
 
   /**
-   * Creates the certificate unless it exists, waits for DNS validation, and returns its ARN.
+   * Creates the certificate unless it exists, makes sure its DNS validation record is in the
+   * hosted zone, waits for validation, and returns its ARN.
    * @param {Record<string, any>} pluginConfig
    * @returns {Promise<string>}
    */
   async ensureCertificate(pluginConfig) {
+    const where = `${pluginConfig.certificateName} in ${pluginConfig.region}`;
     const creator = this.useCertificate(pluginConfig);
-    await creator.createCertificate();
+    /** @type {any} */
+    let creatorError;
+    try {
+      await creator.createCertificate();
+    } catch (error) {
+      // A waiter that gave up means DNS validation is stuck: waiting again would not help.
+      if (/** @type {any} */ (error)?.code === 'ResourceNotReady') {
+        throw new this.serverless.classes.Error(
+          `DNS validation of the certificate for ${where} did not finish in 40 minutes. Check that the domain's registrar ` +
+            'delegates to the hosted zone (dig NS), then run `sls deploy` again: it resumes with the same certificate.',
+        );
+      }
+      // The plugin reads the validation record 10 s after the request; ACM can take longer to
+      // publish it, leaving a certificate without its record. The steps below write it.
+      // https://github.com/schwamster/serverless-certificate-creator/issues/53
+      creatorError = error;
+    }
     const existing = await creator.getExistingCertificate();
     if (!existing)
-      throw new this.serverless.classes.Error(
-        `serverless-certificate-creator made no certificate for ${pluginConfig.certificateName} in ${pluginConfig.region}.`,
-      );
+      throw creatorError ?? new this.serverless.classes.Error(`serverless-certificate-creator made no certificate for ${where}.`);
     const arn = existing.CertificateArn;
-    const { Certificate } = await creator.acm.describeCertificate({ CertificateArn: arn }).promise();
-    if (Certificate.Status === 'PENDING_VALIDATION') {
-      this.log.notice(`Waiting for DNS validation of ${arn} (up to 40 minutes; a rerun of sls deploy picks up where this stopped)`);
-      await creator.waitUntilCertificateIsValidated(arn);
-    } else if (Certificate.Status !== 'ISSUED') {
+    let certificate = await this.describe(creator, arn);
+    const names = [pluginConfig.certificateName, ...(pluginConfig.subjectAlternativeNames ?? [])];
+    const missing = names.filter((name) => !(certificate.SubjectAlternativeNames ?? []).includes(name));
+    if (missing.length > 0) {
       throw new this.serverless.classes.Error(
-        `The certificate ${arn} for ${pluginConfig.certificateName} in ${pluginConfig.region} is ${Certificate.Status}. ` +
+        `The certificate ${arn} for ${where} does not cover ${missing.join(', ')}. ` +
+          'It predates this project: delete it in the ACM console of that region (or remove what uses it) and run `sls deploy` again.',
+      );
+    }
+    if (certificate.Status === 'PENDING_VALIDATION') {
+      certificate = await this.waitForValidationRecords(creator, arn);
+      // UPSERT (rewriteRecords): writing a record that is already there is harmless.
+      await creator.createRecordSetForDnsValidation({ Certificate: certificate });
+      this.log.notice(`Waiting for DNS validation of ${arn} (up to 40 minutes; a rerun of sls deploy resumes it)`);
+      await creator.waitUntilCertificateIsValidated(arn);
+    } else if (certificate.Status !== 'ISSUED') {
+      throw new this.serverless.classes.Error(
+        `The certificate ${arn} for ${where} is ${certificate.Status}. ` +
           'Delete it in the ACM console of that region and run `sls deploy` again to request a new one.',
       );
     }
     return arn;
+  }
+
+  /** @param {any} creator @param {string} arn */
+  async describe(creator, arn) {
+    const { Certificate } = await creator.acm.describeCertificate({ CertificateArn: arn }).promise();
+    return Certificate;
+  }
+
+  /**
+   * ACM publishes the validation records some seconds after the request.
+   * @param {any} creator @param {string} arn
+   */
+  async waitForValidationRecords(creator, arn, attempts = 60, intervalMs = 5000) {
+    for (let attempt = 1; ; attempt++) {
+      const certificate = await this.describe(creator, arn);
+      const options = certificate.DomainValidationOptions ?? [];
+      if (options.length > 0 && options.every((/** @type {any} */ option) => option.ResourceRecord)) return certificate;
+      if (attempt >= attempts) {
+        throw new this.serverless.classes.Error(
+          `ACM has not published the DNS validation record of ${arn} after 5 minutes; run \`sls deploy\` again.`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
   }
 
   async showCertificates() {

@@ -8,11 +8,12 @@ import { settingsFor } from '../resources/stage';
 
 type Cert = { CertificateArn: string; DomainName: string; Status: string; region: string };
 
-function fakeAws(options: { hostedZone?: boolean; existing?: Cert[] } = {}) {
+function fakeAws(options: { hostedZone?: boolean; existing?: Cert[]; recordsAfterDescribes?: number; sans?: string[] } = {}) {
   const certificates: Cert[] = [...(options.existing ?? [])];
   const calls: string[] = [];
   const recordBatches: unknown[][] = [];
   const parameters = new Map<string, { Value: string; region?: string }>();
+  let describes = 0;
   const promise = <T>(value: T) => ({ promise: () => Promise.resolve(value) });
 
   class ACM {
@@ -32,11 +33,16 @@ function fakeAws(options: { hostedZone?: boolean; existing?: Cert[] } = {}) {
     }
     describeCertificate({ CertificateArn }: { CertificateArn: string }) {
       const cert = certificates.find((c) => c.CertificateArn === CertificateArn) as Cert;
-      // ACM asks for one and the same record for the apex and the wildcard name.
-      const record = { Name: '_abc.movement-pass.com.', Type: 'CNAME', Value: '_xyz.acm-validations.aws.' };
+      // ACM asks for one and the same record for the apex and the wildcard name, once it has published it.
+      describes++;
+      const record =
+        describes > (options.recordsAfterDescribes ?? 0)
+          ? { Name: '_abc.movement-pass.com.', Type: 'CNAME', Value: '_xyz.acm-validations.aws.' }
+          : undefined;
       return promise({
         Certificate: {
           ...cert,
+          SubjectAlternativeNames: options.sans ?? ['movement-pass.com', '*.movement-pass.com'],
           DomainValidationOptions: [
             { DomainName: 'movement-pass.com', ResourceRecord: record },
             { DomainName: '*.movement-pass.com', ResourceRecord: record },
@@ -115,7 +121,7 @@ async function deploy(plugin: Certificates): Promise<void> {
     () => undefined,
     () => undefined,
   );
-  for (let i = 0; i < 10; i++) await vi.advanceTimersByTimeAsync(10_000);
+  for (let i = 0; i < 40; i++) await vi.advanceTimersByTimeAsync(10_000);
   await settled;
   return done;
 }
@@ -195,6 +201,33 @@ describe('certificates plugin on sls deploy', () => {
     const { plugin } = fakeServerless('prod', aws);
 
     await expect(deploy(plugin)).rejects.toThrow(/is FAILED\. Delete it in the ACM console/);
+    expect(aws.parameters.size).toBe(0);
+  });
+
+  it('writes the validation record itself when ACM published it too late for serverless-certificate-creator', async () => {
+    const aws = fakeAws({ recordsAfterDescribes: 3 });
+    const { plugin } = fakeServerless('prod', aws);
+
+    await deploy(plugin);
+
+    expect(aws.recordBatches.length).toBeGreaterThanOrEqual(2);
+    expect(aws.calls.filter((call) => call.startsWith('acm:wait'))).toEqual(['acm:wait us-east-1', 'acm:wait ap-south-1']);
+    expect(aws.parameters.size).toBe(2);
+  });
+
+  it('refuses an existing certificate that does not cover *.<domain>', async () => {
+    const existing = [
+      {
+        CertificateArn: 'arn:aws:acm:us-east-1:1:certificate/apex',
+        DomainName: 'movement-pass.com',
+        Status: 'ISSUED',
+        region: 'us-east-1',
+      },
+    ];
+    const aws = fakeAws({ existing, sans: ['movement-pass.com'] });
+    const { plugin } = fakeServerless('prod', aws);
+
+    await expect(deploy(plugin)).rejects.toThrow(/does not cover \*\.movement-pass\.com/);
     expect(aws.parameters.size).toBe(0);
   });
 
