@@ -77,65 +77,108 @@ export function memoryLogger(): Logger & { lines: string[] } {
   };
 }
 
-/** SSM Parameter Store in memory, with versions and labels, behind the real SDK client and its commands. */
-export function fakeParameterStore() {
-  type Version = { version: number; value: string; type: string; labels: Set<string> };
-  const history = new Map<string, Version[]>();
-  const ssm = new SSMClient({ region: 'ap-south-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const mock = mockClient(ssm);
-  const latest = (name: string) => history.get(name)?.at(-1);
-  /** `name` or `name:label` or `name:version`, as SSM selectors read. */
-  const select = (selector: string) => {
+type StoredVersion = { version: number; value: string; type: string; labels: Set<string> };
+
+/**
+ * SSM Parameter Store in memory, with versions and labels; one method per SSM operation, taking
+ * and returning what the API does, so both the mocked client and a local endpoint serve it.
+ */
+export class MemoryParameterStore {
+  readonly history = new Map<string, StoredVersion[]>();
+
+  latest(name: string): StoredVersion | undefined {
+    return this.history.get(name)?.at(-1);
+  }
+
+  /** `name`, `name:label` or `name:version`, as SSM selectors read. */
+  private select(selector: string) {
     const [name, which] = selector.split(':');
-    const versions = history.get(name) ?? [];
+    const versions = this.history.get(name) ?? [];
     if (which === undefined) return { name, found: versions.at(-1) };
     return { name, found: versions.find((v) => (/^\d+$/.test(which) ? v.version === Number(which) : v.labels.has(which))) };
-  };
-  mock.on(PutParameterCommand).callsFake((input) => {
-    if (history.has(input.Name) && !input.Overwrite) throw new Error('ParameterAlreadyExists');
-    const versions = history.get(input.Name) ?? [];
+  }
+
+  PutParameter(input: { Name: string; Value: string; Type: string; Overwrite?: boolean }) {
+    if (this.history.has(input.Name) && !input.Overwrite)
+      throw Object.assign(new Error('ParameterAlreadyExists'), { name: 'ParameterAlreadyExists' });
+    const versions = this.history.get(input.Name) ?? [];
     const version = (versions.at(-1)?.version ?? 0) + 1;
-    history.set(input.Name, [...versions, { version, value: input.Value, type: input.Type, labels: new Set() }]);
-    return { Version: version };
-  });
-  mock.on(LabelParameterVersionCommand).callsFake((input) => {
-    const versions = history.get(input.Name);
+    this.history.set(input.Name, [...versions, { version, value: input.Value, type: input.Type, labels: new Set() }]);
+    return { Version: version, Tier: 'Standard' };
+  }
+
+  LabelParameterVersion(input: { Name: string; ParameterVersion?: number; Labels: string[] }) {
+    const versions = this.history.get(input.Name);
     const target = versions?.find((v) => v.version === input.ParameterVersion);
     if (!versions || !target) throw Object.assign(new Error('ParameterVersionNotFound'), { name: 'ParameterVersionNotFound' });
     for (const label of input.Labels) {
       for (const v of versions) v.labels.delete(label);
       target.labels.add(label);
     }
-    return { InvalidLabels: [] };
-  });
-  mock.on(GetParametersCommand).callsFake((input) => {
-    const results = input.Names.map((selector: string) => ({ selector, ...select(selector) }));
+    return { InvalidLabels: [], ParameterVersion: target.version };
+  }
+
+  GetParameters(input: { Names: string[] }) {
+    const results = input.Names.map((selector) => ({ selector, ...this.select(selector) }));
     return {
-      Parameters: results
-        .filter((r: { found?: Version }) => r.found)
-        .map(({ name, found }: { name: string; found: Version }) => ({
-          Name: name,
-          Value: found.value,
-          Type: found.type,
-          Version: found.version,
-        })),
-      InvalidParameters: results.filter((r: { found?: Version }) => !r.found).map((r: { selector: string }) => r.selector),
+      Parameters: results.flatMap(({ name, found }) =>
+        found ? [{ Name: name, Value: found.value, Type: found.type, Version: found.version }] : [],
+      ),
+      InvalidParameters: results.filter((r) => !r.found).map((r) => r.selector),
     };
-  });
-  mock.on(DeleteParametersCommand).callsFake((input) => {
-    const deleted = input.Names.filter((name: string) => history.delete(name));
-    return { DeletedParameters: deleted, InvalidParameters: input.Names.filter((name: string) => !deleted.includes(name)) };
-  });
+  }
+
+  DeleteParameters(input: { Names: string[] }) {
+    const deleted = input.Names.filter((name) => this.history.delete(name));
+    return { DeletedParameters: deleted, InvalidParameters: input.Names.filter((name) => !deleted.includes(name)) };
+  }
+}
+
+/** The in-memory store behind a real SSMClient, through aws-sdk-client-mock. */
+export function fakeParameterStore() {
+  const store = new MemoryParameterStore();
+  const ssm = new SSMClient({ region: 'ap-south-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const mock = mockClient(ssm);
+  mock.on(PutParameterCommand).callsFake((input) => store.PutParameter(input));
+  mock.on(LabelParameterVersionCommand).callsFake((input) => store.LabelParameterVersion(input));
+  mock.on(GetParametersCommand).callsFake((input) => store.GetParameters(input));
+  mock.on(DeleteParametersCommand).callsFake((input) => store.DeleteParameters(input));
   const parameters = {
     get: (name: string) => {
-      const found = latest(name);
+      const found = store.latest(name);
       return found && { Name: name, Value: found.value, Type: found.type };
     },
-    has: (name: string) => history.has(name),
-    keys: () => history.keys(),
+    has: (name: string) => store.history.has(name),
+    keys: () => store.history.keys(),
     get size() {
-      return history.size;
+      return store.history.size;
     },
   };
-  return { ssm, mock, parameters, value: (name: string) => latest(name)?.value, versions: (name: string) => history.get(name) ?? [] };
+  return { ssm, mock, parameters, value: (name: string) => store.latest(name)?.value };
+}
+
+/** A local SSM endpoint (AWS JSON 1.1 protocol) over the in-memory store, for the bundled handler. */
+export async function startSsmEndpoint(store: MemoryParameterStore) {
+  const operations: string[] = [];
+  const server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk) => {
+      text += chunk;
+    });
+    request.on('end', () => {
+      const operation = String(request.headers['x-amz-target'] ?? '').replace('AmazonSSM.', '') as 'PutParameter';
+      operations.push(operation);
+      try {
+        const result = store[operation](JSON.parse(text || '{}'));
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(result));
+      } catch (error) {
+        response
+          .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+          .end(JSON.stringify({ __type: (error as Error).name, message: (error as Error).message }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, operations, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
