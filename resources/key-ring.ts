@@ -42,7 +42,7 @@ export function keyRingFunction(settings: StageSettings) {
 export function keyRingResource(settings: StageSettings, properties: Record<string, unknown>): CfnResource {
   return {
     Type: 'Custom::KeyRing',
-    // Shared stages keep their keys: CloudFormation then never sends the Delete.
+    // Shared stages keep their keys: once created, CloudFormation never sends them a Delete.
     ...dataPolicies(settings),
     Properties: {
       ServiceToken: serviceToken(keyRingFunctionName),

@@ -133,7 +133,8 @@ export function settingsFor(stage: string): StageSettings {
   return validated(settings);
 }
 
-function validated(settings: StageSettings): StageSettings {
+/** Checks the settings of a stage, failing with what is wrong and how to fix it. */
+export function validated(settings: StageSettings): StageSettings {
   const where = `stage "${settings.stage}" in resources/stage.ts`;
   if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(settings.domain)) {
     throw new StageError(

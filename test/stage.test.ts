@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxStageLength, StageError, settingsFor, stageFromArgv, stageNameProblem } from '../resources/stage';
+import { maxStageLength, StageError, settingsFor, stageFromArgv, stageNameProblem, validated } from '../resources/stage';
 import { sls } from './package-stage';
 
 describe('stage names', () => {
@@ -45,5 +45,48 @@ describe('sls with a bad stage name', () => {
     expect(result.status).not.toBe(0);
     expect(result.output).toContain(`Invalid stage name "${stage}"`);
     expect(result.output).not.toContain('Packaging');
+  });
+});
+
+describe('stage settings validation', () => {
+  const withChange = (change: (settings: ReturnType<typeof settingsFor>) => void) => {
+    const settings = settingsFor('alice');
+    change(settings);
+    return () => validated(settings);
+  };
+
+  it.each([
+    [
+      'an unknown JWT algorithm',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s.jwt, { algorithm: 'RS512' }),
+      /Unknown JWT algorithm "RS512" .* use one of RS256, ES256, HS256/,
+    ],
+    [
+      'a missing domain',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s, { domain: '' }),
+      /The domain "" .* is not a DNS name; set it to the hosted zone's name/,
+    ],
+    [
+      'an expiry without unit',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s.jwt, { expire: '60' }),
+      /JWT expiry "60" .* use a number and a unit/,
+    ],
+    [
+      'a negative rotation',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s.photos, { keyRotation: -1 }),
+      /photos.keyRotation .* whole number 0 or above/,
+    ],
+    [
+      'an upload expiry over 7 days',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s.photos, { uploadExpirationSeconds: 700000 }),
+      /uploadExpirationSeconds .* 1 to 604800/,
+    ],
+    [
+      'a web origin with a path',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s.photos, { webOrigins: ['https://a.com/app'] }),
+      /web origin "https:\/\/a.com\/app" .* scheme and host only/,
+    ],
+  ])('rejects %s, saying how to fix it', (_, change, message) => {
+    expect(withChange(change)).toThrow(message);
   });
 });
