@@ -42,13 +42,15 @@ export function keyRingFunction(settings: StageSettings) {
 export function keyRingResource(settings: StageSettings, properties: Record<string, unknown>): CfnResource {
   return {
     Type: 'Custom::KeyRing',
-    // Shared stages keep their keys: once created, CloudFormation never sends them a Delete.
+    // Shared stages keep their keys: once created, CloudFormation never sends them a Delete ...
     ...dataPolicies(settings),
     Properties: {
       ServiceToken: serviceToken(keyRingFunctionName),
       // Without it a handler that never answers holds the stack for an hour.
       ServiceTimeout: 360, // function timeout + a minute
       ...properties,
+      // ... and the Delete of a rolled-back re-creation, or of a replaced ring, removes nothing.
+      ...(settings.retainData ? { Retain: 'true' } : {}),
     },
   };
 }

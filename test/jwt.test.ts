@@ -24,6 +24,7 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
       PublicKeysParameter: `${root}/jwks`,
       PublicKeyParameter: `${root}/jwtPublicKey`,
       KeyIdParameter: `${root}/jwtKeyId`,
+      ...(stage === 'prod' ? { Retain: 'true' } : {}),
     });
   });
 

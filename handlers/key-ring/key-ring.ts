@@ -35,6 +35,8 @@ export interface KeyRingProperties {
   PublicKeyParameter?: string;
   /** String, optional (required for HS256): the current key id. */
   KeyIdParameter?: string;
+  /** 'true' on stages that keep their keys: a Delete then removes nothing. */
+  Retain?: string;
 }
 
 export interface KeyRingDeps {
@@ -145,10 +147,11 @@ export function keyRing(deps: KeyRingDeps) {
 
   /**
    * Makes the latest versions hold `ring`, labeled with its pair. Public keys first, the private
-   * key last, so verifiers trust a key before anyone signs with it. An unchanged value is not
-   * written again, only labeled (an HS256 ring's empty JWKS is the same for every pair).
+   * key last, so verifiers trust a key before anyone signs with it. A parameter whose latest
+   * version already carries the pair's label is left alone; any other gets a new version, so a
+   * label never shares a version with another pair's (SSM allows 10 labels per version).
    */
-  async function writeRing(properties: KeyRingProperties, ring: Ring, latest: Stored): Promise<void> {
+  async function writeRing(properties: KeyRingProperties, ring: Ring, latest: Stored, labeled: Stored): Promise<void> {
     const current = ring.jwks.keys.find((key) => key.kid === ring.kid);
     const values: [string | undefined, string | undefined, 'String' | 'SecureString', string][] = [
       [properties.PublicKeysParameter, JSON.stringify(ring.jwks), 'String', 'JWKS of the trusted public signing keys'],
@@ -158,13 +161,15 @@ export function keyRing(deps: KeyRingDeps) {
     ];
     for (const [name, value, type, description] of values) {
       if (!name || value === undefined) continue;
-      const stored = latest.get(name);
-      const version =
-        stored?.value === value
-          ? stored.version
-          : (await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description })))
-              .Version;
-      await ssm.send(new LabelParameterVersionCommand({ Name: name, ParameterVersion: version, Labels: [ringLabel(properties)] }));
+      const latestVersion = latest.get(name)?.version;
+      if (latestVersion !== undefined && latestVersion === labeled.get(name)?.version) continue;
+      const { Version } = await ssm.send(
+        new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description }),
+      );
+      const { InvalidLabels = [] } = await ssm.send(
+        new LabelParameterVersionCommand({ Name: name, ParameterVersion: Version, Labels: [ringLabel(properties)] }),
+      );
+      if (InvalidLabels.length) throw new Error(`SSM refused the label ${InvalidLabels.join(', ')} on ${name}`);
     }
   }
 
@@ -173,32 +178,52 @@ export function keyRing(deps: KeyRingDeps) {
     if (names.length) await ssm.send(new DeleteParametersCommand({ Names: names }));
   }
 
-  /** The ring of the asked pair: restored if it was ever written, generated otherwise. */
-  async function ensureRing(properties: KeyRingProperties, previous: Ring | undefined): Promise<Ring> {
+  /**
+   * The ring of the asked pair: restored if it was ever written, generated otherwise. The key
+   * that signed until now (`previous`, else whatever the parameters hold) stays trusted.
+   */
+  async function ensureRing(properties: KeyRingProperties, previous: Ring | undefined): Promise<{ ring: Ring; latest: Stored }> {
     const [labeled, latest] = await Promise.all([readValues(properties, ringLabel(properties)), readValues(properties)]);
     const restored = ringFrom(properties, labeled);
     if (restored)
       logger.info('keys of this algorithm and rotation exist: keeping them', { label: ringLabel(properties), kid: restored.kid });
-    const ring = restored ?? (await generateRing(properties, previous));
-    await writeRing(properties, ring, latest);
-    return ring;
+    const ring = restored ?? (await generateRing(properties, previous ?? ringFrom(properties, latest)));
+    await writeRing(properties, ring, latest, labeled);
+    return { ring, latest };
   }
 
   async function onCreate(properties: KeyRingProperties): Promise<Ring> {
+    let latest: Stored = new Map();
     try {
-      return await ensureRing(properties, undefined);
+      latest = await readValues(properties);
+      return (await ensureRing(properties, undefined)).ring;
     } catch (error) {
-      // A failed Create is answered with a marker id whose Delete does nothing: clean up here.
-      await deleteParameters(writtenNames(properties)).catch(() => undefined);
+      // A failed Create is answered with a marker id whose Delete does nothing: remove what this
+      // Create started, never parameters that were there before it (a retained stage's keys).
+      await deleteParameters(writtenNames(properties).filter((name) => !latest.has(name))).catch(() => undefined);
       throw error;
     }
   }
 
   async function onUpdate(properties: KeyRingProperties, old: KeyRingProperties): Promise<Ring> {
-    const ring = await ensureRing(properties, ringFrom(old, await readValues(old)));
-    const stillWritten = new Set(writtenNames(properties));
-    await deleteParameters(writtenNames(old).filter((name) => !stillWritten.has(name)));
-    return ring;
+    // The pair being left, as it was written: a rollback of it must find it intact. Parameters
+    // only the old pair used are removed by CloudFormation's cleanup Delete (a new physical id).
+    const previous = ringFrom(old, await readValues(old, ringLabel(old))) ?? ringFrom(old, await readValues(old));
+    return (await ensureRing(properties, previous)).ring;
+  }
+
+  /**
+   * Removes the ring's parameters, except one a newer ring has written since (a parameter shared
+   * across an algorithm switch), and nothing at all where the stage keeps its keys.
+   */
+  async function onDelete(properties: KeyRingProperties): Promise<void> {
+    if (properties.Retain === 'true') {
+      logger.info('this stage keeps its keys: nothing removed');
+      return;
+    }
+    const [labeled, latest] = await Promise.all([readValues(properties, ringLabel(properties)), readValues(properties)]);
+    const overwritten = (name: string) => labeled.has(name) && labeled.get(name)?.version !== latest.get(name)?.version;
+    await deleteParameters(writtenNames(properties).filter((name) => latest.has(name) && !overwritten(name)));
   }
 
   return async function onEvent(event: CustomResourceEvent): Promise<CustomResourceResult> {
@@ -210,15 +235,19 @@ export function keyRing(deps: KeyRingDeps) {
       } catch {
         logger.info('delete with invalid properties: nothing to remove');
       }
-      if (properties) await deleteParameters(writtenNames(properties));
+      if (properties) await onDelete(properties);
       return { physicalResourceId: event.PhysicalResourceId };
     }
     const properties = readProperties(event.ResourceProperties);
-    // The ring is named by its JWKS parameter, which never changes for a stage: a new physical id
-    // would make CloudFormation delete the "old" ring, parameters shared with the new one included.
-    const physicalResourceId = properties.PublicKeysParameter;
     const ring =
       event.RequestType === 'Create' ? await onCreate(properties) : await onUpdate(properties, readProperties(event.OldResourceProperties));
-    return { physicalResourceId, data: await publicData(ring) };
+    return { physicalResourceId: physicalId(properties), data: await publicData(ring) };
   };
 }
+
+/**
+ * The parameters a ring writes name it. When they change (an algorithm switch from or to HS256),
+ * the new id makes CloudFormation send the old ring a Delete in its cleanup phase, after the
+ * update succeeded and never on rollback, so a rolled-back switch still finds its keys.
+ */
+export const physicalId = (properties: KeyRingProperties): string => writtenNames(properties).join(',');

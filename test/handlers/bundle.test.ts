@@ -67,7 +67,7 @@ describe('the packaged key ring bundle', () => {
 
     expect(code, output).toBe(0);
     expect(cloudFormation.received.map((r) => r.body)).toEqual([
-      expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: '/movement-pass/alice/jwks' }),
+      expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: expect.stringContaining('/movement-pass/alice/jwks') }),
     ]);
     expect(store.latest('/movement-pass/alice/jwtPrivateKey')?.type).toBe('SecureString');
     expect(cloudFormation.received[0].body.Data.KeyId).toBe(store.latest('/movement-pass/alice/jwtKeyId')?.value);

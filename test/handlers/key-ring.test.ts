@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type KeyRingProperties, keyRing } from '../../handlers/key-ring/key-ring';
+import { type KeyRingProperties, keyRing, physicalId } from '../../handlers/key-ring/key-ring';
 import { failedCreateId, makeHandler } from '../../handlers/lib/custom-resource';
 import { generateSigningKey } from '../../handlers/lib/signing-keys';
 import { context, fakeParameterStore, makeEvent, memoryLogger, startResponseServer } from './support';
@@ -50,7 +50,7 @@ describe('key ring custom resource', () => {
     await handler(
       makeEvent({
         RequestType: 'Update',
-        PhysicalResourceId: `${root}/jwks`,
+        PhysicalResourceId: physicalId(old),
         ResourceProperties: properties,
         OldResourceProperties: old,
         ResponseURL: server.url,
@@ -88,7 +88,7 @@ describe('key ring custom resource', () => {
       expect(server.received).toHaveLength(1);
       expect(response).toMatchObject({
         Status: 'SUCCESS',
-        PhysicalResourceId: `${root}/jwks`,
+        PhysicalResourceId: physicalId(asymmetric(algorithm)),
         RequestId: 'request-1',
         LogicalResourceId: 'JwtKeyRing',
       });
@@ -119,7 +119,7 @@ describe('key ring custom resource', () => {
 
       const updated = await update({ ...asymmetric(algorithm), ServiceTimeout: '360' } as KeyRingProperties, asymmetric(algorithm));
 
-      expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `${root}/jwks`, Data: created.Data });
+      expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created.PhysicalResourceId, Data: created.Data });
       expect(store.value(`${root}/jwtPrivateKey`)).toBe(privateKey);
       expect(store.mock.commandCalls(PutParameterCommand)).toHaveLength(writes);
     });
@@ -188,32 +188,74 @@ describe('key ring custom resource', () => {
     expectNoSecretOutside();
   });
 
-  it('switching RS256 to HS256 removes the private and public key it no longer uses', async () => {
-    await create(asymmetric('RS256'));
-
-    const response = await update(symmetric(), asymmetric('RS256'));
-
-    expect(response.Status).toBe('SUCCESS');
-    expect(store.parameters.has(`${root}/jwtPrivateKey`)).toBe(false);
-    expect(store.parameters.has(`${root}/jwtPublicKey`)).toBe(false);
-    expect(store.parameters.has(`${root}/jwtSecret`)).toBe(true);
-    expect(JSON.parse(response.Data.Jwks)).toEqual({ keys: [] });
-  });
-
-  it('Delete removes every parameter it wrote', async () => {
-    await create(asymmetric('RS256'));
-
-    await handler(
+  const remove = (properties: KeyRingProperties) =>
+    handler(
       makeEvent({
         RequestType: 'Delete',
-        PhysicalResourceId: `${root}/jwks`,
-        ResourceProperties: asymmetric('RS256'),
+        PhysicalResourceId: physicalId(properties),
+        ResourceProperties: properties,
         ResponseURL: server.url,
       }),
       context(),
     );
 
-    expect(lastResponse()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `${root}/jwks` });
+  it('switching RS256 to HS256 gets a new physical id, whose cleanup Delete removes only the keys it no longer uses', async () => {
+    const before = await create(asymmetric('RS256'));
+
+    const response = await update(symmetric(), asymmetric('RS256'));
+    expect(response.PhysicalResourceId).not.toBe(before.PhysicalResourceId);
+    expect(store.parameters.has(`${root}/jwtPrivateKey`)).toBe(true);
+    // CloudFormation's cleanup phase, after the update succeeded: the old ring is deleted.
+    await remove(asymmetric('RS256'));
+
+    expect(lastResponse().Status).toBe('SUCCESS');
+    expect(store.parameters.has(`${root}/jwtPrivateKey`)).toBe(false);
+    expect(store.parameters.has(`${root}/jwtPublicKey`)).toBe(false);
+    expect(store.parameters.has(`${root}/jwtSecret`)).toBe(true);
+    expect(store.parameters.has(`${root}/jwks`)).toBe(true);
+    expect(store.parameters.has(`${root}/jwtKeyId`)).toBe(true);
+    expect(JSON.parse(response.Data.Jwks)).toEqual({ keys: [] });
+  });
+
+  it('a rolled-back algorithm switch finds its keys again', async () => {
+    const before = await create(asymmetric('RS256'));
+    await update(symmetric(), asymmetric('RS256'));
+
+    const rolledBack = await update(asymmetric('RS256'), symmetric());
+
+    expect(rolledBack.Data).toEqual(before.Data);
+  });
+
+  it('rotates HS256 more often than SSM has labels per version', async () => {
+    await create(symmetric(0));
+    for (let rotation = 1; rotation <= 12; rotation++) await update(symmetric(rotation), symmetric(rotation - 1));
+
+    expect(server.received.map((r) => r.body.Status)).toEqual(Array(13).fill('SUCCESS'));
+  });
+
+  it('never deletes the keys of a stage that keeps them, nor those a failed re-creation found', async () => {
+    const retained = { ...asymmetric('RS256'), Retain: 'true' };
+    await create(retained);
+    store.mock.on(PutParameterCommand).rejects(new Error('ThrottlingException'));
+
+    const failed = await create({ ...retained, Rotation: '1' });
+    await remove(retained);
+
+    expect(failed.Status).toBe('FAILED');
+    expect([...store.parameters.keys()].sort()).toEqual([
+      `${root}/jwks`,
+      `${root}/jwtKeyId`,
+      `${root}/jwtPrivateKey`,
+      `${root}/jwtPublicKey`,
+    ]);
+  });
+
+  it('Delete removes every parameter it wrote', async () => {
+    await create(asymmetric('RS256'));
+
+    await remove(asymmetric('RS256'));
+
+    expect(lastResponse()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalId(asymmetric('RS256')) });
     expect([...store.parameters.keys()]).toEqual([]);
   });
 

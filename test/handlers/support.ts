@@ -115,6 +115,9 @@ export class MemoryParameterStore {
       for (const v of versions) v.labels.delete(label);
       target.labels.add(label);
     }
+    // SSM's limit: https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-labels.html
+    if (target.labels.size > 10)
+      throw Object.assign(new Error('ParameterVersionLabelLimitExceeded'), { name: 'ParameterVersionLabelLimitExceeded' });
     return { InvalidLabels: [], ParameterVersion: target.version };
   }
 
