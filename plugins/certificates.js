@@ -67,6 +67,17 @@ class Certificates {
       });
       return change({ ...params, ChangeBatch: { ...params.ChangeBatch, Changes } });
     };
+    // The plugin takes the first certificate with the domain name, whatever its status: an
+    // expired or failed one would block a new request. Only live ones count, issued first.
+    const acm = creator.acm;
+    const list = acm.listCertificates.bind(acm);
+    acm.listCertificates = (/** @type {any} */ params) => ({
+      promise: async () => {
+        const data = await list({ ...params, CertificateStatuses: ['ISSUED', 'PENDING_VALIDATION'] }).promise();
+        const rank = (/** @type {any} */ summary) => (summary.Status === 'ISSUED' ? 0 : 1);
+        return { ...data, CertificateSummaryList: [...(data.CertificateSummaryList ?? [])].sort((a, b) => rank(a) - rank(b)) };
+      },
+    });
     return creator;
   }
 
@@ -123,19 +134,19 @@ class Certificates {
     try {
       await creator.createCertificate();
     } catch (error) {
-      // A waiter that gave up means DNS validation is stuck: waiting again would not help.
-      if (/** @type {any} */ (error)?.code === 'ResourceNotReady') {
-        throw new this.serverless.classes.Error(
-          `DNS validation of the certificate for ${where} did not finish in 40 minutes. Check that the domain's registrar ` +
-            'delegates to the hosted zone (dig NS), then run `sls deploy` again: it resumes with the same certificate.',
-        );
-      }
       // The plugin reads the validation record 10 s after the request; ACM can take longer to
       // publish it, leaving a certificate without its record. The steps below write it.
       // https://github.com/schwamster/serverless-certificate-creator/issues/53
       creatorError = error;
     }
     const existing = await creator.getExistingCertificate();
+    if (!existing && creatorError?.code === 'ResourceNotReady') {
+      // The certificate it requested and waited for is no longer live: ACM failed it.
+      throw new this.serverless.classes.Error(
+        `ACM did not validate the certificate requested for ${where}. See why in the ACM console of that region ` +
+          '(often a CAA record), fix it, delete the certificate and run `sls deploy` again to request a new one.',
+      );
+    }
     if (!existing)
       throw creatorError ?? new this.serverless.classes.Error(`serverless-certificate-creator made no certificate for ${where}.`);
     const arn = existing.CertificateArn;
@@ -149,18 +160,37 @@ class Certificates {
       );
     }
     if (certificate.Status === 'PENDING_VALIDATION') {
+      // The plugin's own 40-minute wait ran out: waiting again in the same run would not help.
+      if (creatorError?.code === 'ResourceNotReady') throw this.notValidated(arn, where, certificate.Status);
       certificate = await this.waitForValidationRecords(creator, arn);
       // UPSERT (rewriteRecords): writing a record that is already there is harmless.
       await creator.createRecordSetForDnsValidation({ Certificate: certificate });
       this.log.notice(`Waiting for DNS validation of ${arn} (up to 40 minutes; a rerun of sls deploy resumes it)`);
-      await creator.waitUntilCertificateIsValidated(arn);
+      try {
+        await creator.waitUntilCertificateIsValidated(arn);
+      } catch {
+        // The SDK's waiter says ResourceNotReady for a timeout and for a certificate ACM failed alike.
+        const { Status } = await this.describe(creator, arn);
+        if (Status !== 'ISSUED') throw this.notValidated(arn, where, Status);
+      }
     } else if (certificate.Status !== 'ISSUED') {
-      throw new this.serverless.classes.Error(
-        `The certificate ${arn} for ${where} is ${certificate.Status}. ` +
-          'Delete it in the ACM console of that region and run `sls deploy` again to request a new one.',
-      );
+      throw this.notValidated(arn, where, certificate.Status);
     }
     return arn;
+  }
+
+  /** @param {string} arn @param {string} where @param {string} status */
+  notValidated(arn, where, status) {
+    if (status === 'PENDING_VALIDATION') {
+      return new this.serverless.classes.Error(
+        `DNS validation of the certificate ${arn} for ${where} did not finish in 40 minutes. Check that the registrar ` +
+          'delegates the domain to the hosted zone (dig NS), then run `sls deploy` again: it resumes with the same certificate.',
+      );
+    }
+    return new this.serverless.classes.Error(
+      `The certificate ${arn} for ${where} is ${status}. See why in the ACM console of that region (often a CAA record), ` +
+        'fix it, delete the certificate and run `sls deploy` again to request a new one.',
+    );
   }
 
   /** @param {any} creator @param {string} arn */

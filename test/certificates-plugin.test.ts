@@ -8,7 +8,9 @@ import { settingsFor } from '../resources/stage';
 
 type Cert = { CertificateArn: string; DomainName: string; Status: string; region: string };
 
-function fakeAws(options: { hostedZone?: boolean; existing?: Cert[]; recordsAfterDescribes?: number; sans?: string[] } = {}) {
+function fakeAws(
+  options: { hostedZone?: boolean; existing?: Cert[]; recordsAfterDescribes?: number; sans?: string[]; validationEndsIn?: string } = {},
+) {
   const certificates: Cert[] = [...(options.existing ?? [])];
   const calls: string[] = [];
   const recordBatches: unknown[][] = [];
@@ -21,9 +23,12 @@ function fakeAws(options: { hostedZone?: boolean; existing?: Cert[]; recordsAfte
     constructor(config: { region: string }) {
       this.region = config.region;
     }
-    listCertificates() {
+    listCertificates(params: { CertificateStatuses?: string[] }) {
       calls.push(`acm:list ${this.region}`);
-      return promise({ CertificateSummaryList: certificates.filter((c) => c.region === this.region) });
+      const statuses = params.CertificateStatuses;
+      return promise({
+        CertificateSummaryList: certificates.filter((c) => c.region === this.region && (!statuses || statuses.includes(c.Status))),
+      });
     }
     requestCertificate(params: { DomainName: string }) {
       calls.push(`acm:request ${this.region}`);
@@ -52,8 +57,14 @@ function fakeAws(options: { hostedZone?: boolean; existing?: Cert[]; recordsAfte
     }
     waitFor(_: string, { CertificateArn }: { CertificateArn: string }) {
       calls.push(`acm:wait ${this.region}`);
-      (certificates.find((c) => c.CertificateArn === CertificateArn) as Cert).Status = 'ISSUED';
-      return promise({});
+      const cert = certificates.find((c) => c.CertificateArn === CertificateArn) as Cert;
+      cert.Status = options.validationEndsIn ?? 'ISSUED';
+      if (cert.Status === 'ISSUED') return promise({});
+      // What the SDK v2 waiter throws when an acceptor says failure, or when it runs out of attempts.
+      return {
+        promise: () =>
+          Promise.reject(Object.assign(new Error('Resource is not in the state certificateValidated'), { code: 'ResourceNotReady' })),
+      };
     }
     listTagsForCertificate() {
       return promise({ Tags: [] });
@@ -192,16 +203,38 @@ describe('certificates plugin on sls deploy', () => {
     expect(aws.calls).toEqual(['Route53:listHostedZonesByName']);
   });
 
-  it('refuses a certificate ACM gave up on, naming the fix', async () => {
-    const aws = fakeAws({
-      existing: [
-        { CertificateArn: 'arn:aws:acm:us-east-1:1:certificate/x', DomainName: 'movement-pass.com', Status: 'FAILED', region: 'us-east-1' },
-      ],
-    });
+  it('ignores an expired or failed certificate of the same name and requests a new one', async () => {
+    const existing = ['EXPIRED', 'FAILED'].map((Status, i) => ({
+      CertificateArn: `arn:aws:acm:us-east-1:1:certificate/dead-${i}`,
+      DomainName: 'movement-pass.com',
+      Status,
+      region: 'us-east-1',
+    }));
+    const aws = fakeAws({ existing });
     const { plugin } = fakeServerless('prod', aws);
 
-    await expect(deploy(plugin)).rejects.toThrow(/is FAILED\. Delete it in the ACM console/);
+    await deploy(plugin);
+
+    expect(aws.calls.filter((call) => call.startsWith('acm:request'))).toEqual(['acm:request us-east-1', 'acm:request ap-south-1']);
+    expect(aws.parameters.get('/movement-pass/prod/clientCertificateArn')?.Value).not.toContain('dead');
+  });
+
+  it('names the status and the fix when ACM fails the validation', async () => {
+    const aws = fakeAws({ validationEndsIn: 'FAILED' });
+    const { plugin } = fakeServerless('prod', aws);
+
+    await expect(deploy(plugin)).rejects.toThrow(
+      /ACM did not validate the certificate requested for movement-pass.com in us-east-1\. See why in the ACM console/,
+    );
     expect(aws.parameters.size).toBe(0);
+  });
+
+  it('says validation stalled, and how to resume, when it does not finish in time', async () => {
+    const aws = fakeAws({ validationEndsIn: 'PENDING_VALIDATION' });
+    const { plugin } = fakeServerless('prod', aws);
+
+    await expect(deploy(plugin)).rejects.toThrow(/did not finish in 40 minutes\. Check that the registrar .* run `sls deploy` again/);
+    expect(aws.calls.filter((call) => call.startsWith('acm:wait'))).toHaveLength(1);
   });
 
   it('writes the validation record itself when ACM published it too late for serverless-certificate-creator', async () => {
