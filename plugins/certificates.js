@@ -116,7 +116,9 @@ class Certificates {
         this.log.notice(`Certificate for ${certificate.purpose} (${certificate.plugin.region}): ${arn} -> ${certificate.parameterName}`);
       }
     } finally {
+      // Give the plugin its own settings back, read afresh by its after-deploy summary.
       this.serverless.service.custom.customCertificate = original;
+      this.creator.initialized = false;
     }
   }
 
