@@ -2,8 +2,7 @@
 // still trusted (current plus the one before the last rotation) as a JWKS. Used for the JWT
 // keys and for the CloudFront URL-signing keys. Create and Update make the latest parameter
 // versions hold the ring of the asked (algorithm, rotation) pair, generating it only the first
-// time; Delete removes every parameter it wrote (a shared stage's DeletionPolicy means
-// CloudFormation never asks it to once the stack exists).
+// time; Delete removes what it wrote, except on a stage that keeps its keys (`Retain`).
 import {
   DeleteParametersCommand,
   GetParametersCommand,
@@ -53,7 +52,8 @@ export function readProperties(raw: Record<string, unknown> | undefined): KeyRin
   if (!signingAlgorithms.includes(properties.Algorithm as SigningAlgorithm)) {
     problems.push(`Algorithm must be one of ${signingAlgorithms.join(', ')} (got ${JSON.stringify(properties.Algorithm)})`);
   }
-  if (!/^\d+$/.test(String(properties.Rotation ?? ''))) problems.push('Rotation must be a whole number');
+  // Bounded so the SSM label `<algorithm>-r<rotation>` stays within its 100 characters.
+  if (!/^\d{1,9}$/.test(String(properties.Rotation ?? ''))) problems.push('Rotation must be a whole number below 10^9');
   for (const key of ['PrivateKeyParameter', 'PublicKeysParameter'] as const) {
     if (!parameterName.test(String(properties[key] ?? ''))) problems.push(`${key} must be an SSM parameter name starting with /`);
   }
