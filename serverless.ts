@@ -10,8 +10,9 @@ import { jwt, jwtKeyRingProperties } from './resources/jwt';
 import { keyRingFunction } from './resources/key-ring';
 import { bucketEmptierFunction, photos } from './resources/photos';
 import { queue } from './resources/queue';
-import { homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
+import { assertHomeRegion, homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
 
+assertHomeRegion(process.argv);
 const settings = settingsFor(stageFromArgv(process.argv));
 const keyRing = keyRingFunction(settings);
 // Sandboxes only: a shared stage keeps its photos, so nothing ever empties its bucket.

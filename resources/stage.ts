@@ -184,6 +184,23 @@ export function stageFromArgv(argv: readonly string[], fallback = 'dev'): string
   return fallback;
 }
 
+/**
+ * The foundation lives in its home region: SSM paths, certificates and replicas are planned
+ * around it, so a `--region` elsewhere is refused rather than half-working.
+ */
+export function assertHomeRegion(argv: readonly string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const region =
+      arg === '--region' || arg === '-r' ? argv[i + 1] : arg.startsWith('--region=') ? arg.slice('--region='.length) : undefined;
+    if (region !== undefined && region !== homeRegion) {
+      throw new StageError(
+        `The foundation deploys to ${homeRegion} only (got --region ${region}); drop --region. Replicas go to replicaRegions in resources/stage.ts.`,
+      );
+    }
+  }
+}
+
 /** Physical names: app and stage in every one, so two stages in one account never collide. */
 export const physicalName = (settings: StageSettings, name: string): string => `${app}-${settings.stage}-${name}`;
 export const ssmRoot = (settings: StageSettings): string => `/${app}/${settings.stage}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxStageLength, StageError, settingsFor, stageFromArgv, stageNameProblem, validated } from '../resources/stage';
+import { assertHomeRegion, maxStageLength, StageError, settingsFor, stageFromArgv, stageNameProblem, validated } from '../resources/stage';
 import { sls } from './package-stage';
 
 describe('stage names', () => {
@@ -88,5 +88,16 @@ describe('stage settings validation', () => {
     ],
   ])('rejects %s, saying how to fix it', (_, change, message) => {
     expect(withChange(change)).toThrow(message);
+  });
+});
+
+describe('region', () => {
+  it('accepts the home region or none', () => {
+    expect(() => assertHomeRegion(['sls', 'deploy', '--stage', 'prod'])).not.toThrow();
+    expect(() => assertHomeRegion(['sls', 'deploy', '--region', 'ap-south-1'])).not.toThrow();
+  });
+
+  it.each([['--region', 'us-west-2'], ['-r', 'eu-west-1'], ['--region=us-east-1']])('refuses %s elsewhere, saying why', (...args) => {
+    expect(() => assertHomeRegion(['sls', 'deploy', ...args])).toThrow(/deploys to ap-south-1 only .* drop --region/);
   });
 });
