@@ -35,7 +35,7 @@ export function bucketEmptierFunction(settings: StageSettings) {
     // Lambda's maximum: a busy sandbox bucket can hold many versions.
     timeout: 900,
     statements: [
-      { Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketVersions'], Resource: bucketArn },
+      { Effect: 'Allow', Action: 's3:ListBucketVersions', Resource: bucketArn },
       { Effect: 'Allow', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: objectsArn },
     ],
   });

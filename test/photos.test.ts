@@ -169,7 +169,7 @@ describe('sandbox photos', () => {
     expect(statements.slice(1)).toEqual([
       {
         Effect: 'Allow',
-        Action: ['s3:ListBucket', 's3:ListBucketVersions'],
+        Action: 's3:ListBucketVersions',
         Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::movement-pass-alice-photos-${AWS::AccountId}' },
       },
       {
