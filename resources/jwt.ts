@@ -1,7 +1,7 @@
 // JWT configuration (DESIGN §5.3): the signing keys are generated inside AWS by the key ring
 // custom resource and written straight to SSM; the static settings are plain parameters.
 import { contractParameter, type Fragment, getAtt, type Intrinsic, output } from './cloudformation';
-import { keyRingResource } from './key-ring';
+import { keyRingResource, keyStoreParameter } from './key-ring';
 import { type StageSettings, ssmRoot } from './stage';
 
 export function jwtKeyRingProperties(settings: StageSettings): Record<string, unknown> {
@@ -10,6 +10,7 @@ export function jwtKeyRingProperties(settings: StageSettings): Record<string, un
   return {
     Algorithm: settings.jwt.algorithm,
     Rotation: String(settings.jwt.rotation),
+    KeyStoreParameter: keyStoreParameter(settings, 'jwt'),
     PrivateKeyParameter: parameter(symmetric ? 'jwtSecret' : 'jwtPrivateKey'),
     PublicKeysParameter: parameter('jwks'),
     ...(symmetric ? {} : { PublicKeyParameter: parameter('jwtPublicKey') }),

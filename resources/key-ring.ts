@@ -2,11 +2,18 @@
 // signing key of the stage (JWTs, photo URLs) straight into SSM, so no key is ever in a template.
 import { type CfnResource, dataPolicies } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
-import { type StageSettings, ssmRoot } from './stage';
+import { app, type StageSettings, ssmRoot } from './stage';
 
 export const keyRingFunctionName = 'keyRing';
 
-/** Every parameter a key ring may write or delete (both algorithms' names: a switch cleans up the other). */
+/**
+ * The key stores: every key a ring ever made, one labeled version each. Outside the contract
+ * root, so a consumer's GetParametersByPath never sees keys that do not sign yet or any more.
+ */
+export const keyStores = ['jwt', 'photoUrl'] as const;
+export const keyStoreParameter = (settings: StageSettings, store: (typeof keyStores)[number]) => `/${app}-keys/${settings.stage}/${store}`;
+
+/** Every contract parameter a key ring may write or delete (both algorithms' names: a switch cleans up the other). */
 export const keyRingParameterKeys = [
   'jwtPrivateKey',
   'jwtSecret',
@@ -18,8 +25,8 @@ export const keyRingParameterKeys = [
 ];
 
 export function keyRingFunction(settings: StageSettings) {
-  const parameterArn = (key: string) => ({
-    'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${ssmRoot(settings)}/${key}`,
+  const parameterArn = (name: string) => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`,
   });
   return customResourceFunction(settings, {
     name: keyRingFunctionName,
@@ -31,8 +38,17 @@ export function keyRingFunction(settings: StageSettings) {
     statements: [
       {
         Effect: 'Allow',
-        Action: ['ssm:PutParameter', 'ssm:LabelParameterVersion', 'ssm:GetParameters', 'ssm:DeleteParameters'],
-        Resource: keyRingParameterKeys.map(parameterArn),
+        Action: [
+          'ssm:PutParameter',
+          'ssm:LabelParameterVersion',
+          'ssm:UnlabelParameterVersion',
+          'ssm:GetParameters',
+          'ssm:DeleteParameters',
+        ],
+        Resource: [
+          ...keyRingParameterKeys.map((key) => parameterArn(`${ssmRoot(settings)}/${key}`)),
+          ...keyStores.map((store) => parameterArn(keyStoreParameter(settings, store))),
+        ],
       },
     ],
   });

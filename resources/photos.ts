@@ -3,7 +3,7 @@
 // URL through a key group whose keys the key ring custom resource generates.
 import { contractParameter, dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
-import { keyRingResource } from './key-ring';
+import { keyRingResource, keyStoreParameter } from './key-ring';
 import { physicalName, type StageSettings, ssmRoot } from './stage';
 
 // AWS managed policies: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html
@@ -47,21 +47,27 @@ const bucketName = (settings: StageSettings) => `${physicalName(settings, 'photo
 export function photos(settings: StageSettings, options: PhotoOptions = {}): Fragment {
   const alias = options.certificateArn !== undefined;
   const rotation = settings.photos.keyRotation;
-  const currentKeyId = `PhotoUrlPublicKey${rotation}`;
-  const previousKeyId = `PhotoUrlPublicKey${rotation - 1}`;
+  const publicKeyId = (keyRotation: number) => `PhotoUrlPublicKey${keyRotation}`;
+  const currentKeyId = publicKeyId(rotation);
   const baseUrl = alias ? `https://${photoHostname(settings)}` : sub('https://${PhotoDistribution.DomainName}');
   const bucketArn = getAtt('PhotoBucket', 'Arn');
 
-  // One CloudFront public key per rotation, named by its number: a key's encoded value cannot
-  // change in place, and the previous one stays trusted by the key group until the next rotation.
-  const publicKey = (keyRotation: number, encodedKey: unknown, comment: string) => ({
+  // The key ring's window, one CloudFront public key per rotation number: a key's encoded value
+  // cannot change in place, and each key keeps its resource while it moves from next (trusted a
+  // deploy before it signs) to current to previous (trusted until the next rotation).
+  const keySlots = [
+    ...(rotation > 0 ? [{ keyRotation: rotation - 1, attribute: 'PreviousPublicKey' }] : []),
+    { keyRotation: rotation, attribute: 'PublicKey' },
+    { keyRotation: rotation + 1, attribute: 'NextPublicKey' },
+  ];
+  const publicKey = (keyRotation: number, encodedKey: unknown) => ({
     Type: 'AWS::CloudFront::PublicKey',
     Properties: {
       PublicKeyConfig: {
         Name: physicalName(settings, `photo-url-${keyRotation}`),
         CallerReference: physicalName(settings, `photo-url-${keyRotation}`),
         EncodedKey: encodedKey,
-        Comment: comment,
+        Comment: `Photo URL signing key of rotation ${keyRotation}`,
       },
     },
   });
@@ -150,26 +156,23 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
       PhotoUrlKeyRing: keyRingResource(settings, {
         Algorithm: 'RS256',
         Rotation: String(rotation),
+        KeyStoreParameter: keyStoreParameter(settings, 'photoUrl'),
         PrivateKeyParameter: `${ssmRoot(settings)}/photoUrlPrivateKey`,
         PublicKeysParameter: `${ssmRoot(settings)}/photoUrlPublicKeys`,
       }),
-      [currentKeyId]: publicKey(rotation, getAtt('PhotoUrlKeyRing', 'PublicKey'), 'Signs photo URLs from now on'),
-      ...(rotation > 0
-        ? {
-            [previousKeyId]: publicKey(
-              rotation - 1,
-              getAtt('PhotoUrlKeyRing', 'PreviousPublicKey'),
-              'Signed photo URLs until the last rotation',
-            ),
-          }
-        : {}),
+      ...Object.fromEntries(
+        keySlots.map(({ keyRotation, attribute }) => [
+          publicKeyId(keyRotation),
+          publicKey(keyRotation, getAtt('PhotoUrlKeyRing', attribute)),
+        ]),
+      ),
       PhotoUrlKeyGroup: {
         Type: 'AWS::CloudFront::KeyGroup',
         Properties: {
           KeyGroupConfig: {
             Name: physicalName(settings, 'photo-urls'),
-            Comment: 'Keys trusted to sign photo URLs',
-            Items: rotation > 0 ? [ref(currentKeyId), ref(previousKeyId)] : [ref(currentKeyId)],
+            Comment: 'Keys trusted to sign photo URLs: previous, current and next',
+            Items: keySlots.map(({ keyRotation }) => ref(publicKeyId(keyRotation))),
           },
         },
       },

@@ -20,6 +20,7 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
       ServiceTimeout: 360,
       Algorithm: 'RS256',
       Rotation: '0',
+      KeyStoreParameter: `/movement-pass-keys/${stage}/jwt`,
       PrivateKeyParameter: `${root}/jwtPrivateKey`,
       PublicKeysParameter: `${root}/jwks`,
       PublicKeyParameter: `${root}/jwtPublicKey`,
@@ -42,11 +43,11 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
     const statements = policy.PolicyDocument.Statement;
     expect(statements.map((s: { Action: string[] }) => s.Action)).toEqual([
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      ['ssm:PutParameter', 'ssm:LabelParameterVersion', 'ssm:GetParameters', 'ssm:DeleteParameters'],
+      ['ssm:PutParameter', 'ssm:LabelParameterVersion', 'ssm:UnlabelParameterVersion', 'ssm:GetParameters', 'ssm:DeleteParameters'],
     ]);
     expect(statements[0].Resource['Fn::Sub']).toContain(`:log-group:/aws/lambda/movement-pass-foundation-${stage}-keyRing:*`);
     const ssmResources = statements[1].Resource.map((r: { 'Fn::Sub': string }) => r['Fn::Sub']);
-    for (const arn of ssmResources) expect(arn).toMatch(new RegExp(`:parameter${root}/[A-Za-z]+$`));
+    for (const arn of ssmResources) expect(arn).toMatch(new RegExp(`:parameter(${root}|/movement-pass-keys/${stage})/[A-Za-z]+$`));
     expect(ssmResources.map((arn: string) => arn.split('/').pop())).toEqual(
       expect.arrayContaining(['jwtPrivateKey', 'jwtSecret', 'jwtPublicKey', 'jwtKeyId', 'jwks']),
     );

@@ -91,12 +91,20 @@ describe.each([
 
   it('trusts a key group whose public key comes from the key ring custom resource', () => {
     expect(distribution.DefaultCacheBehavior.TrustedKeyGroups).toEqual([{ Ref: 'PhotoUrlKeyGroup' }]);
-    expect(resource(template, 'PhotoUrlKeyGroup').Properties.KeyGroupConfig.Items).toEqual([{ Ref: 'PhotoUrlPublicKey0' }]);
+    // The current key, and the next one, trusted a deploy before it signs.
+    expect(resource(template, 'PhotoUrlKeyGroup').Properties.KeyGroupConfig.Items).toEqual([
+      { Ref: 'PhotoUrlPublicKey0' },
+      { Ref: 'PhotoUrlPublicKey1' },
+    ]);
     expect(resource(template, 'PhotoUrlPublicKey0', 'AWS::CloudFront::PublicKey').Properties.PublicKeyConfig.EncodedKey).toEqual({
       'Fn::GetAtt': ['PhotoUrlKeyRing', 'PublicKey'],
     });
+    expect(resource(template, 'PhotoUrlPublicKey1', 'AWS::CloudFront::PublicKey').Properties.PublicKeyConfig.EncodedKey).toEqual({
+      'Fn::GetAtt': ['PhotoUrlKeyRing', 'NextPublicKey'],
+    });
     expect(resource(template, 'PhotoUrlKeyRing', 'Custom::KeyRing').Properties).toMatchObject({
       Algorithm: 'RS256',
+      KeyStoreParameter: `/movement-pass-keys/${stage}/photoUrl`,
       PrivateKeyParameter: `/movement-pass/${stage}/photoUrlPrivateKey`,
       PublicKeysParameter: `/movement-pass/${stage}/photoUrlPublicKeys`,
     });
@@ -191,17 +199,20 @@ describe('sandbox photos', () => {
 });
 
 describe('photo URL key rotation', () => {
-  it('adds the new public key to the key group and keeps the previous one', () => {
+  it('trusts the previous, current and next keys, each in the resource of its rotation number', () => {
     const settings = settingsFor('alice');
     settings.photos.keyRotation = 3;
 
     const { Resources } = photos(settings);
 
     expect(Resources.PhotoUrlKeyGroup.Properties?.KeyGroupConfig).toMatchObject({
-      Items: [{ Ref: 'PhotoUrlPublicKey3' }, { Ref: 'PhotoUrlPublicKey2' }],
+      Items: [{ Ref: 'PhotoUrlPublicKey2' }, { Ref: 'PhotoUrlPublicKey3' }, { Ref: 'PhotoUrlPublicKey4' }],
     });
     expect(Resources.PhotoUrlPublicKey2.Properties?.PublicKeyConfig).toMatchObject({
       EncodedKey: { 'Fn::GetAtt': ['PhotoUrlKeyRing', 'PreviousPublicKey'] },
+    });
+    expect(Resources.PhotoUrlPublicKey4.Properties?.PublicKeyConfig).toMatchObject({
+      EncodedKey: { 'Fn::GetAtt': ['PhotoUrlKeyRing', 'NextPublicKey'] },
     });
     expect(Resources.PhotoUrlKeyPairIdParameter.Properties?.Value).toEqual({ Ref: 'PhotoUrlPublicKey3' });
     expect(Resources.PhotoUrlPublicKey1).toBeUndefined();

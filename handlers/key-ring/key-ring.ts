@@ -1,38 +1,36 @@
-// A signing key ring kept in SSM: the current private key (SecureString) and the public keys
-// still trusted (current plus the one before the last rotation) as a JWKS. Used for the JWT
-// keys and for the CloudFront URL-signing keys. Create and Update make the latest parameter
-// versions hold the ring of the asked (algorithm, rotation) pair, generating it only the first
-// time; Delete removes what it wrote, except on a stage that keeps its keys (`Retain`).
+// A signing key ring kept in SSM, used for the JWT keys and for the CloudFront URL-signing keys.
+// Every key is stored once, in a key store parameter outside the contract root, as a version
+// labeled with its algorithm and rotation number (`RS256-k3`). The ring of rotation N is the
+// window of keys N-1, N and N+1: N signs, N+1 is published one deploy before it signs (so a
+// rotation never signs with a key verifiers do not know yet), N-1 stays trusted for tokens
+// signed before the last rotation. The contract parameters (private key, JWKS, public key, key
+// id) are written from the window. Because keys are looked up by label, a rolled-back or
+// reverted rotation, a Lambda retry or a re-created retained stage gets exactly the same keys.
 import {
   DeleteParametersCommand,
   GetParametersCommand,
   LabelParameterVersionCommand,
   PutParameterCommand,
   type SSMClient,
+  UnlabelParameterVersionCommand,
 } from '@aws-sdk/client-ssm';
 import type { CustomResourceEvent, CustomResourceResult, Logger } from '../lib/custom-resource';
-import {
-  type GeneratedKey,
-  generateSigningKey,
-  type Jwks,
-  parseJwks,
-  publicKeyPem,
-  type SigningAlgorithm,
-  signingAlgorithms,
-} from '../lib/signing-keys';
+import { describeKey, type GeneratedKey, generateSecret, type Jwks, type SigningAlgorithm, signingAlgorithms } from '../lib/signing-keys';
 
 /** The custom resource's properties, as CloudFormation sends them (every value a string). */
 export interface KeyRingProperties {
   Algorithm: SigningAlgorithm;
   /** Raised by one to rotate. */
   Rotation: string;
-  /** SecureString: the PKCS#8 PEM private key, or the HS256 secret. */
+  /** SecureString outside the contract root: every key of the ring, one labeled version each. */
+  KeyStoreParameter: string;
+  /** SecureString: the current PKCS#8 PEM private key, or the HS256 secret. */
   PrivateKeyParameter: string;
-  /** String: the JWKS of the trusted public keys, also the ring's state between deploys. */
+  /** String: the JWKS of the trusted public keys (previous, current, next); empty for HS256. */
   PublicKeysParameter: string;
   /** String, optional: the current public key as PEM (not written for HS256). */
   PublicKeyParameter?: string;
-  /** String, optional (required for HS256): the current key id. */
+  /** String, optional: the current key id. */
   KeyIdParameter?: string;
   /** 'true' on stages that keep their keys: a Delete then removes nothing. */
   Retain?: string;
@@ -41,7 +39,7 @@ export interface KeyRingProperties {
 export interface KeyRingDeps {
   ssm: Pick<SSMClient, 'send'>;
   logger: Logger;
-  generate?: (algorithm: SigningAlgorithm) => Promise<GeneratedKey>;
+  generate?: (algorithm: SigningAlgorithm) => Promise<string>;
 }
 
 const parameterName = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
@@ -52,9 +50,9 @@ export function readProperties(raw: Record<string, unknown> | undefined): KeyRin
   if (!signingAlgorithms.includes(properties.Algorithm as SigningAlgorithm)) {
     problems.push(`Algorithm must be one of ${signingAlgorithms.join(', ')} (got ${JSON.stringify(properties.Algorithm)})`);
   }
-  // Bounded so the SSM label `<algorithm>-r<rotation>` stays within its 100 characters.
+  // Bounded so the SSM label `<algorithm>-k<rotation>` stays well within its 100 characters.
   if (!/^\d{1,9}$/.test(String(properties.Rotation ?? ''))) problems.push('Rotation must be a whole number below 10^9');
-  for (const key of ['PrivateKeyParameter', 'PublicKeysParameter'] as const) {
+  for (const key of ['KeyStoreParameter', 'PrivateKeyParameter', 'PublicKeysParameter'] as const) {
     if (!parameterName.test(String(properties[key] ?? ''))) problems.push(`${key} must be an SSM parameter name starting with /`);
   }
   for (const key of ['PublicKeyParameter', 'KeyIdParameter'] as const) {
@@ -62,115 +60,137 @@ export function readProperties(raw: Record<string, unknown> | undefined): KeyRin
       problems.push(`${key} must be an SSM parameter name starting with /`);
     }
   }
-  if (properties.Algorithm === 'HS256' && properties.KeyIdParameter === undefined) {
-    problems.push('KeyIdParameter is required with HS256 (the JWKS holds no symmetric key to name it)');
-  }
   if (problems.length) throw new Error(`Invalid key ring properties: ${problems.join('; ')}`);
   return properties as KeyRingProperties;
 }
 
-const writtenNames = (properties: KeyRingProperties): string[] =>
+/** The contract parameters a ring writes from its window (the key store aside). */
+const outputNames = (properties: KeyRingProperties): string[] =>
   [properties.PublicKeysParameter, properties.PublicKeyParameter, properties.KeyIdParameter, properties.PrivateKeyParameter].filter(
     (name): name is string => name !== undefined,
   );
 
-/**
- * The SSM label on every parameter version written for one (algorithm, rotation) pair. A ring is
- * a function of that pair: the first time a pair is asked for, its key is generated; every later
- * time (an update rolled back, a rotation reverted, a Lambda retry, a retained stage re-created)
- * the same versions are restored, so published public keys never change under a template.
- */
-export const ringLabel = (properties: Pick<KeyRingProperties, 'Algorithm' | 'Rotation'>) =>
-  `${properties.Algorithm}-r${properties.Rotation}`;
+/** The label of key `rotation` of an algorithm in the key store. */
+export const keyLabel = (algorithm: SigningAlgorithm, rotation: number) => `${algorithm}-k${rotation}`;
 
-/** Parameter values and versions, by parameter name. */
-type Stored = Map<string, { value: string; version?: number }>;
-
-interface Ring {
-  algorithm: SigningAlgorithm;
-  kid: string;
-  jwks: Jwks;
-  secret: string;
+/** The ring's keys: previous (absent at rotation 0), current, next. */
+interface Window {
+  previous?: GeneratedKey;
+  current: GeneratedKey;
+  next: GeneratedKey;
 }
 
+const publicKeys = (window: Window): Jwks => ({
+  keys: [window.current, window.next, window.previous].flatMap((key) => (key?.publicJwk ? [key.publicJwk] : [])),
+});
+
 /** Only public values: CloudFormation shows them in the console and templates read them. */
-async function publicData(ring: Ring): Promise<Record<string, string>> {
-  const [current, previous] = ring.jwks.keys;
-  const publicKey = current && current.kid === ring.kid ? await publicKeyPem(current) : '';
+function publicData(window: Window): Record<string, string> {
   return {
-    Algorithm: ring.algorithm,
-    KeyId: ring.kid,
-    Jwks: JSON.stringify(ring.jwks),
-    PublicKey: publicKey,
-    PreviousKeyId: previous?.kid ?? ring.kid,
-    // A template that declares a "previous" key slot (CloudFront's key group) needs a key in it
-    // even before any rotation happened: the current key stands in.
-    PreviousPublicKey: previous ? await publicKeyPem(previous) : publicKey,
+    Algorithm: window.current.algorithm,
+    KeyId: window.current.kid,
+    Jwks: JSON.stringify(publicKeys(window)),
+    PublicKey: window.current.publicKeyPem ?? '',
+    NextPublicKey: window.next.publicKeyPem ?? '',
+    PreviousPublicKey: window.previous?.publicKeyPem ?? '',
   };
 }
 
 export function keyRing(deps: KeyRingDeps) {
   const { ssm, logger } = deps;
-  const generate = deps.generate ?? generateSigningKey;
+  const generate = deps.generate ?? generateSecret;
 
-  /** The ring's parameters, latest or those labeled `label`, by parameter name. */
-  async function readValues(properties: KeyRingProperties, label?: string): Promise<Stored> {
-    const names = writtenNames(properties).map((name) => (label ? `${name}:${label}` : name));
+  /** Latest values of parameters, by name (missing ones absent). */
+  async function readLatest(names: string[]): Promise<Map<string, string>> {
     const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: names, WithDecryption: true }));
-    // SSM answers a `name:label` selector under the bare name; parameter names hold no colon.
-    return new Map(
-      Parameters.map((parameter) => [
-        (parameter.Name ?? '').replace(/:.*$/, ''),
-        { value: parameter.Value ?? '', version: parameter.Version },
-      ]),
+    return new Map(Parameters.map((parameter) => [parameter.Name ?? '', parameter.Value ?? '']));
+  }
+
+  /** One stored key: its secret and the store version that holds it. */
+  async function readKey(properties: KeyRingProperties, rotation: number): Promise<{ secret: string; version?: number } | undefined> {
+    const selector = `${properties.KeyStoreParameter}:${keyLabel(properties.Algorithm, rotation)}`;
+    const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: [selector], WithDecryption: true }));
+    const [found] = Parameters;
+    return found?.Value === undefined ? undefined : { secret: found.Value, version: found.Version };
+  }
+
+  async function storeKey(properties: KeyRingProperties, rotation: number, secret: string): Promise<void> {
+    const { Version } = await ssm.send(
+      new PutParameterCommand({
+        Name: properties.KeyStoreParameter,
+        Value: secret,
+        Type: 'SecureString',
+        Overwrite: true,
+        Description: 'Key store of a Movement Pass key ring (internal: read the contract parameters instead)',
+      }),
     );
+    const { InvalidLabels = [] } = await ssm.send(
+      new LabelParameterVersionCommand({
+        Name: properties.KeyStoreParameter,
+        ParameterVersion: Version,
+        Labels: [keyLabel(properties.Algorithm, rotation)],
+      }),
+    );
+    if (InvalidLabels.length) throw new Error(`SSM refused the label ${InvalidLabels.join(', ')} on ${properties.KeyStoreParameter}`);
   }
 
-  function ringFrom(properties: KeyRingProperties, stored: Stored): Ring | undefined {
-    const jwksText = stored.get(properties.PublicKeysParameter)?.value;
-    const secret = stored.get(properties.PrivateKeyParameter)?.value;
-    if (jwksText === undefined || secret === undefined) return undefined;
-    const jwks = parseJwks(jwksText);
-    const kid = (properties.KeyIdParameter && stored.get(properties.KeyIdParameter)?.value) || jwks.keys[0]?.kid;
-    return kid ? { algorithm: properties.Algorithm, kid, jwks, secret } : undefined;
-  }
-
-  /** Generates the key of a new pair; the key that signed until now stays trusted until the next rotation. */
-  async function generateRing(properties: KeyRingProperties, previous: Ring | undefined): Promise<Ring> {
-    const key = await generate(properties.Algorithm);
-    // A symmetric secret is never published, so an HS256 ring publishes nothing.
-    const carried = previous?.jwks.keys.filter((candidate) => candidate.kid === previous.kid) ?? [];
-    const jwks: Jwks = { keys: key.publicJwk ? [key.publicJwk, ...carried] : [] };
-    logger.info('generated a signing key', { algorithm: key.algorithm, kid: key.kid, trusted: jwks.keys.map((k) => k.kid) });
-    return { algorithm: properties.Algorithm, kid: key.kid, jwks, secret: key.secret };
+  /** Key `rotation` of the ring: the stored one, or a new one stored now. */
+  async function key(properties: KeyRingProperties, rotation: number): Promise<GeneratedKey> {
+    const stored = await readKey(properties, rotation);
+    if (stored) return describeKey(properties.Algorithm, stored.secret);
+    const described = await describeKey(properties.Algorithm, await generate(properties.Algorithm));
+    await storeKey(properties, rotation, described.secret);
+    logger.info('generated a signing key', { algorithm: properties.Algorithm, rotation, kid: described.kid });
+    return described;
   }
 
   /**
-   * Makes the latest versions hold `ring`, labeled with its pair. Public keys first, the private
-   * key last, so verifiers trust a key before anyone signs with it. A parameter whose latest
-   * version already carries the pair's label is left alone; any other gets a new version, so a
-   * label never shares a version with another pair's (SSM allows 10 labels per version).
+   * Keys more than one rotation behind the previous one are no rollback's target any more: their
+   * label goes, so SSM may drop their version once the store holds 100.
    */
-  async function writeRing(properties: KeyRingProperties, ring: Ring, latest: Stored, labeled: Stored): Promise<void> {
-    const current = ring.jwks.keys.find((key) => key.kid === ring.kid);
+  async function releaseOldKey(properties: KeyRingProperties, rotation: number): Promise<void> {
+    const old = rotation - 3;
+    if (old < 0) return;
+    const stored = await readKey(properties, old);
+    if (stored?.version === undefined) return;
+    await ssm.send(
+      new UnlabelParameterVersionCommand({
+        Name: properties.KeyStoreParameter,
+        ParameterVersion: stored.version,
+        Labels: [keyLabel(properties.Algorithm, old)],
+      }),
+    );
+  }
+
+  /**
+   * Makes the contract parameters hold the window: public keys first, the private key last, so
+   * verifiers trust a key before anyone signs with it. Unchanged values are not written again.
+   */
+  async function writeOutputs(properties: KeyRingProperties, window: Window): Promise<void> {
+    const latest = await readLatest(outputNames(properties));
+    const { current } = window;
     const values: [string | undefined, string | undefined, 'String' | 'SecureString', string][] = [
-      [properties.PublicKeysParameter, JSON.stringify(ring.jwks), 'String', 'JWKS of the trusted public signing keys'],
-      [properties.PublicKeyParameter, current && (await publicKeyPem(current)), 'String', 'Current public signing key (PEM)'],
-      [properties.KeyIdParameter, ring.kid, 'String', 'Id (kid) of the current signing key'],
-      [properties.PrivateKeyParameter, ring.secret, 'SecureString', `Current ${properties.Algorithm} signing key`],
+      [properties.PublicKeysParameter, JSON.stringify(publicKeys(window)), 'String', 'JWKS of the trusted public signing keys'],
+      [properties.PublicKeyParameter, current.publicKeyPem, 'String', 'Current public signing key (PEM)'],
+      [properties.KeyIdParameter, current.kid, 'String', 'Id (kid) of the current signing key'],
+      [properties.PrivateKeyParameter, current.secret, 'SecureString', `Current ${properties.Algorithm} signing key`],
     ];
     for (const [name, value, type, description] of values) {
-      if (!name || value === undefined) continue;
-      const latestVersion = latest.get(name)?.version;
-      if (latestVersion !== undefined && latestVersion === labeled.get(name)?.version) continue;
-      const { Version } = await ssm.send(
-        new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description }),
-      );
-      const { InvalidLabels = [] } = await ssm.send(
-        new LabelParameterVersionCommand({ Name: name, ParameterVersion: Version, Labels: [ringLabel(properties)] }),
-      );
-      if (InvalidLabels.length) throw new Error(`SSM refused the label ${InvalidLabels.join(', ')} on ${name}`);
+      if (!name || value === undefined || latest.get(name) === value) continue;
+      await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description }));
     }
+  }
+
+  async function ensureRing(properties: KeyRingProperties): Promise<Window> {
+    const rotation = Number(properties.Rotation);
+    // Next first: on a first deploy every key is new, and the current one is the last to exist.
+    const next = await key(properties, rotation + 1);
+    const current = await key(properties, rotation);
+    const previous = rotation > 0 ? await key(properties, rotation - 1) : undefined;
+    const window: Window = { previous, current, next };
+    await writeOutputs(properties, window);
+    await releaseOldKey(properties, rotation);
+    return window;
   }
 
   async function deleteParameters(names: string[]): Promise<void> {
@@ -178,52 +198,36 @@ export function keyRing(deps: KeyRingDeps) {
     if (names.length) await ssm.send(new DeleteParametersCommand({ Names: names }));
   }
 
-  /**
-   * The ring of the asked pair: restored if it was ever written, generated otherwise. The key
-   * that signed until now (`previous`, else whatever the parameters hold) stays trusted.
-   */
-  async function ensureRing(properties: KeyRingProperties, previous: Ring | undefined): Promise<{ ring: Ring; latest: Stored }> {
-    const [labeled, latest] = await Promise.all([readValues(properties, ringLabel(properties)), readValues(properties)]);
-    const restored = ringFrom(properties, labeled);
-    if (restored)
-      logger.info('keys of this algorithm and rotation exist: keeping them', { label: ringLabel(properties), kid: restored.kid });
-    const ring = restored ?? (await generateRing(properties, previous ?? ringFrom(properties, latest)));
-    await writeRing(properties, ring, latest, labeled);
-    return { ring, latest };
-  }
+  const allNames = (properties: KeyRingProperties) => [...outputNames(properties), properties.KeyStoreParameter];
 
-  async function onCreate(properties: KeyRingProperties): Promise<Ring> {
-    let latest: Stored = new Map();
+  async function onCreate(properties: KeyRingProperties): Promise<Window> {
+    let existing = new Map<string, string>();
     try {
-      latest = await readValues(properties);
-      return (await ensureRing(properties, undefined)).ring;
+      existing = await readLatest(allNames(properties));
+      return await ensureRing(properties);
     } catch (error) {
       // A failed Create is answered with a marker id whose Delete does nothing: remove what this
       // Create started, never parameters that were there before it (a retained stage's keys).
-      await deleteParameters(writtenNames(properties).filter((name) => !latest.has(name))).catch(() => undefined);
+      await deleteParameters(allNames(properties).filter((name) => !existing.has(name))).catch(() => undefined);
       throw error;
     }
   }
 
-  async function onUpdate(properties: KeyRingProperties, old: KeyRingProperties): Promise<Ring> {
-    // The pair being left, as it was written: a rollback of it must find it intact. Parameters
-    // only the old pair used are removed by CloudFormation's cleanup Delete (a new physical id).
-    const previous = ringFrom(old, await readValues(old, ringLabel(old))) ?? ringFrom(old, await readValues(old));
-    return (await ensureRing(properties, previous)).ring;
+  async function onUpdate(properties: KeyRingProperties, old: KeyRingProperties): Promise<Window> {
+    const window = await ensureRing(properties);
+    // An algorithm switch to or from HS256 leaves contract parameters the new ring does not
+    // write. Its keys stay in the store, so a rollback finds them again.
+    const stillWritten = new Set(allNames(properties));
+    await deleteParameters(allNames(old).filter((name) => !stillWritten.has(name) && name !== old.KeyStoreParameter));
+    return window;
   }
 
-  /**
-   * Removes the ring's parameters, except one a newer ring has written since (a parameter shared
-   * across an algorithm switch), and nothing at all where the stage keeps its keys.
-   */
   async function onDelete(properties: KeyRingProperties): Promise<void> {
     if (properties.Retain === 'true') {
       logger.info('this stage keeps its keys: nothing removed');
       return;
     }
-    const [labeled, latest] = await Promise.all([readValues(properties, ringLabel(properties)), readValues(properties)]);
-    const overwritten = (name: string) => labeled.has(name) && labeled.get(name)?.version !== latest.get(name)?.version;
-    await deleteParameters(writtenNames(properties).filter((name) => latest.has(name) && !overwritten(name)));
+    await deleteParameters(allNames(properties));
   }
 
   return async function onEvent(event: CustomResourceEvent): Promise<CustomResourceResult> {
@@ -239,15 +243,10 @@ export function keyRing(deps: KeyRingDeps) {
       return { physicalResourceId: event.PhysicalResourceId };
     }
     const properties = readProperties(event.ResourceProperties);
-    const ring =
+    const window =
       event.RequestType === 'Create' ? await onCreate(properties) : await onUpdate(properties, readProperties(event.OldResourceProperties));
-    return { physicalResourceId: physicalId(properties), data: await publicData(ring) };
+    // Named by its key store, which never changes for a stage: a new physical id would make
+    // CloudFormation delete the "old" ring, and the keys with it.
+    return { physicalResourceId: properties.KeyStoreParameter, data: publicData(window) };
   };
 }
-
-/**
- * The parameters a ring writes name it. When they change (an algorithm switch from or to HS256),
- * the new id makes CloudFormation send the old ring a Delete in its cleanup phase, after the
- * update succeeded and never on rollback, so a rolled-back switch still finds its keys.
- */
-export const physicalId = (properties: KeyRingProperties): string => writtenNames(properties).join(',');

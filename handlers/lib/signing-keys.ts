@@ -1,6 +1,6 @@
 // Signing keys born inside AWS: generation with Node's crypto, public halves as JWKs (RFC 7517)
 // identified by their RFC 7638 thumbprint, through the `jose` library.
-import { generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, exportSPKI, importJWK, type JWK } from 'jose';
 
@@ -32,24 +32,30 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 /** RSA modulus size: 2048 bits is what CloudFront accepts and RS256 requires at least. */
 export const rsaModulusLength = 2048;
 
-export async function generateSigningKey(algorithm: SigningAlgorithm): Promise<GeneratedKey> {
-  if (algorithm === 'HS256') {
-    // 256 bits, the HMAC-SHA256 block-strength minimum of RFC 7518 §3.2. The kid is random:
-    // nothing derived from the secret is ever published.
-    return { algorithm, kid: randomUUID(), secret: randomBytes(32).toString('base64url') };
-  }
-  const { publicKey, privateKey } =
+/** A new secret of the algorithm: PKCS#8 PEM of an asymmetric key, or a base64url HS256 secret. */
+export async function generateSecret(algorithm: SigningAlgorithm): Promise<string> {
+  // 256 bits: the HMAC-SHA256 minimum of RFC 7518 §3.2.
+  if (algorithm === 'HS256') return randomBytes(32).toString('base64url');
+  const { privateKey } =
     algorithm === 'RS256'
       ? await generateKeyPairAsync('rsa', { modulusLength: rsaModulusLength, publicExponent: 0x10001 })
       : await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** Everything public about a stored secret: its key id and, for an asymmetric key, its public half. */
+export async function describeKey(algorithm: SigningAlgorithm, secret: string): Promise<GeneratedKey> {
+  if (algorithm === 'HS256') {
+    // A one-way id: an HMAC of a fixed string under the secret names it without revealing it.
+    return { algorithm, kid: createHmac('sha256', secret).update('movement-pass key id').digest('base64url'), secret };
+  }
+  const publicKey = createPublicKey(createPrivateKey(secret));
   const publicJwk = await toPublicSigningKey(await exportJWK(publicKey), algorithm);
-  return {
-    algorithm,
-    kid: publicJwk.kid,
-    secret: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicJwk,
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
+  return { algorithm, kid: publicJwk.kid, secret, publicJwk, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+export async function generateSigningKey(algorithm: SigningAlgorithm): Promise<GeneratedKey> {
+  return describeKey(algorithm, await generateSecret(algorithm));
 }
 
 async function toPublicSigningKey(jwk: JWK, algorithm: SigningAlgorithm): Promise<PublicSigningKey> {

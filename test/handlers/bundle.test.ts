@@ -54,6 +54,7 @@ describe('the packaged key ring bundle', () => {
     const properties = {
       Algorithm: 'RS256',
       Rotation: '0',
+      KeyStoreParameter: '/movement-pass-keys/alice/jwt',
       PrivateKeyParameter: '/movement-pass/alice/jwtPrivateKey',
       PublicKeysParameter: '/movement-pass/alice/jwks',
       PublicKeyParameter: '/movement-pass/alice/jwtPublicKey',
@@ -67,7 +68,7 @@ describe('the packaged key ring bundle', () => {
 
     expect(code, output).toBe(0);
     expect(cloudFormation.received.map((r) => r.body)).toEqual([
-      expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: expect.stringContaining('/movement-pass/alice/jwks') }),
+      expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: '/movement-pass-keys/alice/jwt' }),
     ]);
     expect(store.latest('/movement-pass/alice/jwtPrivateKey')?.type).toBe('SecureString');
     expect(cloudFormation.received[0].body.Data.KeyId).toBe(store.latest('/movement-pass/alice/jwtKeyId')?.value);

@@ -2,15 +2,17 @@ import { createPrivateKey } from 'node:crypto';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type KeyRingProperties, keyRing, physicalId } from '../../handlers/key-ring/key-ring';
+import { type KeyRingProperties, keyRing } from '../../handlers/key-ring/key-ring';
 import { failedCreateId, makeHandler } from '../../handlers/lib/custom-resource';
 import { generateSigningKey } from '../../handlers/lib/signing-keys';
 import { context, fakeParameterStore, makeEvent, memoryLogger, startResponseServer } from './support';
 
 const root = '/movement-pass/alice';
+const keyStore = '/movement-pass-keys/alice/jwt';
 const asymmetric = (algorithm: 'RS256' | 'ES256', rotation = 0): KeyRingProperties => ({
   Algorithm: algorithm,
   Rotation: String(rotation),
+  KeyStoreParameter: keyStore,
   PrivateKeyParameter: `${root}/jwtPrivateKey`,
   PublicKeysParameter: `${root}/jwks`,
   PublicKeyParameter: `${root}/jwtPublicKey`,
@@ -19,6 +21,7 @@ const asymmetric = (algorithm: 'RS256' | 'ES256', rotation = 0): KeyRingProperti
 const symmetric = (rotation = 0): KeyRingProperties => ({
   Algorithm: 'HS256',
   Rotation: String(rotation),
+  KeyStoreParameter: keyStore,
   PrivateKeyParameter: `${root}/jwtSecret`,
   PublicKeysParameter: `${root}/jwks`,
   KeyIdParameter: `${root}/jwtKeyId`,
@@ -50,7 +53,7 @@ describe('key ring custom resource', () => {
     await handler(
       makeEvent({
         RequestType: 'Update',
-        PhysicalResourceId: physicalId(old),
+        PhysicalResourceId: keyStore,
         ResourceProperties: properties,
         OldResourceProperties: old,
         ResponseURL: server.url,
@@ -88,16 +91,21 @@ describe('key ring custom resource', () => {
       expect(server.received).toHaveLength(1);
       expect(response).toMatchObject({
         Status: 'SUCCESS',
-        PhysicalResourceId: physicalId(asymmetric(algorithm)),
+        PhysicalResourceId: keyStore,
         RequestId: 'request-1',
         LogicalResourceId: 'JwtKeyRing',
       });
       expect(store.parameters.get(`${root}/jwtPrivateKey`)?.Type).toBe('SecureString');
       for (const key of ['jwks', 'jwtPublicKey', 'jwtKeyId']) expect(store.parameters.get(`${root}/${key}`)?.Type).toBe('String');
       const jwks = JSON.parse(response.Data.Jwks);
-      expect(jwks.keys).toEqual([expect.objectContaining({ kid: response.Data.KeyId, alg: algorithm, use: 'sig' })]);
+      // The current key, and the next one, published a deploy before it signs.
+      expect(jwks.keys).toEqual([
+        expect.objectContaining({ kid: response.Data.KeyId, alg: algorithm, use: 'sig' }),
+        expect.objectContaining({ alg: algorithm, use: 'sig' }),
+      ]);
+      expect(store.parameters.get(keyStore)?.Type).toBe('SecureString');
       expect(jwks.keys[0]).not.toHaveProperty('d');
-      expect(Object.keys(response.Data).sort()).toEqual(['Algorithm', 'Jwks', 'KeyId', 'PreviousKeyId', 'PreviousPublicKey', 'PublicKey']);
+      expect(Object.keys(response.Data).sort()).toEqual(['Algorithm', 'Jwks', 'KeyId', 'NextPublicKey', 'PreviousPublicKey', 'PublicKey']);
       expect(response.Data.PublicKey).toContain('BEGIN PUBLIC KEY');
       expect(store.value(`${root}/jwks`)).toBe(response.Data.Jwks);
       expectNoSecretOutside();
@@ -124,17 +132,27 @@ describe('key ring custom resource', () => {
       expect(store.mock.commandCalls(PutParameterCommand)).toHaveLength(writes);
     });
 
+    it('signs after a rotation only with a key the JWKS published before it', async () => {
+      const before = await create(asymmetric(algorithm, 0));
+
+      await update(asymmetric(algorithm, 1), asymmetric(algorithm, 0));
+
+      await expect(verify(await sign(algorithm), before.Data.Jwks)).resolves.toBeDefined();
+    });
+
     it('keeps the previous key trusted for one rotation, not two', async () => {
       await create(asymmetric(algorithm, 0));
       const firstToken = await sign(algorithm);
 
       const afterOne = await update(asymmetric(algorithm, 1), asymmetric(algorithm, 0));
-      expect(JSON.parse(afterOne.Data.Jwks).keys).toHaveLength(2);
+      expect(JSON.parse(afterOne.Data.Jwks).keys).toHaveLength(3);
       await expect(verify(firstToken, afterOne.Data.Jwks)).resolves.toBeDefined();
       await expect(verify(await sign(algorithm), afterOne.Data.Jwks)).resolves.toBeDefined();
 
       const afterTwo = await update(asymmetric(algorithm, 2), asymmetric(algorithm, 1));
-      expect(JSON.parse(afterTwo.Data.Jwks).keys.map((k: { kid: string }) => k.kid)).toEqual([afterTwo.Data.KeyId, afterOne.Data.KeyId]);
+      const trustedAfterTwo = JSON.parse(afterTwo.Data.Jwks).keys.map((k: { kid: string }) => k.kid);
+      expect(trustedAfterTwo).toHaveLength(3);
+      expect(trustedAfterTwo).toEqual(expect.arrayContaining([afterTwo.Data.KeyId, afterOne.Data.KeyId]));
       await expect(verify(firstToken, afterTwo.Data.Jwks)).rejects.toThrow();
       expectNoSecretOutside();
     });
@@ -161,7 +179,8 @@ describe('key ring custom resource', () => {
     const second = await create(asymmetric('RS256', 2));
 
     expect(second.Data).toEqual(first.Data);
-    expect(store.mock.commandCalls(PutParameterCommand)).toHaveLength(4);
+    // Keys 1, 2 and 3 into the store, four contract parameters; nothing the second time.
+    expect(store.mock.commandCalls(PutParameterCommand)).toHaveLength(7);
   });
 
   it('keeps an HS256 secret across a rotation and back', async () => {
@@ -192,28 +211,23 @@ describe('key ring custom resource', () => {
     handler(
       makeEvent({
         RequestType: 'Delete',
-        PhysicalResourceId: physicalId(properties),
+        PhysicalResourceId: keyStore,
         ResourceProperties: properties,
         ResponseURL: server.url,
       }),
       context(),
     );
 
-  it('switching RS256 to HS256 gets a new physical id, whose cleanup Delete removes only the keys it no longer uses', async () => {
-    const before = await create(asymmetric('RS256'));
+  it('switching RS256 to HS256 removes the private and public key it no longer uses, keeping them in the store', async () => {
+    await create(asymmetric('RS256'));
 
     const response = await update(symmetric(), asymmetric('RS256'));
-    expect(response.PhysicalResourceId).not.toBe(before.PhysicalResourceId);
-    expect(store.parameters.has(`${root}/jwtPrivateKey`)).toBe(true);
-    // CloudFormation's cleanup phase, after the update succeeded: the old ring is deleted.
-    await remove(asymmetric('RS256'));
 
-    expect(lastResponse().Status).toBe('SUCCESS');
+    expect(response.Status).toBe('SUCCESS');
     expect(store.parameters.has(`${root}/jwtPrivateKey`)).toBe(false);
     expect(store.parameters.has(`${root}/jwtPublicKey`)).toBe(false);
     expect(store.parameters.has(`${root}/jwtSecret`)).toBe(true);
-    expect(store.parameters.has(`${root}/jwks`)).toBe(true);
-    expect(store.parameters.has(`${root}/jwtKeyId`)).toBe(true);
+    expect(store.parameters.has(keyStore)).toBe(true);
     expect(JSON.parse(response.Data.Jwks)).toEqual({ keys: [] });
   });
 
@@ -242,12 +256,9 @@ describe('key ring custom resource', () => {
     await remove(retained);
 
     expect(failed.Status).toBe('FAILED');
-    expect([...store.parameters.keys()].sort()).toEqual([
-      `${root}/jwks`,
-      `${root}/jwtKeyId`,
-      `${root}/jwtPrivateKey`,
-      `${root}/jwtPublicKey`,
-    ]);
+    expect([...store.parameters.keys()].sort()).toEqual(
+      [keyStore, `${root}/jwks`, `${root}/jwtKeyId`, `${root}/jwtPrivateKey`, `${root}/jwtPublicKey`].sort(),
+    );
   });
 
   it('Delete removes every parameter it wrote', async () => {
@@ -255,7 +266,7 @@ describe('key ring custom resource', () => {
 
     await remove(asymmetric('RS256'));
 
-    expect(lastResponse()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalId(asymmetric('RS256')) });
+    expect(lastResponse()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: keyStore });
     expect([...store.parameters.keys()]).toEqual([]);
   });
 

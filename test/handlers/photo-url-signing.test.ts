@@ -10,6 +10,7 @@ import { context, fakeParameterStore, makeEvent, memoryLogger, startResponseServ
 const properties = {
   Algorithm: 'RS256',
   Rotation: '0',
+  KeyStoreParameter: '/movement-pass-keys/alice/photoUrl',
   PrivateKeyParameter: '/movement-pass/alice/photoUrlPrivateKey',
   PublicKeysParameter: '/movement-pass/alice/photoUrlPublicKeys',
 };
