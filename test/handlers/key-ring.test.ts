@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { PutParameterCommand, UnlabelParameterVersionCommand } from '@aws-sdk/client-ssm';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type KeyRingProperties, keyRing } from '../../handlers/key-ring/key-ring';
@@ -238,6 +238,17 @@ describe('key ring custom resource', () => {
     const rolledBack = await update(asymmetric('RS256'), symmetric());
 
     expect(rolledBack.Data).toEqual(before.Data);
+  });
+
+  it('lets go of keys no rollback can reach any more, so the store never fills up', async () => {
+    await create(asymmetric('RS256', 0));
+    for (let rotation = 1; rotation <= 4; rotation++) await update(asymmetric('RS256', rotation), asymmetric('RS256', rotation - 1));
+
+    const labeled = (label: string) =>
+      store.mock.commandCalls(UnlabelParameterVersionCommand).some((call) => call.args[0].input.Labels?.includes(label));
+    expect(labeled('RS256-k0')).toBe(true);
+    expect(labeled('RS256-k1')).toBe(true);
+    expect(labeled('RS256-k2')).toBe(false);
   });
 
   it('rotates HS256 more often than SSM has labels per version', async () => {

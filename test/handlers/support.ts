@@ -8,6 +8,7 @@ import {
   LabelParameterVersionCommand,
   PutParameterCommand,
   SSMClient,
+  UnlabelParameterVersionCommand,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CustomResourceEvent, Logger } from '../../handlers/lib/custom-resource';
@@ -121,6 +122,13 @@ export class MemoryParameterStore {
     return { InvalidLabels: [], ParameterVersion: target.version };
   }
 
+  UnlabelParameterVersion(input: { Name: string; ParameterVersion: number; Labels: string[] }) {
+    const target = this.history.get(input.Name)?.find((v) => v.version === input.ParameterVersion);
+    if (!target) throw Object.assign(new Error('ParameterVersionNotFound'), { name: 'ParameterVersionNotFound' });
+    const removed = input.Labels.filter((label) => target.labels.delete(label));
+    return { RemovedLabels: removed, InvalidLabels: input.Labels.filter((label) => !removed.includes(label)) };
+  }
+
   GetParameters(input: { Names: string[] }) {
     const results = input.Names.map((selector) => ({ selector, ...this.select(selector) }));
     return {
@@ -144,6 +152,7 @@ export function fakeParameterStore() {
   const mock = mockClient(ssm);
   mock.on(PutParameterCommand).callsFake((input) => store.PutParameter(input));
   mock.on(LabelParameterVersionCommand).callsFake((input) => store.LabelParameterVersion(input));
+  mock.on(UnlabelParameterVersionCommand).callsFake((input) => store.UnlabelParameterVersion(input));
   mock.on(GetParametersCommand).callsFake((input) => store.GetParameters(input));
   mock.on(DeleteParametersCommand).callsFake((input) => store.DeleteParameters(input));
   const parameters = {
