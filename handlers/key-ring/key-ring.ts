@@ -181,8 +181,24 @@ export function keyRing(deps: KeyRingDeps) {
     }
   }
 
-  async function ensureRing(properties: KeyRingProperties): Promise<Window> {
+  /**
+   * The window of the asked rotation. A current key that does not exist yet may only follow the
+   * rotation just before it (`from`): only then was it published a deploy ahead. Restoring an
+   * existing window (a rollback, a retry) is always allowed.
+   */
+  async function ensureRing(properties: KeyRingProperties, from?: KeyRingProperties): Promise<Window> {
     const rotation = Number(properties.Rotation);
+    if (
+      from &&
+      from.Algorithm === properties.Algorithm &&
+      Math.abs(rotation - Number(from.Rotation)) > 1 &&
+      !(await readKey(properties, rotation))
+    ) {
+      throw new Error(
+        `Rotation may move by one per deploy (asked ${from.Rotation} to ${properties.Rotation}): a key that skips the pre-published one ` +
+          'would sign before verifiers trust it. Deploy each rotation in turn.',
+      );
+    }
     // Next first: on a first deploy every key is new, and the current one is the last to exist.
     const next = await key(properties, rotation + 1);
     const current = await key(properties, rotation);
@@ -201,20 +217,22 @@ export function keyRing(deps: KeyRingDeps) {
   const allNames = (properties: KeyRingProperties) => [...outputNames(properties), properties.KeyStoreParameter];
 
   async function onCreate(properties: KeyRingProperties): Promise<Window> {
-    let existing = new Map<string, string>();
+    // Read before anything is written: what exists now is never this Create's to remove.
+    const existing = await readLatest(allNames(properties));
     try {
-      existing = await readLatest(allNames(properties));
       return await ensureRing(properties);
     } catch (error) {
       // A failed Create is answered with a marker id whose Delete does nothing: remove what this
-      // Create started, never parameters that were there before it (a retained stage's keys).
-      await deleteParameters(allNames(properties).filter((name) => !existing.has(name))).catch(() => undefined);
+      // Create started, never parameters that were there before it, nothing on a kept stage.
+      if (properties.Retain !== 'true') {
+        await deleteParameters(allNames(properties).filter((name) => !existing.has(name))).catch(() => undefined);
+      }
       throw error;
     }
   }
 
   async function onUpdate(properties: KeyRingProperties, old: KeyRingProperties): Promise<Window> {
-    const window = await ensureRing(properties);
+    const window = await ensureRing(properties, old);
     // An algorithm switch to or from HS256 leaves contract parameters the new ring does not
     // write. Its keys stay in the store, so a rollback finds them again.
     const stillWritten = new Set(allNames(properties));

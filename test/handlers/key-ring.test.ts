@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { PutParameterCommand, UnlabelParameterVersionCommand } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, PutParameterCommand, UnlabelParameterVersionCommand } from '@aws-sdk/client-ssm';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type KeyRingProperties, keyRing } from '../../handlers/key-ring/key-ring';
@@ -238,6 +238,28 @@ describe('key ring custom resource', () => {
     const rolledBack = await update(asymmetric('RS256'), symmetric());
 
     expect(rolledBack.Data).toEqual(before.Data);
+  });
+
+  it('refuses a rotation that skips the pre-published key, and still rolls back to where it was', async () => {
+    await create(asymmetric('RS256', 0));
+    const one = await update(asymmetric('RS256', 1), asymmetric('RS256', 0));
+
+    const jump = await update(asymmetric('RS256', 3), asymmetric('RS256', 1));
+    const rolledBack = await update(asymmetric('RS256', 1), asymmetric('RS256', 3));
+
+    expect(jump).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('Rotation may move by one per deploy (asked 1 to 3)') });
+    expect(rolledBack).toMatchObject({ Status: 'SUCCESS', Data: one.Data });
+  });
+
+  it('never deletes anything of a kept stage when its re-creation cannot even read SSM', async () => {
+    const retained = { ...asymmetric('RS256'), Retain: 'true' };
+    await create(retained);
+    store.mock.on(GetParametersCommand).rejects(new Error('ThrottlingException'));
+
+    const failed = await create(retained);
+
+    expect(failed.Status).toBe('FAILED');
+    expect(store.parameters.size).toBe(5);
   });
 
   it('lets go of keys no rollback can reach any more, so the store never fills up', async () => {
