@@ -21,7 +21,7 @@ export function jwtKeyRingProperties(settings: StageSettings): Record<string, un
 export function jwt(settings: StageSettings, jwksUrl: Intrinsic): Fragment {
   return {
     Resources: {
-      JwtKeyRing: keyRingResource(settings, jwtKeyRingProperties(settings)),
+      JwtKeyRing: keyRingResource(settings, 'Custom::KeyRing', jwtKeyRingProperties(settings)),
       JwtAlgorithmParameter: contractParameter(settings, 'jwtAlgorithm', settings.jwt.algorithm, 'JWT signing algorithm'),
       JwtIssuerParameter: contractParameter(settings, 'jwtIssuer', settings.jwt.issuer, 'JWT issuer (iss)'),
       JwtAudienceParameter: contractParameter(settings, 'jwtAudience', settings.jwt.audience, 'JWT audience (aud)'),

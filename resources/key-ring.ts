@@ -22,6 +22,7 @@ export const keyRingParameterKeys = [
   'jwks',
   'photoUrlPrivateKey',
   'photoUrlPublicKeys',
+  'photoUrlKeyPairId',
 ];
 
 export function keyRingFunction(settings: StageSettings) {
@@ -54,10 +55,14 @@ export function keyRingFunction(settings: StageSettings) {
   });
 }
 
-/** The key ring custom resource of one purpose; its parameters name what it writes. */
-export function keyRingResource(settings: StageSettings, properties: Record<string, unknown>): CfnResource {
+/** A custom resource of the key ring function (a ring, or a signing key it publishes); its properties name what it writes. */
+export function keyRingResource(
+  settings: StageSettings,
+  type: 'Custom::KeyRing' | 'Custom::SigningKey',
+  properties: Record<string, unknown>,
+): CfnResource {
   return {
-    Type: 'Custom::KeyRing',
+    Type: type,
     // Shared stages keep their keys: once created, CloudFormation never sends them a Delete ...
     ...dataPolicies(settings),
     Properties: {

@@ -55,6 +55,7 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
   // The key ring's window, one CloudFront public key per rotation number: a key's encoded value
   // cannot change in place, and each key keeps its resource while it moves from next (trusted a
   // deploy before it signs) to current to previous (trusted until the next rotation).
+  const photoKey = { Algorithm: 'RS256', Rotation: String(rotation), KeyStoreParameter: keyStoreParameter(settings, 'photoUrl') };
   const keySlots = [
     ...(rotation > 0 ? [{ keyRotation: rotation - 1, attribute: 'PreviousPublicKey' }] : []),
     { keyRotation: rotation, attribute: 'PublicKey' },
@@ -153,12 +154,17 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
           },
         },
       },
-      PhotoUrlKeyRing: keyRingResource(settings, {
-        Algorithm: 'RS256',
-        Rotation: String(rotation),
-        KeyStoreParameter: keyStoreParameter(settings, 'photoUrl'),
-        PrivateKeyParameter: `${ssmRoot(settings)}/photoUrlPrivateKey`,
+      PhotoUrlKeyRing: keyRingResource(settings, 'Custom::KeyRing', {
+        ...photoKey,
         PublicKeysParameter: `${ssmRoot(settings)}/photoUrlPublicKeys`,
+      }),
+      // The private key goes out with CloudFront's id of its public key, which exists only
+      // after the ring has run (see handlers/key-ring/signing-key.ts).
+      PhotoUrlSigningKey: keyRingResource(settings, 'Custom::SigningKey', {
+        ...photoKey,
+        PrivateKeyParameter: `${ssmRoot(settings)}/photoUrlPrivateKey`,
+        KeyIdParameter: `${ssmRoot(settings)}/photoUrlKeyPairId`,
+        KeyId: ref(currentKeyId),
       }),
       ...Object.fromEntries(
         keySlots.map(({ keyRotation, attribute }) => [
@@ -226,12 +232,6 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
         'Lifetime of a presigned photo upload URL, in seconds',
       ),
       PhotoBaseUrlParameter: contractParameter(settings, 'photoBaseUrl', baseUrl, 'Base URL photos are served from'),
-      PhotoUrlKeyPairIdParameter: contractParameter(
-        settings,
-        'photoUrlKeyPairId',
-        ref(currentKeyId),
-        'CloudFront public key id for signed photo URLs',
-      ),
     },
     Outputs: {
       PhotoBucketName: output('Name of the photo bucket', ref('PhotoBucket')),

@@ -19,11 +19,12 @@ function writtenKeys(stage: string): Map<string, string> {
   const keys = new Map<string, string>();
   for (const [key, parameter] of Object.entries(contractParameters(template, stage))) keys.set(key, parameter.Properties.Type);
   const root = `/movement-pass/${stage}/`;
-  for (const ring of Object.values(resourcesOfType(template, 'Custom::KeyRing'))) {
+  const keyResources = { ...resourcesOfType(template, 'Custom::KeyRing'), ...resourcesOfType(template, 'Custom::SigningKey') };
+  for (const resource of Object.values(keyResources)) {
     // KeyStoreParameter lives outside the contract root: internal to the key ring.
-    const { PrivateKeyParameter, PublicKeysParameter, PublicKeyParameter, KeyIdParameter } = ring.Properties;
-    expect(ring.Properties.KeyStoreParameter.startsWith(root)).toBe(false);
-    keys.set(PrivateKeyParameter.slice(root.length), 'SecureString');
+    const { PrivateKeyParameter, PublicKeysParameter, PublicKeyParameter, KeyIdParameter, KeyStoreParameter } = resource.Properties;
+    expect(KeyStoreParameter.startsWith(root)).toBe(false);
+    if (PrivateKeyParameter) keys.set(PrivateKeyParameter.slice(root.length), 'SecureString');
     for (const name of [PublicKeysParameter, PublicKeyParameter, KeyIdParameter].filter(Boolean))
       keys.set(name.slice(root.length), 'String');
   }

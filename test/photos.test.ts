@@ -105,16 +105,30 @@ describe.each([
     expect(resource(template, 'PhotoUrlKeyRing', 'Custom::KeyRing').Properties).toMatchObject({
       Algorithm: 'RS256',
       KeyStoreParameter: `/movement-pass-keys/${stage}/photoUrl`,
-      PrivateKeyParameter: `/movement-pass/${stage}/photoUrlPrivateKey`,
       PublicKeysParameter: `/movement-pass/${stage}/photoUrlPublicKeys`,
     });
     expect(JSON.stringify(template)).not.toContain('BEGIN PUBLIC KEY');
   });
 
+  it('publishes the private key with the CloudFront id of its public key, from one resource', () => {
+    expect(resource(template, 'PhotoUrlSigningKey', 'Custom::SigningKey').Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': ['KeyRingLambdaFunction', 'Arn'] },
+      ServiceTimeout: 360,
+      Algorithm: 'RS256',
+      Rotation: '0',
+      KeyStoreParameter: `/movement-pass-keys/${stage}/photoUrl`,
+      PrivateKeyParameter: `/movement-pass/${stage}/photoUrlPrivateKey`,
+      KeyIdParameter: `/movement-pass/${stage}/photoUrlKeyPairId`,
+      KeyId: { Ref: 'PhotoUrlPublicKey0' },
+      ...(stage === 'prod' ? { Retain: 'true' } : {}),
+    });
+    expect(resource(template, 'PhotoUrlKeyRing').Properties.PrivateKeyParameter).toBeUndefined();
+  });
+
   it('publishes the photo keys of the contract', () => {
     expect(parameters.photoBucketName.Properties.Value).toEqual({ Ref: 'PhotoBucket' });
     expect(parameters.photoUploadExpiration.Properties.Value).toBe('300');
-    expect(parameters.photoUrlKeyPairId.Properties.Value).toEqual({ Ref: 'PhotoUrlPublicKey0' });
+    expect(parameters.photoUrlKeyPairId).toBeUndefined();
     expect(parameters.photoBaseUrl.Properties.Value).toEqual(template.Outputs?.PhotoBaseUrl.Value);
     expect(parameters.photoUrlPrivateKey).toBeUndefined();
   });
@@ -214,7 +228,7 @@ describe('photo URL key rotation', () => {
     expect(Resources.PhotoUrlPublicKey4.Properties?.PublicKeyConfig).toMatchObject({
       EncodedKey: { 'Fn::GetAtt': ['PhotoUrlKeyRing', 'NextPublicKey'] },
     });
-    expect(Resources.PhotoUrlKeyPairIdParameter.Properties?.Value).toEqual({ Ref: 'PhotoUrlPublicKey3' });
+    expect(Resources.PhotoUrlSigningKey.Properties).toMatchObject({ Rotation: '3', KeyId: { Ref: 'PhotoUrlPublicKey3' } });
     expect(Resources.PhotoUrlPublicKey1).toBeUndefined();
   });
 });

@@ -24,8 +24,11 @@ export interface KeyRingProperties {
   Rotation: string;
   /** SecureString outside the contract root: every key of the ring, one labeled version each. */
   KeyStoreParameter: string;
-  /** SecureString: the current PKCS#8 PEM private key, or the HS256 secret. */
-  PrivateKeyParameter: string;
+  /**
+   * SecureString, optional: the current PKCS#8 PEM private key, or the HS256 secret. Left out
+   * where a signing key resource publishes it together with an id the ring cannot know.
+   */
+  PrivateKeyParameter?: string;
   /** String: the JWKS of the trusted public keys (previous, current, next); empty for HS256. */
   PublicKeysParameter: string;
   /** String, optional: the current public key as PEM (not written for HS256). */
@@ -42,7 +45,8 @@ export interface KeyRingDeps {
   generate?: (algorithm: SigningAlgorithm) => Promise<string>;
 }
 
-const parameterName = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
+/** What SSM accepts as a parameter name, as far as these resources use them. */
+export const parameterName = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 
 export function readProperties(raw: Record<string, unknown> | undefined): KeyRingProperties {
   const properties = (raw ?? {}) as Partial<Record<keyof KeyRingProperties, unknown>>;
@@ -52,10 +56,10 @@ export function readProperties(raw: Record<string, unknown> | undefined): KeyRin
   }
   // Bounded so the SSM label `<algorithm>-k<rotation>` stays well within its 100 characters.
   if (!/^\d{1,9}$/.test(String(properties.Rotation ?? ''))) problems.push('Rotation must be a whole number below 10^9');
-  for (const key of ['KeyStoreParameter', 'PrivateKeyParameter', 'PublicKeysParameter'] as const) {
+  for (const key of ['KeyStoreParameter', 'PublicKeysParameter'] as const) {
     if (!parameterName.test(String(properties[key] ?? ''))) problems.push(`${key} must be an SSM parameter name starting with /`);
   }
-  for (const key of ['PublicKeyParameter', 'KeyIdParameter'] as const) {
+  for (const key of ['PrivateKeyParameter', 'PublicKeyParameter', 'KeyIdParameter'] as const) {
     if (properties[key] !== undefined && !parameterName.test(String(properties[key]))) {
       problems.push(`${key} must be an SSM parameter name starting with /`);
     }
@@ -72,6 +76,20 @@ const outputNames = (properties: KeyRingProperties): string[] =>
 
 /** The label of key `rotation` of an algorithm in the key store. */
 export const keyLabel = (algorithm: SigningAlgorithm, rotation: number) => `${algorithm}-k${rotation}`;
+
+/** One stored key: its secret and the store version that holds it. */
+export async function readStoredKey(
+  ssm: Pick<SSMClient, 'send'>,
+  keyStore: string,
+  algorithm: SigningAlgorithm,
+  rotation: number,
+): Promise<{ secret: string; version?: number } | undefined> {
+  const { Parameters = [] } = await ssm.send(
+    new GetParametersCommand({ Names: [`${keyStore}:${keyLabel(algorithm, rotation)}`], WithDecryption: true }),
+  );
+  const [found] = Parameters;
+  return found?.Value === undefined ? undefined : { secret: found.Value, version: found.Version };
+}
 
 /** The ring's keys: previous (absent at rotation 0), current, next. */
 interface Window {
@@ -106,13 +124,8 @@ export function keyRing(deps: KeyRingDeps) {
     return new Map(Parameters.map((parameter) => [parameter.Name ?? '', parameter.Value ?? '']));
   }
 
-  /** One stored key: its secret and the store version that holds it. */
-  async function readKey(properties: KeyRingProperties, rotation: number): Promise<{ secret: string; version?: number } | undefined> {
-    const selector = `${properties.KeyStoreParameter}:${keyLabel(properties.Algorithm, rotation)}`;
-    const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: [selector], WithDecryption: true }));
-    const [found] = Parameters;
-    return found?.Value === undefined ? undefined : { secret: found.Value, version: found.Version };
-  }
+  const readKey = (properties: KeyRingProperties, rotation: number) =>
+    readStoredKey(ssm, properties.KeyStoreParameter, properties.Algorithm, rotation);
 
   async function storeKey(properties: KeyRingProperties, rotation: number, secret: string): Promise<void> {
     const { Version } = await ssm.send(

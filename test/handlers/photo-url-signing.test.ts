@@ -1,19 +1,26 @@
-// A photo URL signed the way consumers sign it (AWS's own CloudFront signer, with the private
-// key the key ring wrote to SSM) verifies with the public key handed to CloudFront.
+// Photo URLs signed the way consumers sign them (AWS's own CloudFront signer, with the private
+// key and key pair id the custom resources wrote to SSM) verify with the public keys handed to
+// CloudFront, across a rotation too.
 import { createPublicKey, verify } from 'node:crypto';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { keyRing } from '../../handlers/key-ring/key-ring';
+import { keyRingResources } from '../../handlers/key-ring/index';
 import { makeHandler } from '../../handlers/lib/custom-resource';
 import { context, fakeParameterStore, makeEvent, memoryLogger, startResponseServer } from './support';
 
-const properties = {
+const root = '/movement-pass/alice';
+const photoKey = (rotation: number) => ({
   Algorithm: 'RS256',
-  Rotation: '0',
+  Rotation: String(rotation),
   KeyStoreParameter: '/movement-pass-keys/alice/photoUrl',
-  PrivateKeyParameter: '/movement-pass/alice/photoUrlPrivateKey',
-  PublicKeysParameter: '/movement-pass/alice/photoUrlPublicKeys',
-};
+});
+const ring = (rotation: number) => ({ ...photoKey(rotation), PublicKeysParameter: `${root}/photoUrlPublicKeys` });
+const signingKey = (rotation: number, keyId: string) => ({
+  ...photoKey(rotation),
+  PrivateKeyParameter: `${root}/photoUrlPrivateKey`,
+  KeyIdParameter: `${root}/photoUrlKeyPairId`,
+  KeyId: keyId,
+});
 
 /** CloudFront's check of a canned-policy signature: RSA-SHA1 over the policy, URL-safe base64. */
 function cloudFrontAccepts(signedUrl: string, publicKeyPem: string): boolean {
@@ -28,34 +35,84 @@ function cloudFrontAccepts(signedUrl: string, publicKeyPem: string): boolean {
 describe('signed photo URLs', () => {
   let server: Awaited<ReturnType<typeof startResponseServer>>;
   let store: ReturnType<typeof fakeParameterStore>;
+  let handler: ReturnType<typeof makeHandler>;
 
   beforeEach(async () => {
     server = await startResponseServer();
     store = fakeParameterStore();
+    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger: memoryLogger() }), { logger: memoryLogger() });
   });
   afterEach(async () => {
     store.mock.restore();
     await server.close();
   });
 
-  it('verify with the public key the key group trusts, and not with another', async () => {
-    const handler = makeHandler(keyRing({ ssm: store.ssm, logger: memoryLogger() }), { logger: memoryLogger() });
+  const send = async (RequestType: string, ResourceType: string, ResourceProperties: object, OldResourceProperties?: object) => {
+    const LogicalResourceId = ResourceType === 'Custom::KeyRing' ? 'PhotoUrlKeyRing' : 'PhotoUrlSigningKey';
+    const PhysicalResourceId = RequestType === 'Create' ? undefined : 'existing';
     await handler(
-      makeEvent({ RequestType: 'Create', LogicalResourceId: 'PhotoUrlKeyRing', ResourceProperties: properties, ResponseURL: server.url }),
+      makeEvent({
+        RequestType,
+        ResourceType,
+        LogicalResourceId,
+        PhysicalResourceId,
+        ResourceProperties,
+        OldResourceProperties,
+        ResponseURL: server.url,
+      }),
       context(),
     );
-    const { Data } = server.received[0].body;
-
-    const signedUrl = getSignedUrl({
+    return server.received[server.received.length - 1].body;
+  };
+  const signPhoto = () =>
+    getSignedUrl({
       url: 'https://photos.movement-pass.com/applicants/a-1/photo.jpg',
-      keyPairId: 'K2JCJMDEHXQW5F',
-      privateKey: store.value(properties.PrivateKeyParameter) as string,
+      keyPairId: store.value(`${root}/photoUrlKeyPairId`) as string,
+      privateKey: store.value(`${root}/photoUrlPrivateKey`) as string,
       dateLessThan: new Date(Date.now() + 300_000).toISOString(),
     });
 
-    expect(new URL(signedUrl).searchParams.get('Key-Pair-Id')).toBe('K2JCJMDEHXQW5F');
+  it('verify with the public key the key group trusts, under the key pair id published with the key', async () => {
+    const { Data } = await send('Create', 'Custom::KeyRing', ring(0));
+    const published = await send('Create', 'Custom::SigningKey', signingKey(0, 'K-ROTATION-0'));
+
+    const signedUrl = signPhoto();
+
+    expect(published).toMatchObject({ Status: 'SUCCESS', Data: { KeyId: 'K-ROTATION-0' } });
+    expect(new URL(signedUrl).searchParams.get('Key-Pair-Id')).toBe('K-ROTATION-0');
     expect(cloudFrontAccepts(signedUrl, Data.PublicKey)).toBe(true);
+    expect(cloudFrontAccepts(signedUrl, Data.NextPublicKey)).toBe(false);
     expect(cloudFrontAccepts(signedUrl.replace('photo.jpg', 'other.jpg'), Data.PublicKey)).toBe(false);
-    expect(store.parameters.get(properties.PrivateKeyParameter)?.Type).toBe('SecureString');
+    expect(store.parameters.get(`${root}/photoUrlPrivateKey`)?.Type).toBe('SecureString');
+  });
+
+  it('signs after a rotation with the key CloudFront was given as next a deploy before', async () => {
+    const before = await send('Create', 'Custom::KeyRing', ring(0));
+    await send('Create', 'Custom::SigningKey', signingKey(0, 'K-ROTATION-0'));
+
+    await send('Update', 'Custom::KeyRing', ring(1), ring(0));
+    await send('Update', 'Custom::SigningKey', signingKey(1, 'K-ROTATION-1'), signingKey(0, 'K-ROTATION-0'));
+
+    expect(cloudFrontAccepts(signPhoto(), before.Data.NextPublicKey)).toBe(true);
+    expect(store.value(`${root}/photoUrlKeyPairId`)).toBe('K-ROTATION-1');
+  });
+
+  it('refuses to publish a key the ring never made', async () => {
+    const response = await send('Create', 'Custom::SigningKey', signingKey(4, 'K-ROTATION-4'));
+
+    expect(response).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('no RS256 key of rotation 4') });
+    expect(store.parameters.has(`${root}/photoUrlPrivateKey`)).toBe(false);
+  });
+
+  it('removes what it published in a sandbox, and nothing on a kept stage', async () => {
+    await send('Create', 'Custom::KeyRing', ring(0));
+    await send('Create', 'Custom::SigningKey', { ...signingKey(0, 'K0'), Retain: 'true' });
+
+    await send('Delete', 'Custom::SigningKey', { ...signingKey(0, 'K0'), Retain: 'true' });
+    expect(store.parameters.has(`${root}/photoUrlPrivateKey`)).toBe(true);
+
+    await send('Delete', 'Custom::SigningKey', signingKey(0, 'K0'));
+    expect(store.parameters.has(`${root}/photoUrlPrivateKey`)).toBe(false);
+    expect(store.parameters.has(`${root}/photoUrlKeyPairId`)).toBe(false);
   });
 });
