@@ -14,7 +14,7 @@ import {
   type SSMClient,
   UnlabelParameterVersionCommand,
 } from '@aws-sdk/client-ssm';
-import type { CustomResourceEvent, CustomResourceResult, Logger } from '../lib/custom-resource';
+import { type CustomResourceEvent, type CustomResourceResult, type Logger, propertiesToDelete } from '../lib/custom-resource';
 import { describeKey, type GeneratedKey, generateSecret, type Jwks, type SigningAlgorithm, signingAlgorithms } from '../lib/signing-keys';
 
 /** The custom resource's properties, as CloudFormation sends them (every value a string). */
@@ -263,13 +263,7 @@ export function keyRing(deps: KeyRingDeps) {
 
   return async function onEvent(event: CustomResourceEvent): Promise<CustomResourceResult> {
     if (event.RequestType === 'Delete') {
-      // Whatever the properties say, a Delete must succeed; nothing is written without valid ones.
-      let properties: KeyRingProperties | undefined;
-      try {
-        properties = readProperties(event.ResourceProperties);
-      } catch {
-        logger.info('delete with invalid properties: nothing to remove');
-      }
+      const properties = propertiesToDelete(readProperties, event, logger);
       if (properties) await onDelete(properties);
       return { physicalResourceId: event.PhysicalResourceId };
     }

@@ -3,7 +3,7 @@
 // and id are written by one resource, milliseconds apart, so a consumer never reads one of them
 // a whole CloudFormation step before the other.
 import { DeleteParametersCommand, GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { CustomResourceEvent, CustomResourceResult, Logger } from '../lib/custom-resource';
+import { type CustomResourceEvent, type CustomResourceResult, type Logger, propertiesToDelete } from '../lib/custom-resource';
 import { type SigningAlgorithm, signingAlgorithms } from '../lib/signing-keys';
 import { parameterName, readStoredKey } from './key-ring';
 
@@ -61,12 +61,7 @@ export function signingKey(deps: { ssm: Pick<SSMClient, 'send'>; logger: Logger 
 
   return async function onEvent(event: CustomResourceEvent): Promise<CustomResourceResult> {
     if (event.RequestType === 'Delete') {
-      let properties: SigningKeyProperties | undefined;
-      try {
-        properties = readSigningKeyProperties(event.ResourceProperties);
-      } catch {
-        logger.info('delete with invalid properties: nothing to remove');
-      }
+      const properties = propertiesToDelete(readSigningKeyProperties, event, logger);
       if (properties && properties.Retain !== 'true') {
         await ssm.send(new DeleteParametersCommand({ Names: [properties.PrivateKeyParameter, properties.KeyIdParameter] }));
       }

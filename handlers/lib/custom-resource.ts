@@ -105,6 +105,23 @@ function responseBody(event: CustomResourceEvent, outcome: { result: CustomResou
   return body;
 }
 
+/**
+ * The properties of a Delete, or undefined when they are invalid: a Delete must succeed whatever
+ * they say, and nothing was ever written under properties that never validated.
+ */
+export function propertiesToDelete<T>(
+  read: (raw: Record<string, unknown>) => T,
+  event: CustomResourceEvent,
+  logger: Logger,
+): T | undefined {
+  try {
+    return read(event.ResourceProperties);
+  } catch {
+    logger.info('delete with invalid properties: nothing to remove');
+    return undefined;
+  }
+}
+
 /** Wraps a custom resource's logic into a Lambda handler that always answers CloudFormation once. */
 export function makeHandler(onEvent: OnEvent, options: HandlerOptions = {}) {
   const send = options.send ?? putResponse;
