@@ -2,7 +2,7 @@
 // identified by their RFC 7638 thumbprint, through the `jose` library.
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { calculateJwkThumbprint, exportJWK, exportSPKI, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
 
 export type SigningAlgorithm = 'RS256' | 'ES256' | 'HS256';
 export const signingAlgorithms: readonly SigningAlgorithm[] = ['RS256', 'ES256', 'HS256'];
@@ -60,20 +60,4 @@ export async function generateSigningKey(algorithm: SigningAlgorithm): Promise<G
 
 async function toPublicSigningKey(jwk: JWK, algorithm: SigningAlgorithm): Promise<PublicSigningKey> {
   return { ...jwk, kid: await calculateJwkThumbprint(jwk, 'sha256'), alg: algorithm, use: 'sig' };
-}
-
-export async function publicKeyPem(jwk: PublicSigningKey): Promise<string> {
-  const key = await importJWK(jwk, jwk.alg, { extractable: true });
-  return exportSPKI(key as Parameters<typeof exportSPKI>[0]);
-}
-
-/** Parses a stored JWKS, refusing anything that holds private or symmetric material. */
-export function parseJwks(text: string): Jwks {
-  const parsed = JSON.parse(text) as Jwks;
-  if (!Array.isArray(parsed?.keys)) throw new Error('the stored JWKS has no "keys" array');
-  for (const key of parsed.keys) {
-    if (typeof key.kid !== 'string' || 'd' in key || 'k' in key)
-      throw new Error('the stored JWKS holds a key that is not a public signing key');
-  }
-  return parsed;
 }
