@@ -1,4 +1,4 @@
-// Certificates (DESIGN §5.2): `<domain>` and `*.<domain>` in us-east-1 (CloudFront) and in the
+// Certificates: `<domain>` and `*.<domain>` in us-east-1 (CloudFront) and in the
 // home region (API Gateway), made by serverless-certificate-creator before the stack deploys
 // (plugins/certificates.js). Their ARNs reach the template as SSM dynamic references, resolved
 // by CloudFormation at deploy time: packaging needs no AWS call and deploys this very template.

@@ -1,4 +1,4 @@
-// Configuration (DESIGN §5.1): who this stage is, as the first keys of the parameter contract.
+// Configuration: who this stage is, as the first keys of the parameter contract.
 import { contractParameter, type Fragment, output } from './cloudformation';
 import { app, contractVersion, type StageSettings, ssmRoot } from './stage';
 

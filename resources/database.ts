@@ -1,4 +1,4 @@
-// Database (DESIGN §5.5): `applicants` and `passes` as global tables from day one, so adding a
+// Database: `applicants` and `passes` as global tables from day one, so adding a
 // replica region is an in-place update, not a migration.
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html
 import { type CfnResource, contractParameter, dataPolicies, type Fragment, getAtt, output, ref, sub } from './cloudformation';

@@ -1,4 +1,4 @@
-// JWT configuration (DESIGN §5.3): the signing keys are generated inside AWS by the key ring
+// JWT configuration: the signing keys are generated inside AWS by the key ring
 // custom resource and written straight to SSM; the static settings are plain parameters.
 import { contractParameter, type Fragment, getAtt, type Intrinsic, output } from './cloudformation';
 import { keyRingResource, keyStoreParameter } from './key-ring';

@@ -1,4 +1,4 @@
-// Photos (DESIGN §5.4): a private bucket read only by this stage's CloudFront distribution
+// Photos: a private bucket read only by this stage's CloudFront distribution
 // (Origin Access Control), uploads by presigned PUT from the web origins, downloads by signed
 // URL through a key group whose keys the key ring custom resource generates.
 import { contractParameter, dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';

@@ -1,4 +1,4 @@
-// Passes load queue (DESIGN §5.6): FIFO, so the passes of one applicant load in order, with
+// Passes load queue: FIFO, so the passes of one applicant load in order, with
 // a dead-letter queue that keeps what failed five times for two weeks.
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sqs-queue.html
 import { contractParameter, type Fragment, getAtt, output, ref, sub } from './cloudformation';

@@ -1,4 +1,4 @@
-// The stage model (DESIGN §4): which stage is being built, whether its name can work on AWS,
+// The stage model: which stage is being built, whether its name can work on AWS,
 // and the per-stage settings every resource module reads. Modules never test the stage name.
 
 export const app = 'movement-pass';
