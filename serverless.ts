@@ -1,5 +1,6 @@
 // Movement Pass foundation: the shared AWS infrastructure of one stage, as one stack.
 // Table of contents only; each capability lives in its own module under resources/.
+import { userInfo } from 'node:os';
 import type { AWS } from '@serverless/typescript';
 import { api, apiBaseUrl, apiDomainPluginConfig, jwksPath } from './resources/api';
 import { certificateArn, certificatePluginConfig, certificates, certificatesPluginConfig } from './resources/certificates';
@@ -9,21 +10,36 @@ import { database } from './resources/database';
 import { jwt, jwtKeyRingProperties } from './resources/jwt';
 import { keyRingFunction } from './resources/key-ring';
 import { bucketEmptierFunction, photos } from './resources/photos';
+import { productionSafetyConfig } from './resources/production-safety';
 import { queue } from './resources/queue';
 import { assertHomeRegion, homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
 
 assertHomeRegion(process.argv);
-const settings = settingsFor(stageFromArgv(process.argv));
+// No --stage: the sandbox of whoever runs sls, never a shared stage.
+const settings = settingsFor(stageFromArgv(process.argv, () => userInfo().username));
 const keyRing = keyRingFunction(settings);
 // Sandboxes only: a shared stage keeps its photos, so nothing ever empties its bucket.
 const bucketEmptier = settings.retainData ? undefined : bucketEmptierFunction(settings);
 const jwksUrl = { 'Fn::Join': ['', [apiBaseUrl(settings), jwksPath]] };
+const resources = mergeFragments(
+  configuration(settings),
+  database(settings),
+  queue(settings),
+  keyRing.fragment,
+  ...(bucketEmptier ? [bucketEmptier.fragment] : []),
+  jwt(settings, jwksUrl),
+  photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn') }),
+  api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings)),
+);
 
 const serverlessConfiguration: AWS = {
   service,
   frameworkVersion: '3',
-  // Order matters on deploy: certificates, then the API domain, then the stack, then the mapping.
+  // Order matters on deploy: the safety checks, certificates, then the API domain, then the
+  // stack, then the mapping. On remove, the guard runs before the domain plugin deletes the domain.
   plugins: [
+    './plugins/production-safety',
+    './plugins/diff',
     'serverless-esbuild',
     'serverless-certificate-creator',
     './plugins/certificates',
@@ -57,22 +73,14 @@ const serverlessConfiguration: AWS = {
     customCertificate: certificatePluginConfig(settings, certificates[0]),
     movementPassCertificates: certificatesPluginConfig(settings),
     customDomain: apiDomainPluginConfig(settings),
+    productionSafety: productionSafetyConfig(settings, resources.Resources),
   },
   package: { individually: true },
   functions: {
     keyRing: keyRing.definition,
     ...(bucketEmptier && { photoBucketEmptier: bucketEmptier.definition }),
   },
-  resources: mergeFragments(
-    configuration(settings),
-    database(settings),
-    queue(settings),
-    keyRing.fragment,
-    ...(bucketEmptier ? [bucketEmptier.fragment] : []),
-    jwt(settings, jwksUrl),
-    photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn') }),
-    api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings)),
-  ),
+  resources,
 };
 
 module.exports = serverlessConfiguration;

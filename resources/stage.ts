@@ -12,8 +12,13 @@ export const jwtAlgorithms: readonly JwtAlgorithm[] = ['RS256', 'ES256', 'HS256'
 
 export interface StageSettings {
   stage: string;
-  /** Shared stages keep their data: Retain policies, deletion protection. */
+  /**
+   * Shared stages keep their data: Retain policies, deletion protection, and the production
+   * safety of plugins/production-safety.js (removal guard, termination protection, stack policy).
+   */
   retainData: boolean;
+  /** The AWS account a shared stage lives in: a deploy from any other account stops before any change. */
+  accountId?: string;
   /** Certificates, `public-api.<domain>` and `photos.<domain>`; sandboxes use AWS hostnames. */
   customDomain: boolean;
   /** The product's domain (its Route 53 hosted zone must exist where `customDomain` is on). */
@@ -141,6 +146,11 @@ export function validated(settings: StageSettings): StageSettings {
       `The domain "${settings.domain}" of ${where} is not a DNS name; set it to the hosted zone's name, e.g. movement-pass.com.`,
     );
   }
+  if (settings.accountId !== undefined && !/^\d{12}$/.test(settings.accountId)) {
+    throw new StageError(
+      `The accountId "${settings.accountId}" of ${where} is not an AWS account id; write its 12 digits, e.g. 123456789012.`,
+    );
+  }
   if (!jwtAlgorithms.includes(settings.jwt.algorithm)) {
     throw new StageError(`Unknown JWT algorithm "${settings.jwt.algorithm}" for ${where}; use one of ${jwtAlgorithms.join(', ')}.`);
   }
@@ -171,17 +181,44 @@ export function validated(settings: StageSettings): StageSettings {
   return settings;
 }
 
+/** Stage names a person's sandbox must never take: shared stages, and names everybody would share. */
+const commonStageNames = ['dev', 'test', 'staging', 'stage', 'main', 'default', 'sandbox'];
+
+export const isSharedStage = (stage: string): boolean => stage in sharedStages;
+
+/**
+ * The sandbox of whoever runs `sls` without `--stage`: their operating-system user name made a
+ * valid stage (`Alice.Smith` is `alice-smith`). Never a shared stage, never a name two people
+ * would both get by default.
+ */
+export function personalStage(username: string): string {
+  const stage = username
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, maxStageLength)
+    .replace(/-+$/, '');
+  if (!stage || isSharedStage(stage) || commonStageNames.includes(stage)) {
+    throw new StageError(
+      `Without --stage the stage is your own sandbox, named after your user name "${username}", which gives ` +
+        `${stage ? `"${stage}", a name others use too` : 'no usable name'}. Name your sandbox: --stage <your-name>, e.g. --stage alice.`,
+    );
+  }
+  return stage;
+}
+
 /**
  * The stage osls was started with. serverless.ts is evaluated before osls resolves its
- * options, so the stage is read from the command line the same way osls reads it.
+ * options, so the stage is read from the command line the same way osls reads it; without
+ * one, it is the personal sandbox of `username`.
  */
-export function stageFromArgv(argv: readonly string[], fallback = 'dev'): string {
+export function stageFromArgv(argv: readonly string[], username: () => string): string {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--stage' || arg === '-s') return argv[i + 1] ?? '';
     if (arg.startsWith('--stage=')) return arg.slice('--stage='.length);
   }
-  return fallback;
+  return personalStage(username());
 }
 
 /**

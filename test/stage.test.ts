@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { assertHomeRegion, maxStageLength, StageError, settingsFor, stageFromArgv, stageNameProblem, validated } from '../resources/stage';
+import {
+  assertHomeRegion,
+  maxStageLength,
+  personalStage,
+  StageError,
+  settingsFor,
+  stageFromArgv,
+  stageNameProblem,
+  validated,
+} from '../resources/stage';
 import { sls } from './package-stage';
 
 describe('stage names', () => {
@@ -22,11 +31,33 @@ describe('stage names', () => {
   });
 
   it('reads the stage the way osls does', () => {
-    expect(stageFromArgv(['node', 'sls', 'package', '--stage', 'prod'])).toBe('prod');
-    expect(stageFromArgv(['node', 'sls', 'deploy', '-s', 'alice'])).toBe('alice');
-    expect(stageFromArgv(['node', 'sls', 'info', '--stage=bob'])).toBe('bob');
-    expect(stageFromArgv(['node', 'sls', 'package'])).toBe('dev');
+    const nobody = () => 'carol';
+    expect(stageFromArgv(['node', 'sls', 'package', '--stage', 'prod'], nobody)).toBe('prod');
+    expect(stageFromArgv(['node', 'sls', 'deploy', '-s', 'alice'], nobody)).toBe('alice');
+    expect(stageFromArgv(['node', 'sls', 'info', '--stage=bob'], nobody)).toBe('bob');
   });
+});
+
+describe('default stage (no --stage)', () => {
+  it.each([
+    ['alice', 'alice'],
+    ['Alice.Smith', 'alice-smith'],
+    ['bob_o--neil', 'bob-o-neil'],
+    ['42ops', 'ops'],
+    ['firstname.lastname.contractor', 'firstname-lastna'],
+    ['build-agent-007-', 'build-agent-007'],
+  ])('is the sandbox of the operating-system user %j: %j', (username, stage) => {
+    expect(stageFromArgv(['node', 'sls', 'deploy'], () => username)).toBe(stage);
+    expect(settingsFor(stage).retainData).toBe(false);
+  });
+
+  it.each(['prod', 'Prod', 'dev', 'staging', '1234', '...'])(
+    'never is a shared or common stage (user %j): asks for --stage',
+    (username) => {
+      expect(() => personalStage(username)).toThrow(StageError);
+      expect(() => personalStage(username)).toThrow(/--stage <your-name>/);
+    },
+  );
 });
 
 describe('stage settings', () => {

@@ -1,0 +1,111 @@
+// @ts-check
+// What a deploy would change, as `cdk diff` shows it (the same library, @aws-cdk/cloudformation-diff),
+// with the stateful resources that would be replaced, removed or orphaned singled out first.
+// Shared by `sls diff` (plugins/diff.js) and the deploy gate (plugins/production-safety.js).
+const { Writable } = require('node:stream');
+const { formatDifferences, fullDiff, ResourceImpact } = require('@aws-cdk/cloudformation-diff');
+
+/** Impacts that lose or strand what a stateful resource holds. */
+const dangerousImpacts = [ResourceImpact.WILL_REPLACE, ResourceImpact.MAY_REPLACE, ResourceImpact.WILL_DESTROY, ResourceImpact.WILL_ORPHAN];
+
+/** @type {Record<string, string>} */
+const impactWords = {
+  [ResourceImpact.WILL_REPLACE]: 'would be REPLACED',
+  [ResourceImpact.MAY_REPLACE]: 'may be REPLACED',
+  [ResourceImpact.WILL_DESTROY]: 'would be DELETED',
+  [ResourceImpact.WILL_ORPHAN]: 'would be REMOVED from the stack (orphaned: kept in the account, no longer managed)',
+};
+
+/** Outputs serverless-domain-manager adds to the template at deploy time, never at package time. */
+const deployTimeOutputs = /^(DomainName|DistributionDomainName|HostedZoneId)(Http|Websocket)?$/;
+
+/**
+ * @typedef {{ Resources?: Record<string, any>, Outputs?: Record<string, any>, [key: string]: any }} Template
+ * @typedef {{ statefulTypes: readonly string[], frameworkResources?: readonly string[], physicalIdProperties: Record<string, string> }} Rules
+ * @typedef {{ logicalId: string, type: string, impact: string, retained: boolean }} Danger
+ */
+
+/**
+ * Copies of both templates without the differences packaging alone makes: the artifact key of
+ * every function (a new folder per package) and the outputs the domain plugin adds on deploy.
+ * @param {Template} deployed @param {Template} proposed
+ * @returns {[Template, Template]}
+ */
+function withoutPackagingNoise(deployed, proposed) {
+  const before = structuredClone(deployed);
+  const after = structuredClone(proposed);
+  for (const [id, resource] of Object.entries(after.Resources ?? {})) {
+    const old = before.Resources?.[id];
+    if (
+      resource.Type === 'AWS::Lambda::Function' &&
+      old?.Type === resource.Type &&
+      old.Properties?.Code?.S3Key &&
+      resource.Properties?.Code
+    ) {
+      resource.Properties.Code.S3Key = old.Properties.Code.S3Key;
+    }
+  }
+  for (const [key, output] of Object.entries(before.Outputs ?? {})) {
+    if (deployTimeOutputs.test(key) && !after.Outputs?.[key]) after.Outputs = { ...after.Outputs, [key]: output };
+  }
+  return [before, after];
+}
+
+/** @param {any} resource */
+const isRetained = (resource) => ['Retain', 'RetainExceptOnCreate'].includes(resource?.DeletionPolicy);
+
+/**
+ * @param {Template} deployed the stack's current template ({} for a stack that does not exist)
+ * @param {Template} proposed the packaged template
+ * @param {Rules} rules
+ */
+function compareTemplates(deployed, proposed, rules) {
+  const [before, after] = withoutPackagingNoise(deployed, proposed);
+  const diff = fullDiff(before, after);
+  /** @type {Danger[]} */
+  const dangers = [];
+  diff.resources.forEachDifference((logicalId, change) => {
+    const type = change.oldResourceType ?? change.newResourceType ?? '';
+    // A custom resource's physical id is made of one of its properties: changing it replaces it.
+    const idProperty = rules.physicalIdProperties[type];
+    const idChange = idProperty ? change.propertyUpdates[idProperty] : undefined;
+    if (idChange) idChange.changeImpact = ResourceImpact.WILL_REPLACE;
+
+    const old = before.Resources?.[logicalId];
+    if (!old || rules.frameworkResources?.includes(logicalId)) return;
+    const retained = isRetained(old);
+    const stateful = retained || rules.statefulTypes.includes(old.Type);
+    if (stateful && dangerousImpacts.includes(change.changeImpact)) {
+      dangers.push({ logicalId, type: old.Type, impact: change.changeImpact, retained });
+    }
+  });
+  return { diff, dangers };
+}
+
+/** @param {Danger} danger */
+const describeDanger = (danger) =>
+  `${danger.logicalId} (${danger.type}${danger.retained ? ', retained data' : ''}) ${impactWords[danger.impact] ?? danger.impact}`;
+
+/**
+ * The report `sls diff` prints: dangers first, then the full diff in `cdk diff` form.
+ * @param {ReturnType<typeof compareTemplates>} comparison
+ */
+function renderComparison({ diff, dangers }) {
+  let text = '';
+  if (dangers.length) {
+    text += '!!! Stateful resources at risk: their data would be lost or left behind !!!\n';
+    for (const danger of dangers) text += `  - ${describeDanger(danger)}\n`;
+    text += '\n';
+  }
+  if (diff.isEmpty) return `${text}There were no differences.\n`;
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  formatDifferences(/** @type {any} */ (sink), diff);
+  return text;
+}
+
+module.exports = { compareTemplates, renderComparison, describeDanger, dangerousImpacts };

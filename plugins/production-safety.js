@@ -1,0 +1,408 @@
+// @ts-check
+// Local osls plugin: a shared stage (custom.productionSafety, from resources/production-safety.ts)
+// cannot be damaged by mistake.
+// - Removal guard: `sls remove`, `sls remove-cert` and `sls delete_domain` of a shared stage stop
+//   in this constructor, before any hook or AWS call, unless `--param=confirm-remove=<stage>`.
+// - Deploy gate: before anything is written, the packaged template is diffed against the
+//   deployed one; replacing, removing or orphaning a stateful resource stops the deploy unless
+//   `--param=allow-replace=<LogicalId,...>` names it. A missing stack whose retained data still
+//   exists is recovered by import, not created over it. A pinned account is checked first.
+// - After every deploy: the stack policy (no replacement or deletion of stateful resources,
+//   narrowed only for the duration of an allowed replacement) and termination protection.
+// Must be listed before the certificate and domain plugins, which write to ACM, Route 53 and SSM.
+const { mkdirSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { compareTemplates, describeDanger, renderComparison } = require('./lib/template-diff');
+
+/** Commands that delete what a shared stage is made of. */
+const destructiveCommands = {
+  remove: 'deletes the stack: the queues with their messages, the JWKS API, the photo distribution, every contract parameter',
+  'remove-cert': 'deletes the certificate that CloudFront and the API domain serve with',
+  delete_domain: 'deletes the API custom domain (public-api), which the public API service shares',
+};
+
+/**
+ * Physical names of the retained resources, per type: what an import needs to find them.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import-supported-resources.html
+ */
+const importIdentifiers = {
+  'AWS::DynamoDB::GlobalTable': 'TableName',
+  'AWS::DynamoDB::Table': 'TableName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::Logs::LogGroup': 'LogGroupName',
+};
+
+/** @param {any} value @param {{ accountId: string, region: string }} pseudo */
+function resolvePseudo(value, pseudo) {
+  const names = {
+    'AWS::AccountId': pseudo.accountId,
+    'AWS::Region': pseudo.region,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+  if (typeof value === 'string') return value;
+  if (value && typeof value['Fn::Sub'] === 'string') {
+    return value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (/** @type {string} */ whole, /** @type {string} */ name) => {
+      if (!(name in names)) throw new Error(`cannot resolve ${whole} outside CloudFormation`);
+      return names[/** @type {keyof typeof names} */ (name)];
+    });
+  }
+  if (value && typeof value.Ref === 'string' && value.Ref in names) return names[/** @type {keyof typeof names} */ (value.Ref)];
+  throw new Error(`cannot resolve ${JSON.stringify(value)} outside CloudFormation`);
+}
+
+/** @param {any} node @param {{ accountId: string, region: string }} pseudo @returns {any} */
+function resolvePseudoDeep(node, pseudo) {
+  if (Array.isArray(node)) return node.map((item) => resolvePseudoDeep(item, pseudo));
+  if (node && typeof node === 'object') {
+    if ('Fn::Sub' in node || ('Ref' in node && String(node.Ref).startsWith('AWS::'))) {
+      try {
+        return resolvePseudo(node, pseudo);
+      } catch {
+        return node;
+      }
+    }
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, resolvePseudoDeep(value, pseudo)]));
+  }
+  return node;
+}
+
+class ProductionSafety {
+  /**
+   * @param {any} serverless
+   * @param {Record<string, any>} options
+   * @param {{ log?: any, progress?: any }} [utils]
+   */
+  constructor(serverless, options, utils) {
+    this.serverless = serverless;
+    this.options = options;
+    this.log = utils?.log ?? { notice: console.log, info: console.log, warning: console.warn, error: console.error };
+    /** Set while the stack policy is narrowed for an allowed replacement: restored after the deploy and on error. */
+    this.policyNarrowed = false;
+    /** Set once termination protection is off for a confirmed removal: back on if the removal fails. */
+    this.protectionLifted = false;
+    this.guardDestructiveCommand();
+    this.hooks = {
+      'before:deploy:deploy': () => this.beforeDeploy(),
+      'after:deploy:deploy': () => this.afterDeploy(),
+      'before:remove:remove': () => this.beforeRemove(),
+      error: () => this.onError(),
+    };
+  }
+
+  /** @returns {import('../resources/production-safety').ProductionSafetyConfig} */
+  get config() {
+    return this.serverless.service.custom?.productionSafety;
+  }
+
+  get provider() {
+    return this.serverless.getProvider('aws');
+  }
+
+  get stackName() {
+    return this.provider.naming.getStackName();
+  }
+
+  get command() {
+    return this.serverless.processedInput.commands.join(' ');
+  }
+
+  /** `--param` values (`key=value`, repeatable), by key. */
+  get params() {
+    const raw = this.options.param;
+    const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
+    return new Map(
+      list.map((/** @type {string} */ entry) => {
+        const at = entry.indexOf('=');
+        return at < 0 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 1)];
+      }),
+    );
+  }
+
+  /** @param {string} message */
+  error(message) {
+    return new this.serverless.classes.Error(message);
+  }
+
+  /**
+   * Runs while osls loads the plugins, before any hook: osls's own `initialize` hooks of `remove`
+   * already start an AWS call, and the domain plugin deletes the domain in `before:remove:remove`.
+   */
+  guardDestructiveCommand() {
+    if (this.serverless.processedInput.isHelpRequest) return;
+    const what = destructiveCommands[/** @type {keyof typeof destructiveCommands} */ (this.command)];
+    if (!what || !this.config?.shared) return;
+    const { stage, confirmations } = this.config;
+    if (this.params.get(confirmations.remove) === stage) return;
+    throw this.error(
+      `"${stage}" is a shared stage: \`sls ${this.command}\` ${what}. Nothing was done. ` +
+        `Deploy a fix instead, or remove it deliberately: add --param=${confirmations.remove}=${stage} ` +
+        '(see "Protecting prod" in the README for what is kept and what is lost).',
+    );
+  }
+
+  async beforeDeploy() {
+    if (!this.config.shared) return;
+    await this.assertAccount();
+    const deployed = await this.deployedTemplate();
+    if (!deployed) {
+      await this.assertNothingToRecover();
+      return;
+    }
+    const proposed = this.serverless.service.provider.compiledCloudFormationTemplate;
+    const comparison = compareTemplates(deployed, proposed, this.config);
+    const allowed = this.allowedReplacements();
+    const blocked = comparison.dangers.filter((danger) => !allowed.includes(danger.logicalId));
+    if (blocked.length) {
+      const ids = blocked.map((danger) => danger.logicalId).join(',');
+      throw this.error(
+        `This deploy of the shared stage "${this.config.stage}" would lose data, so nothing was deployed:\n` +
+          `${blocked.map((danger) => `  - ${describeDanger(danger)}`).join('\n')}\n\n${renderComparison(comparison)}\n` +
+          'A key schema change needs a new table and a migration, not a replacement. If this is really meant, deploy again with ' +
+          `--param=${this.config.confirmations.replace}=${ids} (see "Protecting prod" in the README).`,
+      );
+    }
+    if (allowed.length) await this.narrowStackPolicy(allowed, comparison.dangers);
+  }
+
+  /** Logical ids of `--param=allow-replace=...`, each checked against the protected resources. */
+  allowedReplacements() {
+    const raw = this.params.get(this.config.confirmations.replace);
+    if (raw === undefined) return [];
+    const ids = raw
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean);
+    const unknown = ids.filter((id) => !this.config.protectedResources.includes(id));
+    if (!ids.length || unknown.length) {
+      throw this.error(
+        `--param=${this.config.confirmations.replace}= takes the logical ids of protected resources, comma-separated; ` +
+          `${unknown.length ? `${unknown.join(', ')} is not one` : 'none was given'}. Protected: ${this.config.protectedResources.join(', ')}.`,
+      );
+    }
+    return ids;
+  }
+
+  /**
+   * @param {string[]} allowed
+   * @param {import('./lib/template-diff').Danger[]} dangers
+   */
+  async narrowStackPolicy(allowed, dangers) {
+    const replaced = dangers.filter((danger) => allowed.includes(danger.logicalId));
+    this.log.warning(
+      `Allowed by --param=${this.config.confirmations.replace}: ${replaced.length ? replaced.map(describeDanger).join('; ') : 'nothing at risk in this deploy'}. ` +
+        'The stack policy lets exactly these through until the deploy ends.',
+    );
+    await this.setStackPolicy(this.narrowedPolicy(allowed));
+    this.policyNarrowed = true;
+  }
+
+  /** The stack policy without the deny of `allowed`; the same statements otherwise. @param {string[]} allowed */
+  narrowedPolicy(allowed) {
+    const policy = /** @type {{ Statement: any[] }} */ (structuredClone(this.config.stackPolicy));
+    for (const statement of policy.Statement) {
+      if (statement.Effect !== 'Deny') continue;
+      statement.Resource = statement.Resource.filter(
+        (/** @type {string} */ resource) => !allowed.includes(resource.replace(/^LogicalResourceId\//, '')),
+      );
+    }
+    policy.Statement = policy.Statement.filter((statement) => statement.Effect !== 'Deny' || statement.Resource.length);
+    return policy;
+  }
+
+  async afterDeploy() {
+    if (!this.config.shared) return;
+    // Also after a deploy osls skipped for no changes: the policy and the protection are checked every time.
+    await this.setStackPolicy(this.config.stackPolicy);
+    this.policyNarrowed = false;
+    await this.setTerminationProtection(true);
+    this.log.notice(
+      `Shared stage "${this.config.stage}": stack policy protects ${this.config.protectedResources.length} stateful resources, termination protection on.`,
+    );
+  }
+
+  async beforeRemove() {
+    if (!this.config.shared) return;
+    // Confirmed in the constructor; lifted just before osls and the domain plugin delete anything.
+    if (!(await this.stackExists())) return;
+    await this.setTerminationProtection(false);
+    this.protectionLifted = true;
+  }
+
+  async onError() {
+    if (!this.config?.shared) return;
+    if (this.policyNarrowed) {
+      await this.setStackPolicy(this.config.stackPolicy);
+      this.policyNarrowed = false;
+      this.log.notice('The stack policy is whole again after the failed deploy.');
+    }
+    if (this.protectionLifted && (await this.stackExists())) {
+      await this.setTerminationProtection(true);
+      this.protectionLifted = false;
+      this.log.notice('The removal failed: termination protection is back on.');
+    }
+  }
+
+  /** @param {unknown} policy */
+  async setStackPolicy(policy) {
+    await this.provider.request('CloudFormation', 'setStackPolicy', { StackName: this.stackName, StackPolicyBody: JSON.stringify(policy) });
+  }
+
+  /** @param {boolean} enabled */
+  async setTerminationProtection(enabled) {
+    try {
+      await this.provider.request('CloudFormation', 'updateTerminationProtection', {
+        StackName: this.stackName,
+        EnableTerminationProtection: enabled,
+      });
+    } catch (error) {
+      throw this.error(
+        `Could not turn termination protection ${enabled ? 'on' : 'off'} for ${this.stackName}: ${/** @type {Error} */ (error).message}. ` +
+          `The deploying principal needs cloudformation:UpdateTerminationProtection; run the command again once it has it.`,
+      );
+    }
+  }
+
+  async stackExists() {
+    try {
+      await this.provider.request('CloudFormation', 'describeStacks', { StackName: this.stackName });
+      return true;
+    } catch (error) {
+      if (/does not exist/.test(String(/** @type {Error} */ (error)?.message))) return false;
+      throw error;
+    }
+  }
+
+  async deployedTemplate() {
+    if (!(await this.stackExists())) return undefined;
+    const { TemplateBody } = await this.provider.request('CloudFormation', 'getTemplate', {
+      StackName: this.stackName,
+      TemplateStage: 'Original',
+    });
+    return typeof TemplateBody === 'string' ? JSON.parse(TemplateBody) : TemplateBody;
+  }
+
+  async accountId() {
+    if (!this.callerAccount) {
+      const { Account } = await this.provider.request('STS', 'getCallerIdentity', {});
+      this.callerAccount = Account;
+    }
+    return this.callerAccount;
+  }
+
+  async assertAccount() {
+    const pinned = this.config.accountId;
+    if (!pinned) return;
+    const account = await this.accountId();
+    if (account !== pinned) {
+      throw this.error(
+        `The shared stage "${this.config.stage}" lives in AWS account ${pinned}, but these credentials are of account ${account}. ` +
+          'Nothing was deployed. Use credentials of the right account (AWS_PROFILE=...).',
+      );
+    }
+  }
+
+  /**
+   * A shared stage whose stack is gone but whose retained resources exist cannot be created over
+   * them (fixed names): stop, and write what a CloudFormation import needs to bring them back.
+   */
+  async assertNothingToRecover() {
+    const template = this.serverless.service.provider.compiledCloudFormationTemplate;
+    const pseudo = { accountId: await this.accountId(), region: this.provider.getRegion() };
+    const found = [];
+    for (const [logicalId, resource] of Object.entries(template.Resources)) {
+      if (!['Retain', 'RetainExceptOnCreate'].includes(resource.DeletionPolicy)) continue;
+      const identifier = importIdentifiers[/** @type {keyof typeof importIdentifiers} */ (resource.Type)];
+      if (!identifier) continue;
+      const name = resolvePseudo(resource.Properties[identifier], pseudo);
+      if (await this.resourceExists(resource.Type, name)) found.push({ logicalId, resource, identifier, name });
+    }
+    if (!found.length) return;
+    const files = this.writeRecoveryFiles(found, pseudo);
+    throw this.error(
+      `The stack ${this.stackName} does not exist, but the shared stage's retained data does: ${found.map((item) => `${item.logicalId} (${item.name})`).join(', ')}. ` +
+        'Creating the stack over it would fail on the names, so nothing was deployed. Bring the data back into a new stack by import, then deploy:\n\n' +
+        this.recoveryCommands(files).join('\n') +
+        '\n\nThe signing keys need no import: the key rings find and keep the stage\'s stored keys. See "Protecting prod" in the README.',
+    );
+  }
+
+  /** @param {string} type @param {string} name */
+  async resourceExists(type, name) {
+    /** @type {[string, string, Record<string, unknown>]} */
+    const call =
+      type === 'AWS::S3::Bucket'
+        ? ['S3', 'headBucket', { Bucket: name }]
+        : type === 'AWS::Logs::LogGroup'
+          ? ['CloudWatchLogs', 'describeLogGroups', { logGroupNamePrefix: name }]
+          : ['DynamoDB', 'describeTable', { TableName: name }];
+    try {
+      const result = await this.provider.request(...call);
+      if (type === 'AWS::Logs::LogGroup') return (result.logGroups ?? []).some((/** @type {any} */ group) => group.logGroupName === name);
+      return true;
+    } catch (error) {
+      const code = /** @type {any} */ (error)?.providerErrorCodeExtension ?? /** @type {any} */ (error)?.code ?? '';
+      if (
+        /NotFound|NoSuchBucket|RESOURCE_NOT_FOUND|NOT_FOUND/i.test(String(code)) ||
+        /not found|does not exist/i.test(String(/** @type {Error} */ (error)?.message))
+      ) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The import template holds only the retained resources (CloudFormation refuses an import that
+   * adds anything else, outputs included), with names resolved for this account and region.
+   * @param {{ logicalId: string, resource: any, identifier: string, name: string }[]} found
+   * @param {{ accountId: string, region: string }} pseudo
+   */
+  writeRecoveryFiles(found, pseudo) {
+    const folder = join(this.serverless.serviceDir, '.serverless', 'recovery');
+    mkdirSync(folder, { recursive: true });
+    const template = {
+      AWSTemplateFormatVersion: '2010-09-09',
+      Description: `Import of the retained resources of ${this.stackName}`,
+      Resources: Object.fromEntries(found.map(({ logicalId, resource }) => [logicalId, resolvePseudoDeep(resource, pseudo)])),
+    };
+    const resourcesToImport = found.map(({ logicalId, resource, identifier, name }) => ({
+      ResourceType: resource.Type,
+      LogicalResourceId: logicalId,
+      ResourceIdentifier: { [identifier]: name },
+    }));
+    // osls deploys into a stack only through its deployment bucket, which an import cannot
+    // create: a plain update adds it (osls's own create-stack template) before `sls deploy`.
+    const core = this.serverless.service.provider.coreCloudFormationTemplate;
+    const withBucket = {
+      ...template,
+      Resources: { ...core.Resources, ...template.Resources },
+      Outputs: core.Outputs,
+    };
+    const templateFile = join(folder, 'import-template.json');
+    const resourcesFile = join(folder, 'resources-to-import.json');
+    const bucketTemplateFile = join(folder, 'with-deployment-bucket.json');
+    writeFileSync(templateFile, `${JSON.stringify(template, null, 2)}\n`);
+    writeFileSync(resourcesFile, `${JSON.stringify(resourcesToImport, null, 2)}\n`);
+    writeFileSync(bucketTemplateFile, `${JSON.stringify(withBucket, null, 2)}\n`);
+    return { templateFile, resourcesFile, bucketTemplateFile };
+  }
+
+  /** @param {{ templateFile: string, resourcesFile: string, bucketTemplateFile: string }} files */
+  recoveryCommands({ templateFile, resourcesFile, bucketTemplateFile }) {
+    const region = this.provider.getRegion();
+    const common = `--region ${region} --stack-name ${this.stackName} --change-set-name recover-retained-data`;
+    return [
+      `  aws cloudformation create-change-set ${common} --change-set-type IMPORT \\`,
+      `    --template-body file://${templateFile} --resources-to-import file://${resourcesFile}`,
+      `  aws cloudformation wait change-set-create-complete ${common}`,
+      `  aws cloudformation execute-change-set ${common}`,
+      `  aws cloudformation wait stack-import-complete --region ${region} --stack-name ${this.stackName}`,
+      `  aws cloudformation update-stack --region ${region} --stack-name ${this.stackName} --template-body file://${bucketTemplateFile}`,
+      `  aws cloudformation wait stack-update-complete --region ${region} --stack-name ${this.stackName}`,
+      `  npx sls deploy --stage ${this.config.stage}`,
+    ];
+  }
+}
+
+module.exports = ProductionSafety;

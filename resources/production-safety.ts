@@ -1,0 +1,117 @@
+// What protects a shared stage's data (plugins/production-safety.js reads this from
+// `custom.productionSafety`): which resources are stateful, the stack policy that forbids
+// replacing or deleting them, and the confirmations that deliberately lift the protection.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/protect-stack-resources.html
+import type { CfnResource } from './cloudformation';
+import type { StageSettings } from './stage';
+
+/**
+ * Resource types that hold data or keys whatever their deletion policy: replacing one loses
+ * what it holds (messages, keys) or fails on its fixed name. Anything retained on deletion is
+ * stateful too, whatever its type.
+ */
+export const statefulTypes = [
+  'AWS::DynamoDB::GlobalTable',
+  'AWS::DynamoDB::Table',
+  'AWS::S3::Bucket',
+  'AWS::SQS::Queue',
+  'AWS::KMS::Key',
+  'Custom::KeyRing',
+  'Custom::SigningKey',
+] as const;
+
+/** osls's own bucket holds deployment artifacts only, rebuilt by every deploy. */
+export const frameworkResources = ['ServerlessDeploymentBucket'];
+
+/**
+ * Custom resources decide replacement at run time: a change of the property their physical id
+ * is made of makes CloudFormation create a new one and delete the old one.
+ */
+export const physicalIdProperties: Record<string, string> = {
+  'Custom::KeyRing': 'KeyStoreParameter',
+  'Custom::SigningKey': 'PrivateKeyParameter',
+};
+
+const retainPolicies = ['Retain', 'RetainExceptOnCreate'];
+
+export const isRetained = (resource: Pick<CfnResource, 'DeletionPolicy'>): boolean =>
+  retainPolicies.includes(resource.DeletionPolicy ?? '');
+
+export function isStateful(logicalId: string, resource: Pick<CfnResource, 'Type' | 'DeletionPolicy'>): boolean {
+  if (frameworkResources.includes(logicalId)) return false;
+  return isRetained(resource) || (statefulTypes as readonly string[]).includes(resource.Type);
+}
+
+/** The logical ids of the stateful resources, sorted. */
+export function statefulResourceIds(resources: Record<string, Pick<CfnResource, 'Type' | 'DeletionPolicy'>>): string[] {
+  return Object.entries(resources)
+    .filter(([id, resource]) => isStateful(id, resource))
+    .map(([id]) => id)
+    .sort();
+}
+
+export interface StackPolicy {
+  Statement: Record<string, unknown>[];
+}
+
+/**
+ * Every update allowed except replacing or deleting the protected resources. `allowed` narrows
+ * the deny for one deliberate update (the override), never widens it to other resources.
+ */
+export function stackPolicy(protectedIds: readonly string[], allowed: readonly string[] = []): StackPolicy {
+  const denied = protectedIds.filter((id) => !allowed.includes(id));
+  return {
+    Statement: [
+      { Effect: 'Allow', Principal: '*', Action: 'Update:*', Resource: '*' },
+      ...(denied.length
+        ? [
+            {
+              Effect: 'Deny',
+              Principal: '*',
+              Action: ['Update:Replace', 'Update:Delete'],
+              Resource: denied.map((id) => `LogicalResourceId/${id}`),
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
+/** `--param=<name>=<value>` options the plugin understands; each names what it confirms. */
+export const confirmations = {
+  /** `--param=confirm-remove=<stage>`: removes a shared stage (its retained data stays). */
+  remove: 'confirm-remove',
+  /** `--param=allow-replace=<LogicalId>[,<LogicalId>...]`: one deploy may replace or remove these. */
+  replace: 'allow-replace',
+} as const;
+
+export interface ProductionSafetyConfig {
+  stage: string;
+  /** Guarded: removal confirmation, termination protection, stack policy, deploy gate, recovery. */
+  shared: boolean;
+  /** The AWS account a shared stage must live in, when pinned. */
+  accountId?: string;
+  /** The protected logical ids (shared stages), and the policy that protects them. */
+  protectedResources: string[];
+  stackPolicy?: StackPolicy;
+  statefulTypes: readonly string[];
+  frameworkResources: readonly string[];
+  physicalIdProperties: Record<string, string>;
+  confirmations: typeof confirmations;
+}
+
+export function productionSafetyConfig(settings: StageSettings, resources: Record<string, CfnResource>): ProductionSafetyConfig {
+  const shared = settings.retainData;
+  const protectedResources = shared ? statefulResourceIds(resources) : [];
+  return {
+    stage: settings.stage,
+    shared,
+    ...(settings.accountId ? { accountId: settings.accountId } : {}),
+    protectedResources,
+    ...(shared ? { stackPolicy: stackPolicy(protectedResources) } : {}),
+    statefulTypes,
+    frameworkResources,
+    physicalIdProperties,
+    confirmations,
+  };
+}
