@@ -151,7 +151,7 @@ class ProductionSafety {
     }
     const proposed = this.serverless.service.provider.compiledCloudFormationTemplate;
     const comparison = compareTemplates(deployed, proposed, this.config);
-    const allowed = this.allowedReplacements();
+    const allowed = this.allowedReplacements(comparison.dangers);
     const blocked = comparison.dangers.filter((danger) => !allowed.includes(danger.logicalId));
     if (blocked.length) {
       const ids = blocked.map((danger) => danger.logicalId).join(',');
@@ -165,15 +165,19 @@ class ProductionSafety {
     if (allowed.length) await this.narrowStackPolicy(allowed, comparison.dangers);
   }
 
-  /** Logical ids of `--param=allow-replace=...`, each checked against the protected resources. */
-  allowedReplacements() {
+  /**
+   * Logical ids of `--param=allow-replace=...`, each a protected resource or one at risk in this deploy.
+   * @param {import('./lib/template-diff').Danger[]} dangers
+   */
+  allowedReplacements(dangers) {
     const raw = this.params.get(this.config.confirmations.replace);
     if (raw === undefined) return [];
     const ids = raw
       .split(',')
       .map((id) => id.trim())
       .filter(Boolean);
-    const unknown = ids.filter((id) => !this.config.protectedResources.includes(id));
+    const known = [...this.config.protectedResources, ...dangers.map((danger) => danger.logicalId)];
+    const unknown = ids.filter((id) => !known.includes(id));
     if (!ids.length || unknown.length) {
       throw this.error(
         `--param=${this.config.confirmations.replace}= takes the logical ids of protected resources, comma-separated; ` +
@@ -341,13 +345,8 @@ class ProductionSafety {
       if (type === 'AWS::Logs::LogGroup') return (result.logGroups ?? []).some((/** @type {any} */ group) => group.logGroupName === name);
       return true;
     } catch (error) {
-      const code = /** @type {any} */ (error)?.providerErrorCodeExtension ?? /** @type {any} */ (error)?.code ?? '';
-      if (
-        /NotFound|NoSuchBucket|RESOURCE_NOT_FOUND|NOT_FOUND/i.test(String(code)) ||
-        /not found|does not exist/i.test(String(/** @type {Error} */ (error)?.message))
-      ) {
-        return false;
-      }
+      const { providerError, providerErrorCodeExtension } = /** @type {any} */ (error) ?? {};
+      if (providerError?.statusCode === 404 || /NOT_FOUND/.test(String(providerErrorCodeExtension))) return false;
       throw error;
     }
   }

@@ -1,0 +1,323 @@
+// plugins/production-safety.js driven through a stubbed osls provider (every AWS call goes
+// through provider.request), with the configuration and templates the real serverless.ts packages.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import ProductionSafety from '../plugins/production-safety';
+import { readServiceState, readTemplate, type Template } from './package-stage';
+
+const stackName = (stage: string) => `movement-pass-foundation-${stage}`;
+const account = '123456789012';
+
+class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly providerErrorCodeExtension: string,
+    readonly providerError: { statusCode: number },
+  ) {
+    super(message);
+  }
+}
+
+interface FakeAccount {
+  /** The deployed template; undefined: no stack. */
+  stack?: Template;
+  callerAccount?: string;
+  /** Physical names of tables and buckets that exist. */
+  existing?: string[];
+  failOn?: string;
+}
+
+function fakeProvider(stage: string, state: FakeAccount) {
+  const calls: { method: string; params: any }[] = [];
+  const policies: any[] = [];
+  const protection: boolean[] = [];
+  const request = vi.fn(async (service: string, method: string, params: any) => {
+    calls.push({ method: `${service}.${method}`, params });
+    if (state.failOn === method) throw new Error(`${method} failed: AccessDenied`);
+    switch (`${service}.${method}`) {
+      case 'CloudFormation.describeStacks':
+      case 'CloudFormation.getTemplate':
+        if (!state.stack)
+          throw new ProviderError(`Stack with id ${params.StackName} does not exist`, 'VALIDATION_ERROR', { statusCode: 400 });
+        return method === 'getTemplate' ? { TemplateBody: JSON.stringify(state.stack) } : { Stacks: [{ StackStatus: 'UPDATE_COMPLETE' }] };
+      case 'CloudFormation.setStackPolicy':
+        policies.push(JSON.parse(params.StackPolicyBody));
+        return {};
+      case 'CloudFormation.updateTerminationProtection':
+        protection.push(params.EnableTerminationProtection);
+        return {};
+      case 'STS.getCallerIdentity':
+        return { Account: state.callerAccount ?? account };
+      case 'DynamoDB.describeTable':
+        if (state.existing?.includes(params.TableName)) return { Table: {} };
+        throw new ProviderError('Requested resource not found', 'RESOURCE_NOT_FOUND_EXCEPTION', { statusCode: 400 });
+      case 'S3.headBucket':
+        if (state.existing?.includes(params.Bucket)) return {};
+        throw new ProviderError('Not Found', 'NOT_FOUND', { statusCode: 404 });
+      default:
+        throw new Error(`unexpected ${service}.${method}`);
+    }
+  });
+  const provider = { request, naming: { getStackName: () => stackName(stage) }, getRegion: () => 'ap-south-1' };
+  return { provider, calls, policies, protection, methods: () => calls.map((call) => call.method) };
+}
+
+function plugin(
+  stage: 'prod' | 'alice',
+  state: FakeAccount = {},
+  input: { commands?: string[]; param?: string[]; isHelpRequest?: boolean; config?: Record<string, unknown> } = {},
+) {
+  const aws = fakeProvider(stage, state);
+  const packaged = readServiceState(stage);
+  const serviceDir = mkdtempSync(join(tmpdir(), 'safety-'));
+  const serverless: any = {
+    service: {
+      custom: { ...packaged.custom, productionSafety: { ...packaged.custom.productionSafety, ...input.config } },
+      provider: {
+        compiledCloudFormationTemplate: readTemplate(stage),
+        coreCloudFormationTemplate: JSON.parse(readFileSync(join(packagePath(stage), 'cloudformation-template-create-stack.json'), 'utf8')),
+      },
+    },
+    processedInput: { commands: input.commands ?? ['deploy'], isHelpRequest: input.isHelpRequest ?? false },
+    classes: { Error },
+    getProvider: () => aws.provider,
+    serviceDir,
+  };
+  const log = { notice: vi.fn(), info: vi.fn(), warning: vi.fn(), error: vi.fn() };
+  const create = () => new ProductionSafety(serverless, { stage, param: input.param }, { log });
+  return { aws, serverless, create, log, serviceDir };
+}
+
+const packagePath = (stage: string) => join(__dirname, '..', '.serverless-test', stage);
+
+/** The prod template as deployed, changed by `change`. */
+function deployedProd(change: (template: Template) => void = () => undefined): Template {
+  const template = structuredClone(readTemplate('prod'));
+  change(template);
+  return template;
+}
+
+const protectedIds = () => readServiceState('prod').custom.productionSafety.protectedResources as string[];
+const denied = (policy: any): string[] => policy.Statement.filter((s: any) => s.Effect === 'Deny').flatMap((s: any) => s.Resource);
+
+describe('removal guard', () => {
+  it.each([['remove'], ['remove-cert'], ['delete_domain']])('stops `sls %s` of a shared stage while the plugins load', (command) => {
+    const { create, aws } = plugin('prod', { stack: deployedProd() }, { commands: [command] });
+
+    expect(create).toThrow(/"prod" is a shared stage/);
+    expect(create).toThrow(/--param=confirm-remove=prod/);
+    expect(aws.calls).toEqual([]);
+  });
+
+  it('lets a removal through with the confirmation naming the stage, and not with another stage', () => {
+    expect(plugin('prod', {}, { commands: ['remove'], param: ['confirm-remove=prod'] }).create).not.toThrow();
+    expect(plugin('prod', {}, { commands: ['remove'], param: ['confirm-remove=alice'] }).create).toThrow(/shared stage/);
+  });
+
+  it('leaves sandboxes, help and other commands alone', () => {
+    expect(plugin('alice', {}, { commands: ['remove'] }).create).not.toThrow();
+    expect(plugin('prod', {}, { commands: ['remove'], isHelpRequest: true }).create).not.toThrow();
+    expect(plugin('prod', {}, { commands: ['info'] }).create).not.toThrow();
+  });
+});
+
+describe('termination protection and stack policy after a deploy', () => {
+  it('turns both on for prod, also after a deploy osls skipped for no changes', async () => {
+    const { create, aws } = plugin('prod', { stack: deployedProd() });
+    const safety = create();
+
+    await safety.hooks['before:deploy:deploy']();
+    await safety.hooks['after:deploy:deploy']();
+
+    expect(aws.protection).toEqual([true]);
+    expect(aws.policies).toHaveLength(1);
+    expect(denied(aws.policies[0]).sort()).toEqual(
+      protectedIds()
+        .map((id) => `LogicalResourceId/${id}`)
+        .sort(),
+    );
+  });
+
+  it('never touches a sandbox', async () => {
+    const { create, aws } = plugin('alice', { stack: readTemplate('alice') });
+    const safety = create();
+
+    await safety.hooks['before:deploy:deploy']();
+    await safety.hooks['after:deploy:deploy']();
+
+    expect(aws.calls).toEqual([]);
+  });
+
+  it('fails the deploy loudly when protection cannot be turned on', async () => {
+    const { create } = plugin('prod', { stack: deployedProd(), failOn: 'updateTerminationProtection' });
+
+    await expect(create().hooks['after:deploy:deploy']()).rejects.toThrow(/Could not turn termination protection on/);
+  });
+
+  it('lifts protection just before a confirmed removal and puts it back when the removal fails', async () => {
+    const { create, aws } = plugin('prod', { stack: deployedProd() }, { commands: ['remove'], param: ['confirm-remove=prod'] });
+    const safety = create();
+
+    await safety.hooks['before:remove:remove']();
+    await safety.hooks.error();
+
+    expect(aws.protection).toEqual([false, true]);
+  });
+});
+
+describe('deploy gate', () => {
+  it('passes an ordinary update without touching the policy before the deploy', async () => {
+    const { create, aws } = plugin('prod', {
+      stack: deployedProd((t) => {
+        t.Resources.PassesLoadQueue.Properties.VisibilityTimeout = 60;
+      }),
+    });
+
+    await create().hooks['before:deploy:deploy']();
+
+    expect(aws.methods()).toEqual(['CloudFormation.describeStacks', 'CloudFormation.getTemplate']);
+  });
+
+  it.each([
+    [
+      'a replacement (new key schema)',
+      (t: Template) => {
+        t.Resources.PassesTable.Properties.KeySchema = [{ AttributeName: 'passId', KeyType: 'HASH' }];
+      },
+      /PassesTable \(AWS::DynamoDB::GlobalTable, retained data\) would be REPLACED/,
+      'PassesTable',
+    ],
+    [
+      'a removal (a queue the new template no longer has)',
+      (t: Template) => {
+        t.Resources.OldQueue = { Type: 'AWS::SQS::Queue', Properties: {} };
+      },
+      /OldQueue \(AWS::SQS::Queue\) would be DELETED/,
+      'OldQueue',
+    ],
+    [
+      'an orphaning (a retained bucket the new template no longer has)',
+      (t: Template) => {
+        t.Resources.OldBucket = { Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain', Properties: {} };
+      },
+      /OldBucket \(AWS::S3::Bucket, retained data\) would be REMOVED from the stack/,
+      'OldBucket',
+    ],
+    [
+      'a key ring whose physical id (key store) changes',
+      (t: Template) => {
+        t.Resources.JwtKeyRing.Properties.KeyStoreParameter = '/movement-pass-keys/prod/old-jwt';
+      },
+      /JwtKeyRing \(Custom::KeyRing, retained data\) would be REPLACED/,
+      'JwtKeyRing',
+    ],
+  ])('stops %s before anything is written, with the diff and the override', async (_, change, message, id) => {
+    const { create, aws } = plugin('prod', { stack: deployedProd(change) });
+
+    const gate = create().hooks['before:deploy:deploy']();
+
+    await expect(gate).rejects.toThrow(message);
+    await expect(gate).rejects.toThrow(`--param=allow-replace=${id}`);
+    expect(aws.methods()).not.toContain('CloudFormation.setStackPolicy');
+  });
+
+  it('lets an allowed replacement through, narrowing the policy for it and restoring it after the deploy', async () => {
+    const { create, aws } = plugin(
+      'prod',
+      {
+        stack: deployedProd((t) => {
+          t.Resources.PassesTable.Properties.KeySchema = [{ AttributeName: 'passId', KeyType: 'HASH' }];
+        }),
+      },
+      { param: ['allow-replace=PassesTable'] },
+    );
+    const safety = create();
+
+    await safety.hooks['before:deploy:deploy']();
+    await safety.hooks['after:deploy:deploy']();
+
+    const [narrowed, restored] = aws.policies;
+    expect(denied(narrowed)).not.toContain('LogicalResourceId/PassesTable');
+    expect(denied(narrowed)).toContain('LogicalResourceId/ApplicantsTable');
+    expect(denied(restored)).toContain('LogicalResourceId/PassesTable');
+  });
+
+  it('restores the whole policy when the allowed deploy fails', async () => {
+    const { create, aws } = plugin(
+      'prod',
+      {
+        stack: deployedProd((t) =>
+          Object.assign(t.Resources.PassesTable.Properties, { KeySchema: [{ AttributeName: 'x', KeyType: 'HASH' }] }),
+        ),
+      },
+      { param: ['allow-replace=PassesTable'] },
+    );
+    const safety = create();
+
+    await safety.hooks['before:deploy:deploy']();
+    await safety.hooks.error();
+
+    expect(aws.policies).toHaveLength(2);
+    expect(denied(aws.policies[1]).sort()).toEqual(
+      protectedIds()
+        .map((id) => `LogicalResourceId/${id}`)
+        .sort(),
+    );
+  });
+
+  it('refuses an override naming something that is not protected', async () => {
+    const { create } = plugin('prod', { stack: deployedProd() }, { param: ['allow-replace=PasesTable'] });
+
+    await expect(create().hooks['before:deploy:deploy']()).rejects.toThrow(/PasesTable is not one\. Protected: .*PassesTable/);
+  });
+
+  it('stops a deploy from another account than the pinned one, before reading the stack', async () => {
+    const { create, aws } = plugin('prod', { stack: deployedProd(), callerAccount: '999999999999' }, { config: { accountId: account } });
+
+    await expect(create().hooks['before:deploy:deploy']()).rejects.toThrow(
+      /lives in AWS account 123456789012, but these credentials are of account 999999999999/,
+    );
+    expect(aws.methods()).toEqual(['STS.getCallerIdentity']);
+  });
+});
+
+describe('recovery of a removed shared stage', () => {
+  const names = ['movement-pass-prod-applicants', 'movement-pass-prod-passes', `movement-pass-prod-photos-${account}`];
+
+  it('creates a new stack when nothing of the stage is left', async () => {
+    const { create } = plugin('prod', { existing: [] });
+
+    await expect(create().hooks['before:deploy:deploy']()).resolves.toBeUndefined();
+  });
+
+  it('stops when the stack is gone but its retained data is not, and writes the import files', async () => {
+    const { create, serviceDir } = plugin('prod', { existing: names });
+
+    const deploy = create().hooks['before:deploy:deploy']();
+
+    await expect(deploy).rejects.toThrow(/does not exist, but the shared stage's retained data does: ApplicantsTable/);
+    await expect(deploy).rejects.toThrow(/--change-set-type IMPORT/);
+    const folder = join(serviceDir, '.serverless', 'recovery');
+    const importTemplate = JSON.parse(readFileSync(join(folder, 'import-template.json'), 'utf8'));
+    const toImport = JSON.parse(readFileSync(join(folder, 'resources-to-import.json'), 'utf8'));
+    const packaged = readTemplate('prod');
+    expect(Object.keys(importTemplate.Resources).sort()).toEqual(['ApplicantsTable', 'PassesTable', 'PhotoBucket']);
+    expect(importTemplate.Outputs).toBeUndefined();
+    for (const id of Object.keys(importTemplate.Resources)) {
+      expect(importTemplate.Resources[id].DeletionPolicy).toBe(packaged.Resources[id].DeletionPolicy);
+      expect(importTemplate.Resources[id].Type).toBe(packaged.Resources[id].Type);
+    }
+    expect(importTemplate.Resources.PassesTable.Properties.KeySchema).toEqual(packaged.Resources.PassesTable.Properties.KeySchema);
+    expect(importTemplate.Resources.PhotoBucket.Properties.BucketName).toBe(`movement-pass-prod-photos-${account}`);
+    expect(toImport).toEqual(
+      expect.arrayContaining([
+        { ResourceType: 'AWS::DynamoDB::GlobalTable', LogicalResourceId: 'PassesTable', ResourceIdentifier: { TableName: names[1] } },
+        { ResourceType: 'AWS::S3::Bucket', LogicalResourceId: 'PhotoBucket', ResourceIdentifier: { BucketName: names[2] } },
+      ]),
+    );
+    const withBucket = JSON.parse(readFileSync(join(folder, 'with-deployment-bucket.json'), 'utf8'));
+    expect(Object.keys(withBucket.Resources)).toEqual(expect.arrayContaining(['ServerlessDeploymentBucket', 'PassesTable']));
+  });
+});
