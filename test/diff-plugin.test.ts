@@ -1,0 +1,58 @@
+// plugins/diff.js against the deployed stack, through a stubbed osls provider: it reads the
+// stack's template and never creates a change set, also for a stack that does not exist.
+import { describe, expect, it, vi } from 'vitest';
+import Diff from '../plugins/diff';
+import { readServiceState, readTemplate, type Template } from './package-stage';
+
+function diffPlugin(deployed: Template | undefined) {
+  const request = vi.fn(async (_service: string, method: string) => {
+    if (method !== 'getTemplate') throw new Error(`unexpected ${method}`);
+    if (!deployed) throw new Error('Stack with id movement-pass-foundation-prod does not exist');
+    return { TemplateBody: JSON.stringify(deployed) };
+  });
+  const serverless: any = {
+    service: { custom: readServiceState('prod').custom, provider: { compiledCloudFormationTemplate: readTemplate('prod') } },
+    getProvider: () => ({ request, naming: { getStackName: () => 'movement-pass-foundation-prod' } }),
+    classes: { Error },
+    pluginManager: { spawn: vi.fn() },
+  };
+  const printed: string[] = [];
+  const log = { notice: vi.fn(), warning: vi.fn() };
+  const plugin = new Diff(serverless, { stage: 'prod' }, { log, writeText: (text: string) => printed.push(text) });
+  return { plugin, request, printed, log };
+}
+
+describe('sls diff against the deployed stack', () => {
+  it('reads the deployed template and shows a changed queue setting as an update', async () => {
+    const deployed = structuredClone(readTemplate('prod'));
+    deployed.Resources.PassesLoadQueue.Properties.VisibilityTimeout = 60;
+    const { plugin, request, printed } = diffPlugin(deployed);
+
+    await plugin.hooks['diff:diff']();
+
+    expect(request.mock.calls.map(([service, method]) => `${service}.${method}`)).toEqual(['CloudFormation.getTemplate']);
+    expect(printed.join('')).toMatch(/\[~\] AWS::SQS::Queue PassesLoadQueue/);
+    expect(printed.join('')).not.toContain('!!!');
+  });
+
+  it('ignores what only packaging changes: the artifact keys', async () => {
+    const deployed = structuredClone(readTemplate('prod'));
+    deployed.Resources.KeyRingLambdaFunction.Properties.Code.S3Key =
+      'serverless/movement-pass-foundation/prod/1700000000000-old/keyRing.zip';
+    const { plugin, printed } = diffPlugin(deployed);
+
+    await plugin.hooks['diff:diff']();
+
+    expect(printed.join('')).toContain('There were no differences');
+  });
+
+  it('says a missing stack does not exist yet and lists every resource as added, without a change set', async () => {
+    const { plugin, request, printed, log } = diffPlugin(undefined);
+
+    await plugin.hooks['diff:diff']();
+
+    expect(log.notice).toHaveBeenCalledWith(expect.stringContaining('does not exist yet'));
+    expect(printed.join('')).toMatch(/\[\+\] AWS::DynamoDB::GlobalTable ApplicantsTable/);
+    expect(request.mock.calls.map(([, method]) => method)).not.toContain('createChangeSet');
+  });
+});
