@@ -1,13 +1,16 @@
 // Movement Pass foundation: the shared AWS infrastructure of one stage, as one stack.
 // Table of contents only; each capability lives in its own module under resources/.
 import type { AWS } from '@serverless/typescript';
+import { accessLogSetupFunction, accessLogs, functionLogGroupExtensions } from './resources/access-logs';
 import { api, apiBaseUrl, apiDomainPluginConfig, jwksPath } from './resources/api';
 import { certificateArn, certificatePluginConfig, certificates, certificatesPluginConfig } from './resources/certificates';
 import { getAtt, mergeFragments } from './resources/cloudformation';
 import { configuration } from './resources/configuration';
 import { database } from './resources/database';
+import { deploymentBucketExtensions } from './resources/deployment-bucket';
 import { jwt, jwtKeyRingProperties } from './resources/jwt';
-import { keyRingFunction } from './resources/key-ring';
+import { keyRingFunction, keyRingFunctionName } from './resources/key-ring';
+import { observability } from './resources/observability';
 import { bucketEmptierFunction, photos } from './resources/photos';
 import { queue } from './resources/queue';
 import { assertHomeRegion, homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
@@ -17,6 +20,8 @@ const settings = settingsFor(stageFromArgv(process.argv));
 const keyRing = keyRingFunction(settings);
 // Sandboxes only: a shared stage keeps its photos, so nothing ever empties its bucket.
 const bucketEmptier = settings.retainData ? undefined : bucketEmptierFunction(settings);
+// Shared stages only: access logs cost storage, and sandboxes keep a 0 USD idle cost.
+const accessLogSetup = settings.observability.accessLogs ? accessLogSetupFunction(settings) : undefined;
 const jwksUrl = { 'Fn::Join': ['', [apiBaseUrl(settings), jwksPath]] };
 
 const serverlessConfiguration: AWS = {
@@ -62,17 +67,28 @@ const serverlessConfiguration: AWS = {
   functions: {
     keyRing: keyRing.definition,
     ...(bucketEmptier && { photoBucketEmptier: bucketEmptier.definition }),
+    ...(accessLogSetup && { accessLogSetup: accessLogSetup.definition }),
   },
-  resources: mergeFragments(
-    configuration(settings),
-    database(settings),
-    queue(settings),
-    keyRing.fragment,
-    ...(bucketEmptier ? [bucketEmptier.fragment] : []),
-    jwt(settings, jwksUrl),
-    photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn') }),
-    api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings)),
-  ),
+  resources: {
+    ...mergeFragments(
+      configuration(settings),
+      database(settings),
+      queue(settings),
+      keyRing.fragment,
+      ...(bucketEmptier ? [bucketEmptier.fragment] : []),
+      jwt(settings, jwksUrl),
+      photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn') }),
+      api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings)),
+      accessLogs(settings),
+      ...(accessLogSetup ? [accessLogSetup.fragment] : []),
+      observability(settings),
+    ),
+    // Amendments to the resources osls generates itself.
+    extensions: {
+      ...deploymentBucketExtensions(),
+      ...functionLogGroupExtensions(settings, [keyRingFunctionName, ...(accessLogSetup ? ['accessLogSetup'] : [])]),
+    },
+  },
 };
 
 module.exports = serverlessConfiguration;
