@@ -20,7 +20,7 @@ export const observabilityKeyArn = (settings: StageSettings): Intrinsic | undefi
 /**
  * One key for the alarm topic and the log groups: 1 USD/month. The AWS managed `aws/sns` key
  * cannot be used by CloudWatch, which then drops every alarm notification without a word; the
- * key policy names the two services that encrypt with it, each held to this account.
+ * key policy names the services that encrypt with it.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
  */
@@ -49,12 +49,13 @@ function observabilityKey(settings: StageSettings): CfnResource {
             Resource: '*',
           },
           {
+            // The statement exactly as documented: a condition CloudWatch does not send would
+            // bring back the silent loss of every notification.
             Sid: 'CloudWatchAlarmsPublishToTheTopic',
             Effect: 'Allow',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
             Resource: '*',
-            Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
           },
           {
             Sid: 'CloudWatchLogsEncryptsThisStagesLogGroups',
@@ -72,7 +73,7 @@ function observabilityKey(settings: StageSettings): CfnResource {
                   Sid: 'LogDeliveryWritesTheAccessLogBucket',
                   Effect: 'Allow',
                   Principal: { Service: 'delivery.logs.amazonaws.com' },
-                  Action: 'kms:GenerateDataKey*',
+                  Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
                   Resource: '*',
                   Condition: {
                     StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
@@ -159,33 +160,6 @@ export function observability(settings: StageSettings): Fragment {
         TopicName: physicalName(settings, 'alarms'),
         DisplayName: `Movement Pass ${settings.stage} alarms`,
         KmsMasterKeyId: ref(observabilityKeyId),
-      },
-    },
-    AlarmTopicPolicy: {
-      Type: 'AWS::SNS::TopicPolicy',
-      Properties: {
-        Topics: [ref(alarmTopicId)],
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'ThisAccountsAlarmsPublish',
-              Effect: 'Allow',
-              Principal: { Service: 'cloudwatch.amazonaws.com' },
-              Action: 'sns:Publish',
-              Resource: ref(alarmTopicId),
-              Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
-            },
-            {
-              Sid: 'TlsOnly',
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 'sns:Publish',
-              Resource: ref(alarmTopicId),
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            },
-          ],
-        },
       },
     },
     ...Object.fromEntries(
