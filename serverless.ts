@@ -1,7 +1,7 @@
 // Movement Pass foundation: the shared AWS infrastructure of one stage, as one stack.
 // Table of contents only; each capability lives in its own module under resources/.
 import type { AWS } from '@serverless/typescript';
-import { accessLogSetupFunction, accessLogs, functionLogGroupExtensions } from './resources/access-logs';
+import { accessLogSetupFunction, accessLogSetupFunctionName, accessLogs, functionLogGroupExtensions } from './resources/access-logs';
 import { api, apiBaseUrl, apiDomainPluginConfig, jwksPath } from './resources/api';
 import { certificateArn, certificatePluginConfig, certificates, certificatesPluginConfig } from './resources/certificates';
 import { getAtt, mergeFragments } from './resources/cloudformation';
@@ -67,7 +67,7 @@ const serverlessConfiguration: AWS = {
   functions: {
     keyRing: keyRing.definition,
     ...(bucketEmptier && { photoBucketEmptier: bucketEmptier.definition }),
-    ...(accessLogSetup && { accessLogSetup: accessLogSetup.definition }),
+    ...(accessLogSetup && { [accessLogSetupFunctionName]: accessLogSetup.definition }),
   },
   resources: {
     ...mergeFragments(
@@ -86,7 +86,7 @@ const serverlessConfiguration: AWS = {
     // Amendments to the resources osls generates itself.
     extensions: {
       ...deploymentBucketExtensions(),
-      ...functionLogGroupExtensions(settings, [keyRingFunctionName, ...(accessLogSetup ? ['accessLogSetup'] : [])]),
+      ...functionLogGroupExtensions(settings, [keyRingFunctionName, ...(accessLogSetup ? [accessLogSetupFunctionName] : [])]),
     },
   },
 };

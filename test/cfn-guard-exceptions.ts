@@ -67,13 +67,13 @@ export const acceptedFindings: AcceptedFinding[] = [
     control: 'CT.S3.PR.10',
     resources: ['PhotoBucket'],
     reason:
-      'Origin Access Control can read SSE-KMS objects only with a customer managed key whose policy admits CloudFront (not the AWS managed aws/s3 key), at 1 USD/month per stage and a KMS request per cache miss; photos are encrypted with SSE-S3 (AES-256). https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html#oac-permissions-sse-kms',
+      'Origin Access Control can read SSE-KMS objects only with a customer managed key whose policy admits CloudFront (not the AWS managed aws/s3 key), at 1 USD/month per stage plus KMS requests on cache misses; photos are encrypted with SSE-S3 (AES-256). https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html#oac-permissions-sse-kms',
   },
   {
     control: 'CT.S3.PR.2',
     resources: ['PhotoBucket'],
     reason:
-      'Downloads go through CloudFront, whose access logs a shared stage keeps (standard logging v2, AccessLogBucket); uploads are presigned PUTs the photo service issues and records. CloudTrail S3 data events can log every object request of the bucket when an audit needs it. https://docs.aws.amazon.com/AmazonS3/latest/userguide/logging-with-S3.html',
+      'Downloads go through CloudFront, whose access logs a shared stage keeps (standard logging v2, AccessLogBucket); uploads are presigned PUTs only the photo service can issue, to callers it knows. CloudTrail S3 data events can log every object request of the bucket when an audit needs it. https://docs.aws.amazon.com/AmazonS3/latest/userguide/logging-with-S3.html',
   },
   {
     control: 'CT.S3.PR.4',
