@@ -2,13 +2,16 @@
 // Table of contents only; each capability lives in its own module under resources/.
 import { userInfo } from 'node:os';
 import type { AWS } from '@serverless/typescript';
+import { accessLogSetupFunction, accessLogSetupFunctionName, accessLogs, functionLogGroupExtensions } from './resources/access-logs';
 import { api, apiBaseUrl, apiDomainPluginConfig, jwksPath } from './resources/api';
 import { certificateArn, certificatePluginConfig, certificates, certificatesPluginConfig } from './resources/certificates';
 import { getAtt, mergeFragments } from './resources/cloudformation';
 import { configuration } from './resources/configuration';
 import { database } from './resources/database';
+import { deploymentBucketExtensions } from './resources/deployment-bucket';
 import { jwt, jwtKeyRingProperties } from './resources/jwt';
-import { keyRingFunction } from './resources/key-ring';
+import { keyRingFunction, keyRingFunctionName } from './resources/key-ring';
+import { observability } from './resources/observability';
 import { bucketEmptierFunction, photos } from './resources/photos';
 import { productionSafetyConfig } from './resources/production-safety';
 import { queue } from './resources/queue';
@@ -20,6 +23,8 @@ const settings = settingsFor(stageFromArgv(process.argv, () => userInfo().userna
 const keyRing = keyRingFunction(settings);
 // Sandboxes only: a shared stage keeps its photos, so nothing ever empties its bucket.
 const bucketEmptier = settings.retainData ? undefined : bucketEmptierFunction(settings);
+// Shared stages only: access logs cost storage, and sandboxes keep a 0 USD idle cost.
+const accessLogSetup = settings.observability.accessLogs ? accessLogSetupFunction(settings) : undefined;
 const jwksUrl = { 'Fn::Join': ['', [apiBaseUrl(settings), jwksPath]] };
 const resources = mergeFragments(
   configuration(settings),
@@ -30,7 +35,15 @@ const resources = mergeFragments(
   jwt(settings, jwksUrl),
   photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn') }),
   api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings)),
+  accessLogs(settings),
+  ...(accessLogSetup ? [accessLogSetup.fragment] : []),
+  observability(settings),
 );
+// Amendments to the resources osls generates itself.
+const extensions = {
+  ...deploymentBucketExtensions(),
+  ...functionLogGroupExtensions(settings, [keyRingFunctionName, ...(accessLogSetup ? [accessLogSetupFunctionName] : [])]),
+};
 
 const serverlessConfiguration: AWS = {
   service,
@@ -73,14 +86,15 @@ const serverlessConfiguration: AWS = {
     customCertificate: certificatePluginConfig(settings, certificates[0]),
     movementPassCertificates: certificatesPluginConfig(settings),
     customDomain: apiDomainPluginConfig(settings),
-    productionSafety: productionSafetyConfig(settings, resources.Resources),
+    productionSafety: productionSafetyConfig(settings, { ...resources.Resources, ...extensions }),
   },
   package: { individually: true },
   functions: {
     keyRing: keyRing.definition,
     ...(bucketEmptier && { photoBucketEmptier: bucketEmptier.definition }),
+    ...(accessLogSetup && { [accessLogSetupFunctionName]: accessLogSetup.definition }),
   },
-  resources,
+  resources: { ...resources, extensions },
 };
 
 module.exports = serverlessConfiguration;

@@ -51,6 +51,15 @@ function resolvePseudo(value, pseudo) {
   throw new Error(`cannot resolve ${JSON.stringify(value)} outside CloudFormation`);
 }
 
+/** @param {any} value @param {{ accountId: string, region: string }} pseudo @returns {string | undefined} */
+function resolvableName(value, pseudo) {
+  try {
+    return value === undefined ? undefined : resolvePseudo(value, pseudo);
+  } catch {
+    return undefined;
+  }
+}
+
 /** @param {any} node @param {{ accountId: string, region: string }} pseudo @returns {any} */
 function resolvePseudoDeep(node, pseudo) {
   if (Array.isArray(node)) return node.map((item) => resolvePseudoDeep(item, pseudo));
@@ -318,8 +327,10 @@ class ProductionSafety {
       if (!['Retain', 'RetainExceptOnCreate'].includes(resource.DeletionPolicy)) continue;
       const identifier = importIdentifiers[/** @type {keyof typeof importIdentifiers} */ (resource.Type)];
       if (!identifier) continue;
-      const name = resolvePseudo(resource.Properties[identifier], pseudo);
-      if (await this.resourceExists(resource.Type, name)) found.push({ logicalId, resource, identifier, name });
+      // A name made of another resource's id (an execution log group of the old API) is new with
+      // the new stack: the old one is left aside and cannot collide.
+      const name = resolvableName(resource.Properties?.[identifier], pseudo);
+      if (name && (await this.resourceExists(resource.Type, name))) found.push({ logicalId, resource, identifier, name });
     }
     if (!found.length) return;
     const files = this.writeRecoveryFiles(found, pseudo);

@@ -3,6 +3,7 @@
 // changes when the key ring does, on deploy, and each change gets its own API deployment.
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-mock-integration.html
 import { createHash } from 'node:crypto';
+import { apiAccessLogSetting, apiLoggingDependencies } from './access-logs';
 import { type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { physicalName, type StageSettings } from './stage';
 
@@ -89,6 +90,8 @@ export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource
     .digest('hex')
     .slice(0, 12);
   const deploymentId = `ApiDeployment${fingerprint}`;
+  const accessLog = apiAccessLogSetting(settings);
+  const logging = apiLoggingDependencies(settings);
 
   return {
     Resources: {
@@ -116,21 +119,73 @@ export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource
       },
       ApiStage: {
         Type: 'AWS::ApiGateway::Stage',
+        ...(logging.length > 0 && { DependsOn: logging }),
         Properties: {
           RestApiId: ref(restApiId),
           DeploymentId: ref(deploymentId),
           StageName: settings.stage,
           Description: `Stage ${settings.stage} of the foundation API`,
           TracingEnabled: true,
-          // A cacheable public document: a low ceiling keeps abuse cheap.
+          // Every caller shares this ceiling; the web ACL (shared stages) keeps one caller from using it all.
           MethodSettings: [
-            { ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, MetricsEnabled: true },
+            {
+              ResourcePath: '/*',
+              HttpMethod: '*',
+              ThrottlingRateLimit: settings.api.throttle.rateLimit,
+              ThrottlingBurstLimit: settings.api.throttle.burstLimit,
+              // Per-method metrics: the JWKS 5xx alarm reads them.
+              MetricsEnabled: true,
+              // Errors only: the access log already has every request.
+              ...(accessLog && { LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+            },
           ],
+          ...(accessLog && { AccessLogSetting: accessLog }),
         },
       },
+      ...webAcl(settings),
     },
     Outputs: {
       FoundationApiUrl: output('Base URL of the foundation API', apiBaseUrl(settings)),
+    },
+  };
+}
+
+/**
+ * A WAF web ACL in front of the API stage with one rate-based rule: a source IP above the limit
+ * gets 429 for as long as it stays above it, without touching the stage throttle every verifier
+ * shares. https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html
+ */
+function webAcl(settings: StageSettings): Fragment['Resources'] {
+  const limit = settings.api.requestsPer5MinPerIp;
+  if (limit === undefined) return {};
+  const visibility = (name: string) => ({ SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: name });
+  return {
+    ApiWebAcl: {
+      Type: 'AWS::WAFv2::WebACL',
+      Properties: {
+        Name: physicalName(settings, 'foundation-api'),
+        Description: `Per-client limits of the foundation API (${settings.stage})`,
+        Scope: 'REGIONAL',
+        DefaultAction: { Allow: {} },
+        VisibilityConfig: visibility(physicalName(settings, 'foundation-api')),
+        Rules: [
+          {
+            Name: 'requests-per-source-ip',
+            Priority: 0,
+            Statement: { RateBasedStatement: { Limit: limit, EvaluationWindowSec: 300, AggregateKeyType: 'IP' } },
+            // 429 rather than WAF's default 403: clients retry a 429 later, as they do the stage throttle's.
+            Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
+            VisibilityConfig: visibility(physicalName(settings, 'requests-per-source-ip')),
+          },
+        ],
+      },
+    },
+    ApiWebAclAssociation: {
+      Type: 'AWS::WAFv2::WebACLAssociation',
+      Properties: {
+        ResourceArn: sub(`arn:\${AWS::Partition}:apigateway:\${AWS::Region}::/restapis/\${${restApiId}}/stages/\${ApiStage}`),
+        WebACLArn: getAtt('ApiWebAcl', 'Arn'),
+      },
     },
   };
 }

@@ -10,7 +10,7 @@ type FunctionDefinition = NonNullable<AWS['functions']>[string];
 export const functionLogicalId = (name: string): string => `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
 export const serviceToken = (name: string) => getAtt(functionLogicalId(name), 'Arn');
 
-const functionName = (settings: StageSettings, name: string) => `${service}-${settings.stage}-${name}`;
+export const functionName = (settings: StageSettings, name: string) => `${service}-${settings.stage}-${name}`;
 
 export interface CustomResourceFunction {
   name: string;

@@ -203,7 +203,8 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
             ],
             DefaultCacheBehavior: {
               TargetOriginId: 'photo-bucket',
-              ViewerProtocolPolicy: 'redirect-to-https',
+              // Refused, not redirected: a redirect would let the URL and its signature cross in clear text first.
+              ViewerProtocolPolicy: 'https-only',
               AllowedMethods: ['GET', 'HEAD'],
               CachedMethods: ['GET', 'HEAD'],
               Compress: true,

@@ -34,16 +34,18 @@ export const physicalIdProperties: Record<string, string> = {
 
 const retainPolicies = ['Retain', 'RetainExceptOnCreate'];
 
-export const isRetained = (resource: Pick<CfnResource, 'DeletionPolicy'>): boolean =>
-  retainPolicies.includes(resource.DeletionPolicy ?? '');
+/** A resource, or osls's amendment of one of its own (`resources.extensions`, which has no Type). */
+type ResourceOrExtension = { Type?: string; DeletionPolicy?: CfnResource['DeletionPolicy'] | string };
 
-export function isStateful(logicalId: string, resource: Pick<CfnResource, 'Type' | 'DeletionPolicy'>): boolean {
+export const isRetained = (resource: ResourceOrExtension): boolean => retainPolicies.includes(resource.DeletionPolicy ?? '');
+
+export function isStateful(logicalId: string, resource: ResourceOrExtension): boolean {
   if (frameworkResources.includes(logicalId)) return false;
-  return isRetained(resource) || (statefulTypes as readonly string[]).includes(resource.Type);
+  return isRetained(resource) || (statefulTypes as readonly string[]).includes(resource.Type ?? '');
 }
 
 /** The logical ids of the stateful resources, sorted. */
-export function statefulResourceIds(resources: Record<string, Pick<CfnResource, 'Type' | 'DeletionPolicy'>>): string[] {
+export function statefulResourceIds(resources: Record<string, ResourceOrExtension>): string[] {
   return Object.entries(resources)
     .filter(([id, resource]) => isStateful(id, resource))
     .map(([id]) => id)
@@ -100,7 +102,8 @@ export interface ProductionSafetyConfig {
   confirmations: typeof confirmations;
 }
 
-export function productionSafetyConfig(settings: StageSettings, resources: Record<string, CfnResource>): ProductionSafetyConfig {
+/** `resources`: the stack's own resources and the extensions of osls's (its log groups may be retained). */
+export function productionSafetyConfig(settings: StageSettings, resources: Record<string, ResourceOrExtension>): ProductionSafetyConfig {
   const shared = settings.retainData;
   const protectedResources = shared ? statefulResourceIds(resources) : [];
   return {

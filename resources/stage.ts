@@ -44,6 +44,27 @@ export interface StageSettings {
     /** Raise by one to rotate the CloudFront URL-signing key on the next deploy. */
     keyRotation: number;
   };
+  /** What a stage records and who hears about it; shared stages only, sandboxes keep a 0 USD idle cost. */
+  observability: {
+    /** CloudFront and API Gateway access logs, kept in the home region. */
+    accessLogs: boolean;
+    /**
+     * Days access logs are kept. They hold IP addresses (personal data): 180 days is the
+     * rolling period CERT-In's directions of 28 April 2022 require, and no longer.
+     */
+    accessLogRetentionDays: 90 | 180 | 365;
+    /** CloudWatch alarms on the dead-letter queue, the JWKS and the key ring, sent to an SNS topic. */
+    alarms: boolean;
+    /** Subscribed to the alarm topic by email (each address confirms once). */
+    alarmEmails: string[];
+  };
+  /** Limits of the foundation API (the JWKS). */
+  api: {
+    /** Stage-wide ceiling, requests per second and burst, shared by every caller. */
+    throttle: { rateLimit: number; burstLimit: number };
+    /** A WAF web ACL blocking a source IP above this many requests per 5 minutes; undefined: none (sandboxes). */
+    requestsPer5MinPerIp?: number;
+  };
 }
 
 const productDomain = 'movement-pass.com';
@@ -68,6 +89,13 @@ const sharedStages: Record<string, Omit<StageSettings, 'stage'>> = {
       webOrigins: [`https://${productDomain}`, `https://www.${productDomain}`],
       keyRotation: 0,
     },
+    observability: {
+      accessLogs: true,
+      accessLogRetentionDays: 180,
+      alarms: true,
+      alarmEmails: [`foundation-alarms@${productDomain}`],
+    },
+    api: { throttle: { rateLimit: 100, burstLimit: 200 }, requestsPer5MinPerIp: 1000 },
   },
 };
 
@@ -91,6 +119,9 @@ function sandboxSettings(stage: string): StageSettings {
       webOrigins: ['http://localhost:3000', 'http://localhost:5173'],
       keyRotation: 0,
     },
+    observability: { accessLogs: false, accessLogRetentionDays: 180, alarms: false, alarmEmails: [] },
+    // One developer's traffic: a low ceiling keeps a leaked sandbox URL cheap.
+    api: { throttle: { rateLimit: 10, burstLimit: 20 } },
   };
 }
 
@@ -177,6 +208,32 @@ export function validated(settings: StageSettings): StageSettings {
         `The web origin "${origin}" of ${where} is not an origin; write scheme and host only, e.g. https://movement-pass.com.`,
       );
     }
+  }
+  const { observability, api } = settings;
+  if (![90, 180, 365].includes(observability.accessLogRetentionDays)) {
+    throw new StageError(`observability.accessLogRetentionDays of ${where} must be 90, 180 or 365 (CloudWatch Logs retention periods).`);
+  }
+  for (const email of observability.alarmEmails) {
+    if (!/^[^\s@]+@([a-z0-9-]+\.)+[a-z]{2,}$/i.test(email)) {
+      throw new StageError(
+        `The alarm email "${email}" of ${where} is not an email address; write one address per entry, e.g. oncall@movement-pass.com.`,
+      );
+    }
+  }
+  if (observability.alarms && observability.alarmEmails.length === 0) {
+    throw new StageError(`observability.alarms of ${where} is on but alarmEmails is empty; add who should hear about an alarm.`);
+  }
+  const { rateLimit, burstLimit } = api.throttle;
+  if (!Number.isInteger(rateLimit) || rateLimit < 1 || !Number.isInteger(burstLimit) || burstLimit < rateLimit) {
+    throw new StageError(
+      `api.throttle of ${where} must be whole numbers with 1 <= rateLimit <= burstLimit (got ${rateLimit}/${burstLimit}).`,
+    );
+  }
+  const perIp = api.requestsPer5MinPerIp;
+  if (perIp !== undefined && (!Number.isInteger(perIp) || perIp < 10 || perIp > 2_000_000_000)) {
+    throw new StageError(
+      `api.requestsPer5MinPerIp of ${where} must be a whole number from 10 to 2000000000 (AWS WAF's rate limit range), or left out for no web ACL.`,
+    );
   }
   return settings;
 }

@@ -77,10 +77,14 @@ describe.each([
     resourceCountIs(template, 'AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
   });
 
+  it('refuses plain HTTP instead of redirecting, so a signed URL never crosses in clear text', () => {
+    expect(distribution.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('https-only');
+    expect(distribution.CacheBehaviors).toBeUndefined();
+  });
+
   it('serves over HTTPS, HTTP/2 and HTTP/3, long-cached, with security headers, at edges that include India', () => {
     expect(distribution).toMatchObject({ Enabled: true, HttpVersion: 'http2and3', PriceClass: 'PriceClass_200' });
     expect(distribution.DefaultCacheBehavior).toMatchObject({
-      ViewerProtocolPolicy: 'redirect-to-https',
       CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6',
       ResponseHeadersPolicyId: '67f7725c-6f97-4210-82d7-5512b31e9d03',
       AllowedMethods: ['GET', 'HEAD'],

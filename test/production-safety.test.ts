@@ -53,6 +53,12 @@ function fakeProvider(stage: string, state: FakeAccount) {
       case 'DynamoDB.describeTable':
         if (state.existing?.includes(params.TableName)) return { Table: {} };
         throw new ProviderError('Requested resource not found', 'RESOURCE_NOT_FOUND_EXCEPTION', { statusCode: 400 });
+      case 'CloudWatchLogs.describeLogGroups':
+        return {
+          logGroups: (state.existing ?? [])
+            .filter((name) => name.startsWith(params.logGroupNamePrefix))
+            .map((logGroupName) => ({ logGroupName })),
+        };
       case 'S3.headBucket':
         if (state.existing?.includes(params.Bucket)) return {};
         throw new ProviderError('Not Found', 'NOT_FOUND', { statusCode: 404 });
@@ -284,7 +290,12 @@ describe('deploy gate', () => {
 });
 
 describe('recovery of a removed shared stage', () => {
-  const names = ['movement-pass-prod-applicants', 'movement-pass-prod-passes', `movement-pass-prod-photos-${account}`];
+  const names = [
+    'movement-pass-prod-applicants',
+    'movement-pass-prod-passes',
+    `movement-pass-prod-photos-${account}`,
+    '/aws/apigateway/movement-pass-prod-foundation-api-access',
+  ];
 
   it('creates a new stack when nothing of the stage is left', async () => {
     const { create } = plugin('prod', { existing: [] });
@@ -303,7 +314,7 @@ describe('recovery of a removed shared stage', () => {
     const importTemplate = JSON.parse(readFileSync(join(folder, 'import-template.json'), 'utf8'));
     const toImport = JSON.parse(readFileSync(join(folder, 'resources-to-import.json'), 'utf8'));
     const packaged = readTemplate('prod');
-    expect(Object.keys(importTemplate.Resources).sort()).toEqual(['ApplicantsTable', 'PassesTable', 'PhotoBucket']);
+    expect(Object.keys(importTemplate.Resources).sort()).toEqual(['ApiAccessLogGroup', 'ApplicantsTable', 'PassesTable', 'PhotoBucket']);
     expect(importTemplate.Outputs).toBeUndefined();
     for (const id of Object.keys(importTemplate.Resources)) {
       expect(importTemplate.Resources[id].DeletionPolicy).toBe(packaged.Resources[id].DeletionPolicy);
@@ -315,6 +326,7 @@ describe('recovery of a removed shared stage', () => {
       expect.arrayContaining([
         { ResourceType: 'AWS::DynamoDB::GlobalTable', LogicalResourceId: 'PassesTable', ResourceIdentifier: { TableName: names[1] } },
         { ResourceType: 'AWS::S3::Bucket', LogicalResourceId: 'PhotoBucket', ResourceIdentifier: { BucketName: names[2] } },
+        { ResourceType: 'AWS::Logs::LogGroup', LogicalResourceId: 'ApiAccessLogGroup', ResourceIdentifier: { LogGroupName: names[3] } },
       ]),
     );
     const withBucket = JSON.parse(readFileSync(join(folder, 'with-deployment-bucket.json'), 'utf8'));

@@ -65,6 +65,13 @@ describe('stage settings', () => {
     expect(settingsFor('prod')).toMatchObject({ retainData: true, customDomain: true, replicaRegions: ['ap-southeast-1'] });
   });
 
+  it('makes prod observable and rate-limited per client, and sandboxes free of both', () => {
+    expect(settingsFor('prod')).toMatchObject({ observability: { accessLogs: true, alarms: true }, api: { requestsPer5MinPerIp: 1000 } });
+    expect(settingsFor('prod').observability.alarmEmails.length).toBeGreaterThan(0);
+    expect(settingsFor('alice')).toMatchObject({ observability: { accessLogs: false, alarms: false, alarmEmails: [] } });
+    expect(settingsFor('alice').api.requestsPer5MinPerIp).toBeUndefined();
+  });
+
   it('makes any other name a deletable sandbox without domain or replicas', () => {
     expect(settingsFor('alice')).toMatchObject({ stage: 'alice', retainData: false, customDomain: false, replicaRegions: [] });
   });
@@ -116,6 +123,31 @@ describe('stage settings validation', () => {
       'a web origin with a path',
       (s: ReturnType<typeof settingsFor>) => Object.assign(s.photos, { webOrigins: ['https://a.com/app'] }),
       /web origin "https:\/\/a.com\/app" .* scheme and host only/,
+    ],
+    [
+      'an alarm email that is not one',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s.observability, { alarms: true, alarmEmails: ['oncall at movement-pass.com'] }),
+      /alarm email "oncall at movement-pass.com" .* is not an email address; write one address per entry/,
+    ],
+    [
+      'alarms with nobody to tell',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s.observability, { alarms: true, alarmEmails: [] }),
+      /observability.alarms .* alarmEmails is empty; add who should hear/,
+    ],
+    [
+      'a log retention CloudWatch Logs does not offer',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s.observability, { accessLogRetentionDays: 100 }),
+      /accessLogRetentionDays .* must be 90, 180 or 365/,
+    ],
+    [
+      'a burst below the rate',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s.api, { throttle: { rateLimit: 100, burstLimit: 50 } }),
+      /api.throttle .* 1 <= rateLimit <= burstLimit \(got 100\/50\)/,
+    ],
+    [
+      'a per-IP limit below what WAF accepts',
+      (s: ReturnType<typeof settingsFor>) => Object.assign(s.api, { requestsPer5MinPerIp: 5 }),
+      /requestsPer5MinPerIp .* from 10 to 2000000000 .* or left out/,
     ],
   ])('rejects %s, saying how to fix it', (_, change, message) => {
     expect(withChange(change)).toThrow(message);

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 describe('handler entries', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it.each(['../../handlers/key-ring/index', '../../handlers/empty-bucket/index'])(
+  it.each(['../../handlers/key-ring/index', '../../handlers/empty-bucket/index', '../../handlers/access-logs/index'])(
     '%s makes no network call at import time',
     async (entry) => {
       const calls = [
