@@ -22,10 +22,12 @@ const jwksUrl = { 'Fn::Join': ['', [apiBaseUrl(settings), jwksPath]] };
 const serverlessConfiguration: AWS = {
   service,
   frameworkVersion: '3',
-  // Order matters on deploy: certificates, then the API domain, then the stack, then the mapping.
+  // Order matters on deploy: the AWS preflight, certificates, then the API domain, then the
+  // stack, then the mapping.
   plugins: [
     'serverless-esbuild',
     'serverless-certificate-creator',
+    './plugins/preflight',
     './plugins/certificates',
     'serverless-domain-manager',
     './plugins/stack-outputs',
