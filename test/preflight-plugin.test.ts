@@ -118,7 +118,7 @@ describe('serverless.ts', () => {
 // Each runs the real CLI (a few seconds to start, more on a busy machine).
 const cliTimeout = 90_000;
 
-describe('the CLI on a sandbox stage without AWS', () => {
+describe('the CLI on a sandbox stage without AWS', { timeout: cliTimeout }, () => {
   it('stops `sls remove` without credentials with the clear message, not an uncaught exception', () => {
     const result = sls(['remove', '--stage', 'alice']);
 
@@ -126,7 +126,7 @@ describe('the CLI on a sandbox stage without AWS', () => {
     expect(result.output).toContain('No AWS credentials found. `sls remove` stopped before doing anything.');
     expect(result.output).not.toContain('Uncaught exception');
     expect(result.output).not.toMatch(/\n\s+at /);
-  }, cliTimeout);
+  });
 
   it('says within seconds that AWS cannot be reached, with credentials and no network', () => {
     // Credentials, and every AWS request sent to a proxy port nothing listens on.
@@ -140,12 +140,12 @@ describe('the CLI on a sandbox stage without AWS', () => {
     expect(result.status).not.toBe(0);
     expect(result.output).toContain('AWS cannot be reached: STS in ap-south-1 gave no answer');
     expect(Date.now() - started).toBeLessThan(25_000);
-  }, cliTimeout);
+  });
 
   it('lets an offline command run without credentials (the global setup packages the same way)', () => {
     const result = sls(['print', '--stage', 'alice']);
 
     expect(result.status).toBe(0);
     expect(result.output).not.toContain('No AWS credentials found');
-  }, cliTimeout);
+  });
 });
