@@ -4,3 +4,11 @@ declare module 'osls/lib/plugins/aws/lib/normalize-files' {
   const normalizeFiles: { normalizeCloudFormationTemplate(template: unknown): unknown };
   export default normalizeFiles;
 }
+
+declare module 'osls/lib/serverless' {
+  export default class Serverless {
+    constructor(options: Record<string, unknown>);
+    init(): Promise<void>;
+    pluginManager: { hooks: Record<string, { pluginName: string }[]> };
+  }
+}
