@@ -215,10 +215,16 @@ class Certificates {
    * @param {CertificateConfig} certificate @param {string} arn
    */
   pinInTemplate(certificate, arn) {
-    const provider = this.serverless.service.provider;
-    const packaged = JSON.stringify(provider.compiledCloudFormationTemplate);
-    const pinned = packaged.split(JSON.stringify(certificate.templateReference)).join(JSON.stringify(arn));
-    if (pinned !== packaged) provider.compiledCloudFormationTemplate = JSON.parse(pinned);
+    // In place: osls reads this same object when it hashes and uploads the template.
+    /** @param {any} node */
+    const pin = (node) => {
+      if (node === null || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        if (value === certificate.templateReference) node[key] = arn;
+        else pin(value);
+      }
+    };
+    pin(this.serverless.service.provider.compiledCloudFormationTemplate);
   }
 
   /**
