@@ -67,7 +67,8 @@ class Certificates {
     // only; the zone found above (paged) is the one to write validation records to.
     creator.getHostedZoneIds = async () => [zone];
     // Its wait for validation can last 40 minutes: show what it waits for, and for how long.
-    const waitForValidation = creator.waitUntilCertificateIsValidated.bind(creator);
+    // (The plugin's own method, not the wrapper a previous certificate left on the instance.)
+    const waitForValidation = Object.getPrototypeOf(creator).waitUntilCertificateIsValidated.bind(creator);
     creator.waitUntilCertificateIsValidated = (/** @type {string} */ arn) =>
       withStepProgress(this.utils, `Waiting for DNS validation of ${pluginConfig.certificateName} in ${pluginConfig.region}`, () =>
         waitForValidation(arn),

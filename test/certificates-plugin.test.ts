@@ -556,6 +556,11 @@ describe('certificates plugin: feedback while it waits', () => {
       expect(feedback.lines).toContain(`Certificate for movement-pass.com in ${region} (2 min)`);
     }
     expect(feedback.lines).toContain('(removed)');
+    // One progress per wait: the second certificate's wait is not wrapped in the first one's.
+    expect(feedback.lines.filter((line) => line.startsWith('Waiting for DNS validation') && line.endsWith('(0 s)'))).toEqual([
+      'Waiting for DNS validation of movement-pass.com in us-east-1 (0 s)',
+      'Waiting for DNS validation of movement-pass.com in ap-south-1 (0 s)',
+    ]);
   });
 
   it('writes log lines instead where osls draws no progress (CI, no terminal)', async () => {
