@@ -82,16 +82,43 @@ class Preflight {
   async callerIdentity(provider, region) {
     /** @type {NodeJS.Timeout | undefined} */
     let timer;
+    /** @type {(error: Error) => void} */
+    let fail = () => undefined;
     const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`no answer in ${timeoutMs / 1000} s`), { code: 'TimeoutError' })), timeoutMs);
+      fail = reject;
     });
+    const start = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(Object.assign(new Error(`no answer in ${timeoutMs / 1000} s`), { code: 'TimeoutError' })), timeoutMs);
+    };
+    const pause = () => clearTimeout(timer);
+    this.pauseWhileAskingForMfa(provider, pause, start);
+    start();
     try {
       return await Promise.race([provider.request('STS', 'getCallerIdentity', {}), timeout]);
     } catch (error) {
       throw this.explain(/** @type {any} */ (error), region);
     } finally {
-      clearTimeout(timer);
+      pause();
     }
+  }
+
+  /**
+   * A profile with `mfa_serial` makes osls ask for the MFA code during the first request: that
+   * wait is the user's, not AWS's, so the timeout stops while the question is open.
+   * @param {any} provider @param {() => void} pause @param {() => void} resume
+   */
+  pauseWhileAskingForMfa(provider, pause, resume) {
+    const credentials = provider.getCredentials?.()?.credentials;
+    const ask = credentials?.tokenCodeFn;
+    if (typeof ask !== 'function') return;
+    credentials.tokenCodeFn = (/** @type {string} */ serial, /** @type {(error: unknown, code?: string) => void} */ callback) => {
+      pause();
+      ask(serial, (/** @type {unknown} */ error, /** @type {string | undefined} */ code) => {
+        resume();
+        callback(error, code);
+      });
+    };
   }
 
   /**

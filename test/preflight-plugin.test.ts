@@ -4,11 +4,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Preflight from '../plugins/preflight';
 import { readServiceState, sls } from './package-stage';
 
-function fakeServerless(command: string[], request: (...args: unknown[]) => Promise<unknown>) {
+function fakeServerless(command: string[], request: (...args: unknown[]) => Promise<unknown>, credentials: Record<string, unknown> = {}) {
   const logged: string[] = [];
   const serverless = {
     processedInput: { commands: command },
-    getProvider: () => ({ request, getRegion: () => 'ap-south-1', getStage: () => 'alice' }),
+    getProvider: () => ({ request, getRegion: () => 'ap-south-1', getStage: () => 'alice', getCredentials: () => ({ credentials }) }),
     classes: { Error },
   };
   const log = { notice: (text: string) => logged.push(text), info: () => undefined, warning: () => undefined };
@@ -85,6 +85,26 @@ describe('preflight plugin', () => {
     await vi.advanceTimersByTimeAsync(1);
     await settled;
     expect(abandoned).toHaveBeenCalledOnce();
+  });
+
+  it('does not count the time the user takes to type an MFA code', async () => {
+    // osls's profile credentials ask for the code on stdin during the first request.
+    const credentials: { tokenCodeFn?: (serial: string, callback: (error: unknown, code?: string) => void) => void } = {
+      tokenCodeFn: (_serial, callback) => setTimeout(() => callback(null, '123456'), 30_000),
+    };
+    const request = () =>
+      new Promise((resolve, reject) =>
+        credentials.tokenCodeFn?.('arn:aws:iam::1:mfa/alice', (error) =>
+          error ? reject(error) : setTimeout(() => resolve({ Account: '1', Arn: 'arn:aws:iam::1:user/alice' }), 1_000),
+        ),
+      );
+    const { plugin, logged } = fakeServerless(['deploy'], request, credentials);
+
+    const check = plugin.hooks.initialize();
+    await vi.advanceTimersByTimeAsync(31_000);
+    await check;
+
+    expect(logged).toEqual(['AWS account 1 as arn:aws:iam::1:user/alice, region ap-south-1, stage alice']);
   });
 
   it('says AWS cannot be reached when the network fails at once', async () => {
