@@ -32,6 +32,18 @@ const awsCommands = new Set([
 /** STS answers in well under a second; a network that drops packets would otherwise hang for minutes. */
 const timeoutMs = 8000;
 
+/** STS errors meaning the credentials themselves are wrong, expired or unknown. */
+const credentialErrorCodes = new Set([
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'UnrecognizedClientException',
+  'InvalidAccessKeyId',
+  'CredentialsError',
+  'AccessDenied',
+]);
+
 /** SDK errors meaning the request never got an answer from AWS. */
 const networkErrorCodes = new Set([
   'NetworkingError',
@@ -148,9 +160,14 @@ class Preflight {
           'Check the network connection, a VPN or a proxy (HTTPS_PROXY), then run it again.',
       );
     }
+    if (credentialErrorCodes.has(code)) {
+      return new this.serverless.classes.Error(
+        `AWS refused the credentials (${code}: ${error.message}). ${what} Refresh them (\`aws sso login\`, ` +
+          'a new session token) or use another profile, then run it again.',
+      );
+    }
     return new this.serverless.classes.Error(
-      `AWS refused the credentials (${code ?? 'error'}: ${error.message}). ${what} Refresh them (\`aws sso login\`, ` +
-        'a new session token) or use another profile, then run it again.',
+      `STS in ${region} answered ${code ?? 'an error'}: ${error.message}. ${what} Run it again; if it persists, check the AWS Health Dashboard.`,
     );
   }
 }

@@ -115,6 +115,13 @@ describe('preflight plugin', () => {
     await expect(plugin.hooks.initialize()).rejects.toThrow(/^AWS cannot be reached: .*ENOTFOUND sts\.amazonaws\.com/);
   });
 
+  it('passes on any other answer of STS with its code', async () => {
+    const throttled = () => Promise.reject(Object.assign(new Error('Rate exceeded'), { providerError: { code: 'Throttling' } }));
+    const { plugin } = fakeServerless(['deploy'], throttled);
+
+    await expect(plugin.hooks.initialize()).rejects.toThrow(/^STS in ap-south-1 answered Throttling: Rate exceeded\. `sls deploy` stopped/);
+  });
+
   it('says AWS refused the credentials, and how to refresh them', async () => {
     const expired = () =>
       Promise.reject(
