@@ -48,9 +48,11 @@ const extensions = {
 const serverlessConfiguration: AWS = {
   service,
   frameworkVersion: '3',
-  // Order matters on deploy: the safety checks, certificates, then the API domain, then the
-  // stack, then the mapping. On remove, the guard runs before the domain plugin deletes the domain.
+  // Order matters on deploy: the AWS preflight, the safety checks, certificates, then the API
+  // domain, then the stack, then the mapping. On remove, the guard stops a shared stage while
+  // the plugins load, before the domain plugin would delete the domain.
   plugins: [
+    './plugins/preflight',
     './plugins/production-safety',
     './plugins/diff',
     'serverless-esbuild',

@@ -1,27 +1,37 @@
 // @ts-check
 // Local osls plugin: on `sls deploy`, before the stack (and before serverless-domain-manager
-// looks for a certificate), makes sure every certificate of `custom.movementPassCertificates`
-// exists and is issued, one serverless-certificate-creator run per region, and writes its ARN
-// to SSM, where the template reads it with a dynamic reference. `sls info` lists them.
-// Nothing here runs on `sls package`: packaging stays offline.
+// creates the API domain), makes sure every certificate of `custom.movementPassCertificates`
+// exists and is issued, one serverless-certificate-creator run per region, and then uses that
+// very certificate everywhere: its ARN in SSM (the contract), in the template CloudFormation
+// receives (in place of the packaged template's SSM reference), and on the API's custom domain.
+// `sls info` lists them. Nothing here runs on `sls package`: packaging stays offline.
+const { withStepProgress } = require('./lib/step-progress');
+
+/**
+ * @typedef {{ parameterName: string, purpose: string, templateReference: string, apiDomain: boolean, plugin: Record<string, any> }} CertificateConfig
+ * @typedef {import('./lib/step-progress').PluginUtils} PluginUtils
+ */
 
 class Certificates {
   /**
    * @param {any} serverless
    * @param {Record<string, unknown>} options
-   * @param {{ log: { notice: (m: string) => void, info: (m: string) => void, warning: (m: string) => void } }} utils
+   * @param {PluginUtils} utils
    */
   constructor(serverless, options, utils) {
     this.serverless = serverless;
     this.options = options;
-    this.log = utils?.log ?? { notice: console.log, info: console.log, warning: console.warn };
+    this.utils = utils;
+    this.log = utils.log;
     this.hooks = {
-      'before:deploy:deploy': () => this.ensureCertificates(),
+      // osls's own before:deploy:deploy (core plugins run first) has restored the packaged
+      // template; serverless-domain-manager (listed after this plugin) runs after this one.
+      'before:deploy:deploy': () => this.deployCertificates(),
       'after:info:info': () => this.showCertificates(),
     };
   }
 
-  /** @returns {{ domain: string, homeRegion: string, certificates: { parameterName: string, purpose: string, plugin: Record<string, any> }[] }} */
+  /** @returns {{ domain: string, homeRegion: string, certificates: CertificateConfig[] }} */
   get config() {
     return this.serverless.service.custom.movementPassCertificates;
   }
@@ -46,12 +56,23 @@ class Certificates {
    * Points the creator at one certificate. Its settings are read once per run, so they are
    * reset; the previous `custom.customCertificate` is given back by the caller.
    * @param {Record<string, any>} pluginConfig
+   * @param {{ hostedZoneId: string, Name: string }} zone
    */
-  useCertificate(pluginConfig) {
+  useCertificate(pluginConfig, zone) {
     const creator = this.creator;
     this.serverless.service.custom.customCertificate = pluginConfig;
     creator.initialized = false;
     creator.initializeVariables();
+    // The plugin lists hosted zones once, without paging, and matches within the first 100
+    // only; the zone found above (paged) is the one to write validation records to.
+    creator.getHostedZoneIds = async () => [zone];
+    // Its wait for validation can last 40 minutes: show what it waits for, and for how long.
+    // (The plugin's own method, not the wrapper a previous certificate left on the instance.)
+    const waitForValidation = Object.getPrototypeOf(creator).waitUntilCertificateIsValidated.bind(creator);
+    creator.waitUntilCertificateIsValidated = (/** @type {string} */ arn) =>
+      withStepProgress(this.utils, `Waiting for DNS validation of ${pluginConfig.certificateName} in ${pluginConfig.region}`, () =>
+        waitForValidation(arn),
+      );
     // ACM asks for the same validation record for `<domain>` and `*.<domain>`; the plugin
     // sends both in one Route 53 batch, which Route 53 refuses as a duplicate.
     // https://github.com/schwamster/serverless-certificate-creator/issues/46
@@ -81,56 +102,168 @@ class Certificates {
     return creator;
   }
 
-  async assertHostedZone() {
+  /**
+   * The public hosted zone of the domain. ListHostedZonesByName starts at the name and pages
+   * (100 zones at most per page): private zones of the same name may come first.
+   * @returns {Promise<{ hostedZoneId: string, Name: string }>}
+   */
+  async findHostedZone() {
     const { domain } = this.config;
-    const { HostedZones = [] } = await this.provider.request('Route53', 'listHostedZonesByName', { DNSName: domain, MaxItems: '10' });
-    const zone = HostedZones.find((/** @type {any} */ candidate) => candidate.Name === `${domain}.` && !candidate.Config?.PrivateZone);
-    if (!zone) {
+    const zoneName = `${domain}.`;
+    /** @type {any[]} */
+    const found = [];
+    /** @type {Record<string, string>} */
+    let page = { DNSName: domain, MaxItems: '100' };
+    for (;;) {
+      const {
+        HostedZones = [],
+        IsTruncated,
+        NextDNSName,
+        NextHostedZoneId,
+      } = await this.provider.request('Route53', 'listHostedZonesByName', page);
+      found.push(...HostedZones.filter((/** @type {any} */ zone) => zone.Name === zoneName && !zone.Config?.PrivateZone));
+      // Zones come sorted by name: once another name shows up, no later page holds ours.
+      const pastTheName = HostedZones.some((/** @type {any} */ zone) => zone.Name !== zoneName);
+      if (!IsTruncated || pastTheName) break;
+      page = { DNSName: NextDNSName, HostedZoneId: NextHostedZoneId, MaxItems: '100' };
+    }
+    if (found.length === 0) {
       throw new this.serverless.classes.Error(
         `No public Route 53 hosted zone named ${domain} in this account. The certificates are validated through it: ` +
           'create it (registering the domain in Route 53 does so) and run `sls deploy` again. Nothing was deployed.',
       );
     }
+    const ids = found.map((zone) => zone.Id.replace('/hostedzone/', ''));
+    if (ids.length > 1) {
+      throw new this.serverless.classes.Error(
+        `${ids.length} public Route 53 hosted zones are named ${domain} (${ids.join(', ')}); only the one the registrar ` +
+          'delegates to (dig NS) can validate a certificate. Delete the others and run `sls deploy` again. Nothing was deployed.',
+      );
+    }
+    return { hostedZoneId: ids[0], Name: domain };
   }
 
-  async ensureCertificates() {
+  async deployCertificates() {
     const { certificates } = this.config;
     if (certificates.length === 0) return;
-    await this.assertHostedZone();
+    const arns = await this.ensureCertificates();
+    for (const certificate of certificates) {
+      await this.publishArn(certificate, arns[certificate.parameterName]);
+      this.pinInTemplate(certificate, arns[certificate.parameterName]);
+      if (certificate.apiDomain) await this.useOnApiDomain(certificate, arns[certificate.parameterName]);
+    }
+  }
+
+  /**
+   * Every certificate, created and validated as needed.
+   * @returns {Promise<Record<string, string>>} ARN by parameter name
+   */
+  async ensureCertificates() {
+    const zone = await this.findHostedZone();
     const original = this.serverless.service.custom.customCertificate;
+    /** @type {Record<string, string>} */
+    const arns = {};
     try {
-      for (const certificate of certificates) {
-        const arn = await this.ensureCertificate(certificate.plugin);
-        await this.provider.request(
-          'SSM',
-          'putParameter',
-          {
-            Name: certificate.parameterName,
-            Value: arn,
-            Type: 'String',
-            Overwrite: true,
-            Description: `ACM certificate for ${certificate.purpose}`,
-          },
-          { region: this.config.homeRegion },
+      for (const certificate of this.config.certificates) {
+        const { certificateName, region } = certificate.plugin;
+        arns[certificate.parameterName] = await withStepProgress(this.utils, `Certificate for ${certificateName} in ${region}`, () =>
+          this.ensureCertificate(certificate.plugin, zone),
         );
-        this.log.notice(`Certificate for ${certificate.purpose} (${certificate.plugin.region}): ${arn} -> ${certificate.parameterName}`);
+        this.log.notice(`Certificate for ${certificate.purpose} (${region}): ${arns[certificate.parameterName]}`);
       }
     } finally {
       // Give the plugin its own settings back, read afresh by its after-deploy summary.
       this.serverless.service.custom.customCertificate = original;
       this.creator.initialized = false;
     }
+    return arns;
+  }
+
+  /**
+   * The contract's copy of the ARN, written only when it changes (an unchanged deploy leaves
+   * the parameter, and its version, alone).
+   * @param {CertificateConfig} certificate @param {string} arn
+   */
+  async publishArn(certificate, arn) {
+    const region = { region: this.config.homeRegion };
+    const current = await this.provider
+      .request('SSM', 'getParameter', { Name: certificate.parameterName }, region)
+      .catch((/** @type {any} */ error) => {
+        if (error.providerError?.code === 'ParameterNotFound') return undefined;
+        throw error;
+      });
+    if (current?.Parameter?.Value === arn) return;
+    await this.provider.request(
+      'SSM',
+      'putParameter',
+      {
+        Name: certificate.parameterName,
+        Value: arn,
+        Type: 'String',
+        Overwrite: true,
+        Description: `ACM certificate for ${certificate.purpose}`,
+      },
+      region,
+    );
+    this.log.notice(`${certificate.parameterName} -> ${arn}`);
+  }
+
+  /**
+   * Puts the literal ARN where the packaged template reads the SSM parameter. CloudFormation
+   * resolves a dynamic reference only when the template changes, and osls skips a deploy whose
+   * template did not: with the ARN itself in the template, a new certificate is a changed
+   * template (deployed, and the distribution updated), and the same certificate is not.
+   * @param {CertificateConfig} certificate @param {string} arn
+   */
+  pinInTemplate(certificate, arn) {
+    // In place: osls reads this same object when it hashes and uploads the template.
+    /** @param {any} node */
+    const pin = (node) => {
+      if (node === null || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        if (value === certificate.templateReference) node[key] = arn;
+        else pin(value);
+      }
+    };
+    pin(this.serverless.service.provider.compiledCloudFormationTemplate);
+  }
+
+  /**
+   * serverless-domain-manager reads `custom.customDomain` afresh in each hook and skips its
+   * certificate lookup when `certificateArn` is set; it uses it only to create the domain, so
+   * an existing domain holding another certificate is moved to this one here.
+   * @param {CertificateConfig} certificate @param {string} arn
+   */
+  async useOnApiDomain(certificate, arn) {
+    const customDomain = this.serverless.service.custom.customDomain;
+    if (!customDomain?.enabled) return;
+    customDomain.certificateArn = arn;
+    const region = { region: certificate.plugin.region };
+    const domainName = customDomain.domainName;
+    const domain = await this.provider.request('APIGateway', 'getDomainName', { domainName }, region).catch((/** @type {any} */ error) => {
+      if (error.providerError?.code === 'NotFoundException') return undefined;
+      throw error;
+    });
+    if (!domain || domain.regionalCertificateArn === arn) return;
+    await this.provider.request(
+      'APIGateway',
+      'updateDomainName',
+      { domainName, patchOperations: [{ op: 'replace', path: '/regionalCertificateArn', value: arn }] },
+      region,
+    );
+    this.log.notice(`API domain ${domainName}: certificate ${domain.regionalCertificateArn} replaced by ${arn}`);
   }
 
   /**
    * Creates the certificate unless it exists, makes sure its DNS validation record is in the
    * hosted zone, waits for validation, and returns its ARN.
    * @param {Record<string, any>} pluginConfig
+   * @param {{ hostedZoneId: string, Name: string }} zone
    * @returns {Promise<string>}
    */
-  async ensureCertificate(pluginConfig) {
+  async ensureCertificate(pluginConfig, zone) {
     const where = `${pluginConfig.certificateName} in ${pluginConfig.region}`;
-    const creator = this.useCertificate(pluginConfig);
+    const creator = this.useCertificate(pluginConfig, zone);
     /** @type {any} */
     let creatorError;
     try {
@@ -164,10 +297,12 @@ class Certificates {
     if (certificate.Status === 'PENDING_VALIDATION') {
       // The plugin's own 40-minute wait ran out: waiting again in the same run would not help.
       if (creatorError?.code === 'ResourceNotReady') throw this.notValidated(arn, where, certificate.Status);
-      certificate = await this.waitForValidationRecords(creator, arn);
+      certificate = await withStepProgress(this.utils, `Waiting for ACM to publish the DNS validation record of ${where}`, () =>
+        this.waitForValidationRecords(creator, arn),
+      );
       // UPSERT (rewriteRecords): writing a record that is already there is harmless.
       await creator.createRecordSetForDnsValidation({ Certificate: certificate });
-      this.log.notice(`Waiting for DNS validation of ${arn} (up to 40 minutes; a rerun of sls deploy resumes it)`);
+      this.log.notice(`Certificate ${arn} awaits DNS validation (up to 40 minutes; a rerun of sls deploy resumes it)`);
       try {
         await creator.waitUntilCertificateIsValidated(arn);
       } catch {

@@ -344,16 +344,16 @@ class ProductionSafety {
 
   /** @param {string} type @param {string} name */
   async resourceExists(type, name) {
-    /** @type {[string, string, Record<string, unknown>]} */
-    const call =
-      type === 'AWS::S3::Bucket'
-        ? ['S3', 'headBucket', { Bucket: name }]
-        : type === 'AWS::Logs::LogGroup'
-          ? ['CloudWatchLogs', 'describeLogGroups', { logGroupNamePrefix: name }]
-          : ['DynamoDB', 'describeTable', { TableName: name }];
     try {
-      const result = await this.provider.request(...call);
-      if (type === 'AWS::Logs::LogGroup') return (result.logGroups ?? []).some((/** @type {any} */ group) => group.logGroupName === name);
+      if (type === 'AWS::S3::Bucket') {
+        await this.provider.request('S3', 'headBucket', { Bucket: name });
+        return true;
+      }
+      if (type === 'AWS::Logs::LogGroup') {
+        const { logGroups = [] } = await this.provider.request('CloudWatchLogs', 'describeLogGroups', { logGroupNamePrefix: name });
+        return logGroups.some((/** @type {any} */ group) => group.logGroupName === name);
+      }
+      await this.provider.request('DynamoDB', 'describeTable', { TableName: name });
       return true;
     } catch (error) {
       const { providerError, providerErrorCodeExtension } = /** @type {any} */ (error) ?? {};

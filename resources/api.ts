@@ -33,7 +33,10 @@ export function apiDomainPluginConfig(settings: StageSettings) {
   return {
     enabled: settings.customDomain,
     domainName: apiHostname(settings),
-    // The home-region certificate of plugins/certificates.js (`<domain>` + `*.<domain>`).
+    // The home-region certificate of plugins/certificates.js (`<domain>` + `*.<domain>`). On
+    // deploy the plugin also sets `certificateArn` to the very certificate it validated, so the
+    // domain plugin skips its by-name lookup (which takes the first match, whatever its status);
+    // the name serves the domain plugin's own commands (`sls create_domain`).
     certificateName: settings.domain,
     basePath: apiBasePath,
     stage: settings.stage,

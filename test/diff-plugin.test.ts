@@ -56,3 +56,17 @@ describe('sls diff against the deployed stack', () => {
     expect(request.mock.calls.map(([, method]) => method)).not.toContain('createChangeSet');
   });
 });
+
+describe('values the deploy resolved', () => {
+  it('compares the certificate reference of the package with the literal ARN the deploy sent', async () => {
+    const deployed = structuredClone(readTemplate('prod'));
+    const certificate = deployed.Resources.PhotoDistribution.Properties.DistributionConfig.ViewerCertificate;
+    expect(certificate.AcmCertificateArn).toMatch(/^\{\{resolve:ssm:/);
+    certificate.AcmCertificateArn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
+    const { plugin, printed } = diffPlugin(deployed);
+
+    await plugin.hooks['diff:diff']();
+
+    expect(printed.join('')).toContain('There were no differences');
+  });
+});

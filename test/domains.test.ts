@@ -48,10 +48,18 @@ describe('prod stage', () => {
     expect(order.indexOf('./plugins/certificates')).toBeLessThan(order.indexOf('serverless-domain-manager'));
   });
 
-  it('reads the CloudFront certificate from its SSM parameter at deploy time, not at package time', () => {
+  it('packages the CloudFront certificate as its SSM parameter, so packaging needs no AWS call', () => {
     const distribution = template.Resources.PhotoDistribution.Properties.DistributionConfig;
     expect(distribution.ViewerCertificate.AcmCertificateArn).toBe('{{resolve:ssm:/movement-pass/prod/clientCertificateArn}}');
     expect(distribution.ViewerCertificate.MinimumProtocolVersion).toBe('TLSv1.2_2021');
+  });
+
+  it('tells the certificates plugin what to replace with the validated ARN on deploy, and which certificate the API domain gets', () => {
+    const [cloudFront, api] = custom.movementPassCertificates.certificates;
+    const distribution = template.Resources.PhotoDistribution.Properties.DistributionConfig;
+    expect(cloudFront).toMatchObject({ templateReference: distribution.ViewerCertificate.AcmCertificateArn, apiDomain: false });
+    expect(api).toMatchObject({ templateReference: '{{resolve:ssm:/movement-pass/prod/serverCertificateArn}}', apiDomain: true });
+    expect(api.plugin.region).toBe('ap-south-1');
   });
 
   it('publishes the JWKS on the custom domain, under the base path', () => {

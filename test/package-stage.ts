@@ -1,10 +1,39 @@
 // Runs the real CLI on the real serverless.ts, offline: no AWS variables reach the child.
+// It runs in a copy of the project (node_modules linked), because osls's package step always
+// deletes `<service>/.serverless`, even with --package: the tests must leave the developer's
+// own `sls package` output alone.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const projectRoot = resolve(__dirname, '..');
 export const packageRoot = join(projectRoot, '.serverless-test');
+/** Where the tests run the CLI: a copy of the project's sources. */
+export const projectCopy = join(packageRoot, 'project');
+
+/** Build output and local state that a copy must not carry (nor recurse into). */
+const notCopied = new Set(['node_modules', '.git', '.serverless', '.serverless-test', '.esbuild', '.build', 'coverage']);
+
+export function copyProject(): void {
+  mkdirSync(projectCopy, { recursive: true });
+  for (const entry of readdirSync(projectRoot)) {
+    if (!notCopied.has(entry)) cpSync(join(projectRoot, entry), join(projectCopy, entry), { recursive: true });
+  }
+  symlinkSync(join(projectRoot, 'node_modules'), join(projectCopy, 'node_modules'), 'dir');
+}
+
+/** What the project's own `.serverless/` holds (name, size, mtime), to prove the tests left it alone. */
+export function serverlessDirFingerprint(): string[] {
+  const dir = join(projectRoot, '.serverless');
+  if (!existsSync(dir)) return ['(absent)'];
+  return readdirSync(dir)
+    .sort()
+    .map((name) => {
+      const stats = statSync(join(dir, name));
+      return `${name} ${stats.size} ${stats.mtimeMs}`;
+    });
+}
+export const serverlessDirFingerprintFile = join(packageRoot, 'serverless-dir-before.json');
 
 export interface CliResult {
   status: number | null;
@@ -21,9 +50,9 @@ export function offlineEnv(): NodeJS.ProcessEnv {
   return { ...env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' };
 }
 
-export function sls(args: string[]): CliResult {
+export function sls(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   const bin = join(projectRoot, 'node_modules', '.bin', 'sls');
-  const result = spawnSync(bin, args, { cwd: projectRoot, env: offlineEnv(), encoding: 'utf8', timeout: 180_000 });
+  const result = spawnSync(bin, args, { cwd: projectCopy, env: { ...offlineEnv(), ...env }, encoding: 'utf8', timeout: 180_000 });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 

@@ -26,14 +26,39 @@ const deployTimeOutputs = /^(DomainName|DistributionDomainName|HostedZoneId)(Htt
  */
 
 /**
+ * A `{{resolve:ssm:...}}` reference that the deploy replaced by its value (the certificates
+ * plugin puts the validated certificate's literal ARN into the template it sends) is compared
+ * as deployed: the packaged template cannot know the value, and it is not a change of the code.
+ * @param {any} packaged @param {any} deployed @returns {any}
+ */
+function asDeployed(packaged, deployed) {
+  if (typeof packaged === 'string') {
+    return /^\{\{resolve:ssm:[^}]+\}\}$/.test(packaged) && typeof deployed === 'string' && !deployed.startsWith('{{resolve:')
+      ? deployed
+      : packaged;
+  }
+  if (Array.isArray(packaged))
+    return packaged.map((item, index) => asDeployed(item, Array.isArray(deployed) ? deployed[index] : undefined));
+  if (packaged && typeof packaged === 'object') {
+    return Object.fromEntries(Object.entries(packaged).map(([key, value]) => [key, asDeployed(value, deployed?.[key])]));
+  }
+  return packaged;
+}
+
+/**
  * Copies of both templates without the differences packaging alone makes: the artifact key of
- * every function (a new folder per package) and the outputs the domain plugin adds on deploy.
+ * every function (a new folder per package), the outputs the domain plugin adds on deploy, and
+ * the SSM references the deploy resolved into literal values.
  * @param {Template} deployed @param {Template} proposed
  * @returns {[Template, Template]}
  */
 function withoutPackagingNoise(deployed, proposed) {
   const before = structuredClone(deployed);
   const after = structuredClone(proposed);
+  for (const [id, resource] of Object.entries(after.Resources ?? {})) {
+    const old = before.Resources?.[id];
+    if (old?.Type === resource.Type) resource.Properties = asDeployed(resource.Properties, old.Properties);
+  }
   for (const [id, resource] of Object.entries(after.Resources ?? {})) {
     const old = before.Resources?.[id];
     if (

@@ -1,0 +1,50 @@
+// The order osls runs the deploy's steps in, with the real plugin manager and the plugin list of
+// the packaged serverless.ts: what the certificates plugin relies on.
+import Serverless from 'osls/lib/serverless';
+import { describe, expect, it } from 'vitest';
+import { projectCopy, readServiceState } from './package-stage';
+
+async function hooksOf(command: string, param: string[] = []) {
+  const state = readServiceState('prod');
+  const configuration = {
+    service: 'movement-pass-foundation',
+    frameworkVersion: '3',
+    provider: { name: 'aws', region: 'ap-south-1', stage: 'prod' },
+    plugins: state.plugins,
+    custom: state.custom,
+  };
+  const serverless = new Serverless({
+    commands: [command],
+    options: { stage: 'prod', param },
+    serviceDir: projectCopy,
+    configuration,
+    configurationFilename: 'serverless.ts',
+  });
+  await serverless.init();
+  return (lifecycle: string) => (serverless.pluginManager.hooks[lifecycle] ?? []).map((hook: { pluginName: string }) => hook.pluginName);
+}
+
+describe('sls deploy', () => {
+  it("runs the certificates after osls restored the packaged template, and before serverless-domain-manager's domain step", async () => {
+    const hooks = await hooksOf('deploy');
+
+    // AwsDeploy's before:deploy:deploy reads the package into compiledCloudFormationTemplate;
+    // the certificates plugin then pins the ARN in it and hands it to the domain plugin.
+    // The safety checks of a shared stage come first: nothing is written before the deploy gate.
+    expect(hooks('before:deploy:deploy')).toEqual(['Deploy', 'AwsDeploy', 'ProductionSafety', 'Certificates', 'ServerlessCustomDomain']);
+    // osls hashes and uploads that template in later steps of the same command.
+    expect(hooks('aws:deploy:deploy:checkForChanges')).toEqual(['AwsDeploy']);
+    expect(hooks('aws:deploy:deploy:uploadArtifacts')).toEqual(['AwsDeploy']);
+  });
+
+  it('runs the preflight in initialize, which osls runs before the first step of a command', async () => {
+    // A confirmed removal: without it, the guard of a shared stage stops the command right here.
+    const hooks = await hooksOf('remove', ['confirm-remove=prod']);
+
+    expect(hooks('initialize')).toContain('Preflight');
+    expect(hooks('remove:remove')).toEqual(['AwsRemove']);
+    const beforeRemove = hooks('before:remove:remove');
+    expect(beforeRemove.indexOf('ProductionSafety')).toBeLessThan(beforeRemove.indexOf('ServerlessCustomDomain'));
+    expect(beforeRemove).toContain('ProductionSafety');
+  });
+});

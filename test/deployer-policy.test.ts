@@ -1,0 +1,176 @@
+// docs/deployer-policy.json, the least-privilege policy of the deploying principal: valid, and
+// allowing every AWS call the deploy makes (the project's plugins, the two domain plugins, osls
+// itself) and every resource type of the packaged templates. A new call or resource type fails
+// here until the policy (and docs/deployer-permissions.md) says how it is allowed.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { testedStages } from './global-setup';
+import { projectRoot, readTemplate } from './package-stage';
+
+interface Statement {
+  Sid: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: unknown;
+}
+
+const policyText = readFileSync(join(projectRoot, 'docs', 'deployer-policy.json'), 'utf8');
+const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
+
+/** IAM's own matching: case-insensitive, `*` for any characters. */
+function allows(statements: Statement[], action: string): boolean {
+  return statements.some(
+    (statement) =>
+      statement.Effect === 'Allow' &&
+      list(statement.Action).some((pattern) =>
+        new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action),
+      ),
+  );
+}
+
+const iamPrefix: Record<string, string> = {
+  ACM: 'acm',
+  APIGateway: 'apigateway',
+  CloudFormation: 'cloudformation',
+  CloudWatchLogs: 'logs',
+  Lambda: 'lambda',
+  Route53: 'route53',
+  S3: 's3',
+  SSM: 'ssm',
+  STS: 'sts',
+};
+/** API Gateway's control plane is authorised by HTTP verb; a few S3 SDK calls by another action's name. */
+const s3Actions: Record<string, string> = {
+  upload: 'PutObject',
+  headObject: 'GetObject',
+  headBucket: 'ListBucket',
+  listObjectsV2: 'ListBucket',
+  listObjectVersions: 'ListBucketVersions',
+  deleteObjects: 'DeleteObject',
+};
+function iamAction(service: string, method: string): string {
+  if (service === 'APIGateway') {
+    const verb = method.match(/^(get|create|update|delete)/i)?.[1].toLowerCase();
+    return `apigateway:${{ get: 'GET', create: 'POST', update: 'PATCH', delete: 'DELETE' }[verb ?? 'get']}`;
+  }
+  if (service === 'S3' && s3Actions[method]) return `s3:${s3Actions[method]}`;
+  if (service === 'ACM' && method === 'waitFor') return 'acm:DescribeCertificate';
+  return `${iamPrefix[service] ?? service.toLowerCase()}:${method[0].toUpperCase()}${method.slice(1)}`;
+}
+
+/** `provider.request('Service', 'method', ...)` calls in JavaScript sources. */
+function providerRequests(sources: string[]): string[] {
+  const calls = sources.flatMap((source) =>
+    [...source.matchAll(/request\(\s*'(\w+)',\s*'(\w+)'/g)].map(([, service, method]) => [service, method]),
+  );
+  return [...new Set(calls.map(([service, method]) => iamAction(service, method)))].sort();
+}
+
+const jsFiles = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.js'))
+    .map((file) => readFileSync(join(dir, file), 'utf8'));
+
+describe('docs/deployer-policy.json', () => {
+  const policy = JSON.parse(policyText) as { Version: string; Statement: Statement[] };
+
+  it('is a valid IAM policy document: version, unique Sids, Allow statements with service:Action names', () => {
+    expect(policy.Version).toBe('2012-10-17');
+    expect(new Set(policy.Statement.map((statement) => statement.Sid)).size).toBe(policy.Statement.length);
+    for (const statement of policy.Statement) {
+      expect(statement.Sid).toMatch(/^[A-Za-z0-9]+$/);
+      expect(statement.Effect).toBe('Allow');
+      expect(list(statement.Resource).length).toBeGreaterThan(0);
+      for (const action of list(statement.Action)) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z*]+$/);
+    }
+    expect(policyText).not.toContain('"Action": "*"');
+  });
+
+  it("allows every call of the project's plugins", () => {
+    const calls = providerRequests(jsFiles(join(projectRoot, 'plugins')));
+
+    expect(calls).toEqual(
+      expect.arrayContaining(['apigateway:PATCH', 'route53:ListHostedZonesByName', 'ssm:PutParameter', 'sts:GetCallerIdentity']),
+    );
+    expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
+  });
+
+  it('allows what serverless-certificate-creator calls on deploy (not its own remove-cert command)', () => {
+    const source = readFileSync(join(projectRoot, 'node_modules', 'serverless-certificate-creator', 'index.js'), 'utf8');
+    const calls = [...source.matchAll(/this\.(acm|route53)\.(\w+)\(/g)]
+      .map(([, client, method]) => iamAction(client === 'acm' ? 'ACM' : 'Route53', method))
+      .filter((action) => action !== 'acm:DeleteCertificate');
+
+    expect(calls).toContain('acm:RequestCertificate');
+    expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
+  });
+
+  it('allows what serverless-domain-manager calls for a regional REST domain', () => {
+    const dir = join(projectRoot, 'node_modules', 'serverless-domain-manager', 'dist', 'src', 'aws');
+    // Not used here: HTTP/WebSocket or multi-level mappings (API Gateway v2), mutual TLS (S3).
+    const wrappers: Record<string, string> = {
+      'acm-wrapper.js': 'ACM',
+      'api-gateway-v1-wrapper.js': 'APIGateway',
+      'cloud-formation-wrapper.js': 'CloudFormation',
+      'route53-wrapper.js': 'Route53',
+    };
+    const calls = Object.entries(wrappers).flatMap(([file, service]) =>
+      [...readFileSync(join(dir, file), 'utf8').matchAll(/new client_[\w]+\.(\w+)Command\(/g)].map(([, command]) =>
+        iamAction(service, command[0].toLowerCase() + command.slice(1)),
+      ),
+    );
+
+    expect(calls).toEqual(
+      expect.arrayContaining(['apigateway:POST', 'route53:ChangeResourceRecordSets', 'cloudformation:DescribeStackResource']),
+    );
+    expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
+  });
+
+  it("allows osls's own deploy, info and remove calls", () => {
+    const aws = join(projectRoot, 'node_modules', 'osls', 'lib', 'plugins', 'aws');
+    const sources = ['deploy', 'info', 'remove', 'lib'].flatMap((dir) => jsFiles(join(aws, dir)));
+    // What this service does not use: container images (ECR; osls skips it when denied), log
+    // subscriptions, API keys, HTTP APIs.
+    const unused = /^(ecr:|logs:\w+SubscriptionFilters?$|apigatewayv2:)/;
+    const calls = providerRequests(sources).filter((action) => !unused.test(action));
+
+    expect(calls).toEqual(expect.arrayContaining(['cloudformation:UpdateStack', 's3:PutObject', 'lambda:GetFunction']));
+    expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
+  });
+
+  it.each(testedStages)('lets CloudFormation create every resource type of the %s template', (stage) => {
+    const createdWith: Record<string, string[]> = {
+      'AWS::ApiGateway': ['apigateway:POST', 'apigateway:PATCH'],
+      'AWS::CloudFront::Distribution': ['cloudfront:CreateDistribution', 'cloudfront:UpdateDistribution'],
+      'AWS::CloudFront::KeyGroup': ['cloudfront:CreateKeyGroup'],
+      'AWS::CloudFront::OriginAccessControl': ['cloudfront:CreateOriginAccessControl'],
+      'AWS::CloudFront::PublicKey': ['cloudfront:CreatePublicKey'],
+      'AWS::DynamoDB::GlobalTable': ['dynamodb:CreateTable', 'dynamodb:CreateTableReplica', 'dynamodb:UpdateContinuousBackups'],
+      'AWS::IAM::Role': ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:PassRole'],
+      'AWS::Lambda::Function': ['lambda:CreateFunction', 'lambda:UpdateFunctionCode'],
+      'AWS::Logs::LogGroup': ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+      'AWS::Route53::RecordSet': ['route53:ChangeResourceRecordSets', 'route53:GetChange'],
+      'AWS::S3::Bucket': ['s3:CreateBucket', 's3:PutBucketVersioning', 's3:PutEncryptionConfiguration'],
+      'AWS::S3::BucketPolicy': ['s3:PutBucketPolicy'],
+      'AWS::SQS::Queue': ['sqs:CreateQueue', 'sqs:SetQueueAttributes'],
+      'AWS::SSM::Parameter': ['ssm:PutParameter', 'ssm:AddTagsToResource'],
+      'AWS::KMS::Key': ['kms:CreateKey', 'kms:PutKeyPolicy', 'kms:EnableKeyRotation'],
+      'AWS::KMS::Alias': ['kms:CreateAlias'],
+      'AWS::SNS::Topic': ['sns:CreateTopic', 'sns:SetTopicAttributes'],
+      'AWS::SNS::Subscription': ['sns:Subscribe'],
+      'AWS::CloudWatch::Alarm': ['cloudwatch:PutMetricAlarm'],
+      'AWS::Logs::MetricFilter': ['logs:PutMetricFilter'],
+      'AWS::WAFv2': ['wafv2:CreateWebACL', 'wafv2:AssociateWebACL', 'apigateway:SetWebACL'],
+      // CloudFormation invokes a custom resource's function with the deployer's credentials.
+      Custom: ['lambda:InvokeFunction'],
+    };
+    const types = [...new Set(Object.values(readTemplate(stage).Resources).map((resource) => resource.Type))];
+    const needs = (type: string) =>
+      createdWith[type] ?? createdWith[type.split('::').slice(0, 2).join('::')] ?? createdWith[type.split('::')[0]];
+
+    expect(types.filter((type) => !needs(type)).map((type) => `${type}: say in the policy how it is created`)).toEqual([]);
+    expect(types.flatMap((type) => needs(type)).filter((action) => !allows(policy.Statement, action))).toEqual([]);
+  });
+});

@@ -1,0 +1,178 @@
+// plugins/preflight.js: one STS call before a command that talks to AWS, through a stubbed
+// provider.request; then the real CLI on a sandbox stage, offline.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import Preflight from '../plugins/preflight';
+import { readServiceState, sls } from './package-stage';
+
+function fakeServerless(command: string[], request: (...args: unknown[]) => Promise<unknown>, credentials: Record<string, unknown> = {}) {
+  const logged: string[] = [];
+  const serverless = {
+    processedInput: { commands: command },
+    getProvider: () => ({ request, getRegion: () => 'ap-south-1', getStage: () => 'alice', getCredentials: () => ({ credentials }) }),
+    classes: { Error },
+  };
+  const log = { notice: (text: string) => logged.push(text), info: () => undefined, warning: () => undefined };
+  const plugin = new Preflight(serverless, {}, { log });
+  // The real one ends the process a second after the error, not to wait for osls's retries.
+  const abandoned = vi.spyOn(plugin, 'abandonPendingRequests').mockImplementation(() => undefined);
+  return { plugin, logged, abandoned };
+}
+
+/** How osls's request fails without credentials (lib/aws/request.js). */
+const noCredentials = () =>
+  Promise.reject(
+    Object.assign(new Error('AWS provider credentials not found.'), {
+      code: 'AWS_CREDENTIALS_NOT_FOUND',
+      providerError: { retryable: false },
+    }),
+  );
+
+describe('preflight plugin', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('says which account and region a deploy is about to use, after one STS call', async () => {
+    const request = vi.fn(async () => ({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/alice' }));
+    const { plugin, logged } = fakeServerless(['deploy'], request);
+
+    await plugin.hooks.initialize();
+
+    expect(request.mock.calls).toEqual([['STS', 'getCallerIdentity', {}]]);
+    expect(logged).toEqual(['AWS account 123456789012 as arn:aws:iam::123456789012:user/alice, region ap-south-1, stage alice']);
+  });
+
+  it.each([['remove'], ['info'], ['deploy', 'function'], ['logs'], ['rollback']])('checks before `sls %s`', async (...command) => {
+    const request = vi.fn(async () => ({ Account: '1', Arn: 'arn:aws:iam::1:user/a' }));
+    const { plugin } = fakeServerless(command, request);
+
+    await plugin.hooks.initialize();
+
+    expect(request).toHaveBeenCalledOnce();
+  });
+
+  it.each([['package'], ['print'], ['invoke', 'local']])('leaves the offline command `sls %s` alone', async (...command) => {
+    const request = vi.fn(noCredentials);
+    const { plugin, logged } = fakeServerless(command, request);
+
+    await plugin.hooks.initialize();
+
+    expect(request).not.toHaveBeenCalled();
+    expect(logged).toEqual([]);
+  });
+
+  it('says there are no credentials, and where to put them', async () => {
+    const { plugin } = fakeServerless(['remove'], noCredentials);
+
+    await expect(plugin.hooks.initialize()).rejects.toThrow(
+      /^No AWS credentials found\. `sls remove` stopped before doing anything\. .*AWS_PROFILE=<profile>.*AWS_ACCESS_KEY_ID/,
+    );
+  });
+
+  it('says AWS cannot be reached when STS does not answer within 8 seconds', async () => {
+    // osls retries a network error for about 25 s before it gives up: the preflight does not wait for that.
+    const { plugin, abandoned } = fakeServerless(['info'], () => new Promise(() => undefined));
+
+    const check = plugin.hooks.initialize();
+    const settled = expect(check).rejects.toThrow(
+      /^AWS cannot be reached: STS in ap-south-1 gave no answer \(no answer in 8 s\)\. `sls info` stopped .*HTTPS_PROXY/,
+    );
+    await vi.advanceTimersByTimeAsync(7_999);
+    expect(abandoned).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    await settled;
+    expect(abandoned).toHaveBeenCalledOnce();
+  });
+
+  it('does not count the time the user takes to type an MFA code', async () => {
+    // osls's profile credentials ask for the code on stdin during the first request.
+    const credentials: { tokenCodeFn?: (serial: string, callback: (error: unknown, code?: string) => void) => void } = {
+      tokenCodeFn: (_serial, callback) => setTimeout(() => callback(null, '123456'), 30_000),
+    };
+    const request = () =>
+      new Promise((resolve, reject) =>
+        credentials.tokenCodeFn?.('arn:aws:iam::1:mfa/alice', (error) =>
+          error ? reject(error) : setTimeout(() => resolve({ Account: '1', Arn: 'arn:aws:iam::1:user/alice' }), 1_000),
+        ),
+      );
+    const { plugin, logged } = fakeServerless(['deploy'], request, credentials);
+
+    const check = plugin.hooks.initialize();
+    await vi.advanceTimersByTimeAsync(31_000);
+    await check;
+
+    expect(logged).toEqual(['AWS account 1 as arn:aws:iam::1:user/alice, region ap-south-1, stage alice']);
+  });
+
+  it('says AWS cannot be reached when the network fails at once', async () => {
+    const offline = () =>
+      Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND sts.amazonaws.com'), { providerError: { code: 'UnknownEndpoint' } }));
+    const { plugin } = fakeServerless(['deploy'], offline);
+
+    await expect(plugin.hooks.initialize()).rejects.toThrow(/^AWS cannot be reached: .*ENOTFOUND sts\.amazonaws\.com/);
+  });
+
+  it('passes on any other answer of STS with its code', async () => {
+    const throttled = () => Promise.reject(Object.assign(new Error('Rate exceeded'), { providerError: { code: 'Throttling' } }));
+    const { plugin } = fakeServerless(['deploy'], throttled);
+
+    await expect(plugin.hooks.initialize()).rejects.toThrow(/^STS in ap-south-1 answered Throttling: Rate exceeded\. `sls deploy` stopped/);
+  });
+
+  it('says AWS refused the credentials, and how to refresh them', async () => {
+    const expired = () =>
+      Promise.reject(
+        Object.assign(new Error('The security token included in the request is expired'), { providerError: { code: 'ExpiredToken' } }),
+      );
+    const { plugin } = fakeServerless(['deploy'], expired);
+
+    await expect(plugin.hooks.initialize()).rejects.toThrow(/^AWS refused the credentials \(ExpiredToken: .*expired\)\. .*aws sso login/);
+  });
+});
+
+describe('serverless.ts', () => {
+  it('lists the preflight first of the local plugins, before the certificates and the domain plugin', () => {
+    const plugins = readServiceState('prod').plugins;
+    const local = plugins.filter((name) => name.startsWith('./plugins/'));
+    expect(local[0]).toBe('./plugins/preflight');
+    expect(plugins.indexOf('./plugins/preflight')).toBeLessThan(plugins.indexOf('serverless-domain-manager'));
+  });
+});
+
+// Each runs the real CLI (a few seconds to start, more on a busy machine).
+const cliTimeout = 90_000;
+
+describe('the CLI on a sandbox stage without AWS', { timeout: cliTimeout }, () => {
+  it('stops `sls remove` without credentials with the clear message, not an uncaught exception', () => {
+    const result = sls(['remove', '--stage', 'alice']);
+
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('No AWS credentials found. `sls remove` stopped before doing anything.');
+    expect(result.output).not.toContain('Uncaught exception');
+    expect(result.output).not.toMatch(/\n\s+at /);
+  });
+
+  it('says within seconds that AWS cannot be reached, with credentials and no network', () => {
+    // Credentials, and every AWS request sent to a proxy port nothing listens on.
+    const started = Date.now();
+    const result = sls(['info', '--stage', 'alice'], {
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      HTTPS_PROXY: 'http://127.0.0.1:9',
+    });
+
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('AWS cannot be reached: STS in ap-south-1 gave no answer');
+    expect(Date.now() - started).toBeLessThan(25_000);
+  });
+
+  it('lets an offline command run without credentials (the global setup packages the same way)', () => {
+    const result = sls(['print', '--stage', 'alice']);
+
+    expect(result.status).toBe(0);
+    expect(result.output).not.toContain('No AWS credentials found');
+  });
+});

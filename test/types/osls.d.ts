@@ -1,0 +1,14 @@
+// osls ships no types for its internals; the tests use the normalisation its deploy hashes
+// to decide whether a deploy can be skipped (lib/plugins/aws/deploy/lib/check-for-changes.js).
+declare module 'osls/lib/plugins/aws/lib/normalize-files' {
+  const normalizeFiles: { normalizeCloudFormationTemplate(template: unknown): unknown };
+  export default normalizeFiles;
+}
+
+declare module 'osls/lib/serverless' {
+  export default class Serverless {
+    constructor(options: Record<string, unknown>);
+    init(): Promise<void>;
+    pluginManager: { hooks: Record<string, { pluginName: string }[]> };
+  }
+}
