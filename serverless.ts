@@ -11,6 +11,7 @@ import { keyRingFunction } from './resources/key-ring';
 import { bucketEmptierFunction, photos } from './resources/photos';
 import { queue } from './resources/queue';
 import { assertHomeRegion, homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
+import { stageKey } from './resources/stage-key';
 
 assertHomeRegion(process.argv);
 const settings = settingsFor(stageFromArgv(process.argv));
@@ -67,6 +68,7 @@ const serverlessConfiguration: AWS = {
     configuration(settings),
     database(settings),
     queue(settings),
+    stageKey(settings),
     keyRing.fragment,
     ...(bucketEmptier ? [bucketEmptier.fragment] : []),
     jwt(settings, jwksUrl),
