@@ -121,7 +121,9 @@ describe('key ring custom resource', () => {
       expect(Object.keys(response.Data).sort()).toEqual(['Jwks', 'KeyId']);
       expect(store.value(`${root}/jwtPublicKey`)).toContain('BEGIN PUBLIC KEY');
       // Nothing secret under the contract root: every service loads it whole.
-      expect([...store.parameters.keys()].filter((name) => name.startsWith(`${root}/`) && store.parameters.get(name)?.Type !== 'String')).toEqual([]);
+      expect(
+        [...store.parameters.keys()].filter((name) => name.startsWith(`${root}/`) && store.parameters.get(name)?.Type !== 'String'),
+      ).toEqual([]);
       // A sandbox keeps SSM's AWS managed key.
       expect(store.store.latest(`${signing}/jwtPrivateKey`)?.keyId).toBe(awsManagedKey);
       expect(store.value(`${root}/jwks`)).toBe(response.Data.Jwks);
@@ -297,7 +299,10 @@ describe('key ring custom resource', () => {
     const otherDelete = lastResponse();
 
     expect(otherStack).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('serves the stack') });
-    expect(elsewhere).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('may not write /movement-pass/alice/jwtPrivateKey2') });
+    expect(elsewhere).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('may not write /movement-pass/alice/jwtPrivateKey2'),
+    });
     expect(otherDelete).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('refusing an event from') });
     expect(JSON.stringify([...store.store.history])).toBe(before);
   });

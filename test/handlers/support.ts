@@ -1,5 +1,6 @@
 // Test doubles at the real boundaries of a custom resource: a local HTTP server stands in for
 // CloudFormation's presigned response URL, an in-memory store behind aws-sdk-client-mock for SSM.
+import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -301,4 +302,14 @@ export async function startSsmEndpoint(store: MemoryParameterStore, options: { d
         server.close(() => resolve());
       }),
   };
+}
+
+/** CloudFront's check of a canned-policy signature: RSA-SHA1 over the policy, URL-safe base64. */
+export function cloudFrontAccepts(signedUrl: string, publicKeyPem: string): boolean {
+  const url = new URL(signedUrl);
+  const expires = url.searchParams.get('Expires');
+  const signature = (url.searchParams.get('Signature') ?? '').replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/');
+  const resource = `${url.origin}${url.pathname}`;
+  const policy = `{"Statement":[{"Resource":"${resource}","Condition":{"DateLessThan":{"AWS:EpochTime":${expires}}}}]}`;
+  return verify('RSA-SHA1', Buffer.from(policy), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
 }
