@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { environmentNames } from '../../handlers/key-ring/configuration';
 import type { CustomResourceEvent, Logger } from '../../handlers/lib/custom-resource';
 import { keyRingPlan } from '../../resources/key-ring';
-import { settingsFor } from '../../resources/stage';
+import { type StageSettings, settingsFor } from '../../resources/stage';
 
 export interface ReceivedResponse {
   /** When the answer arrived. */
@@ -75,8 +75,9 @@ export const awsManagedKey = 'alias/aws/ssm';
  * names come from resources/key-ring.ts itself; the stack id and the key ARN are what
  * CloudFormation would resolve.
  */
-export function keyRingEnvironment(stage: string): Record<string, string> {
+export function keyRingEnvironment(stage: string, change?: (settings: StageSettings) => void): Record<string, string> {
   const settings = settingsFor(stage);
+  change?.(settings);
   return {
     [environmentNames.stackId]: stackId(stage),
     [environmentNames.retain]: String(settings.retainData),
