@@ -40,7 +40,7 @@ export interface KeyRingResourcePlan {
   keyStore: string;
   /** Every parameter the resource may write (both algorithms' names: a switch removes the other's). */
   parameters: string[];
-  /** Private keys where the contract root once held them: removed on deploy. */
+  /** Private keys where the contract root once held them: removed on deploy, never written. */
   obsolete: string[];
   /** The attributes the template reads with Fn::GetAtt, and so the only ones the response carries. */
   attributes: string[];
@@ -147,7 +147,8 @@ export function keyRingEnvironment(settings: StageSettings): Record<string, Intr
 export function keyRingFunction(settings: StageSettings) {
   const plan = Object.values(keyRingPlan(settings));
   const unique = (names: string[]) => [...new Set(names)];
-  const outputs = unique(plan.flatMap((resource) => [...resource.parameters, ...resource.obsolete]));
+  const outputs = unique(plan.flatMap((resource) => resource.parameters));
+  const obsolete = unique(plan.flatMap((resource) => resource.obsolete));
   const stores = unique(plan.map((resource) => resource.keyStore));
   return customResourceFunction(settings, {
     name: keyRingFunctionName,
@@ -171,10 +172,11 @@ export function keyRingFunction(settings: StageSettings) {
         Resource: [...outputs, ...stores].map(parameterArn),
       },
       {
-        // Deleting a key store would lose every key: only a sandbox's own removal may.
+        // Outputs an algorithm switch leaves behind, and the private keys of the earlier layout;
+        // deleting a key store would lose every key: only a sandbox's own removal may.
         Effect: 'Allow',
-        Action: ['ssm:DeleteParameters'],
-        Resource: [...outputs, ...(settings.retainData ? [] : stores)].map(parameterArn),
+        Action: ['ssm:GetParameters', 'ssm:DeleteParameters'],
+        Resource: [...outputs, ...obsolete, ...(settings.retainData ? [] : stores)].map(parameterArn),
       },
       // No KMS statement: the stage key's policy names this role itself (resources/stage-key.ts),
       // and aws/ssm lets every principal of the account use it through SSM.

@@ -12,7 +12,8 @@ export interface KeyRingResourceConfiguration {
   parameters: string[];
   /**
    * Parameters of the earlier layout (private keys inside the contract root): removed by every
-   * Create and Update, written again only by the rollback of an upgrade, as they were (aws/ssm).
+   * Create and Update, never written. An event naming one (the rollback of the upgrade) is
+   * answered without writing it.
    */
   obsolete: string[];
   /** The attributes the template reads with Fn::GetAtt: the response carries these and no other. */

@@ -102,12 +102,9 @@ function publicData(window: Window): Record<string, string> {
 export const pick = (data: Record<string, string>, attributes: string[]): Record<string, string> =>
   Object.fromEntries(attributes.map((attribute) => [attribute, data[attribute] ?? '']));
 
-/** SSM access for one event: its abort signal, the stage key, the earlier layout's names under aws/ssm. */
+/** SSM access for one event: its abort signal, the stage key. */
 export function eventParameters(ssm: Ssm, request: KeyRingRequest, signal: AbortSignal, writes: EventWrites): ParameterAccess {
-  return parameters(
-    { ssm, signal, stageKeyArn: request.configuration.stageKeyArn, awsManagedNames: new Set(request.resource.obsolete) },
-    writes,
-  );
+  return parameters({ ssm, signal, stageKeyArn: request.configuration.stageKeyArn }, writes);
 }
 
 /**
@@ -126,9 +123,25 @@ export async function forgetForeignVersions(ssm: ParameterAccess, names: string[
   return forgotten;
 }
 
-/** Deletes the resource's parameters it does not write now: the other algorithm's, the earlier layout's. */
-export async function removeUnused(ssm: ParameterAccess, resource: KeyRingResourceConfiguration, written: string[]): Promise<void> {
-  const unused = [...resource.parameters, ...resource.obsolete].filter((name) => !written.includes(name));
+/**
+ * What an event asks to write, without the earlier layout's names: a private key never goes back
+ * to the contract root, not even for the rollback of the upgrade that moved it (that rollback
+ * leaves the signing root as it is: see removeUnused).
+ */
+export function writable(resource: KeyRingResourceConfiguration, names: string[], logger: Logger): string[] {
+  const obsolete = names.filter((name) => resource.obsolete.includes(name));
+  if (obsolete.length) logger.info('not writing parameters of the earlier layout', { parameters: obsolete });
+  return names.filter((name) => !resource.obsolete.includes(name));
+}
+
+/**
+ * Deletes the resource's parameters it does not write now: the other algorithm's, the earlier
+ * layout's. An event of the earlier layout (a rollback of the upgrade) deletes nothing, so the
+ * signing root keeps its keys.
+ */
+export async function removeUnused(ssm: ParameterAccess, resource: KeyRingResourceConfiguration, named: string[]): Promise<void> {
+  if (named.some((name) => resource.obsolete.includes(name))) return;
+  const unused = [...resource.parameters, ...resource.obsolete].filter((name) => !named.includes(name));
   await ssm.delete(await ssm.existing(unused));
 }
 
@@ -221,8 +234,8 @@ export function keyRing(deps: KeyRingDeps) {
    * Makes the parameters hold the window: public keys first, the private key last, so verifiers
    * trust a key before anyone signs with it. Unchanged values are not written again.
    */
-  async function writeOutputs(ssm: ParameterAccess, properties: KeyRingProperties, window: Window): Promise<void> {
-    const latest = await ssm.latest(outputNames(properties));
+  async function writeOutputs(ssm: ParameterAccess, properties: KeyRingProperties, window: Window, names: string[]): Promise<void> {
+    const latest = await ssm.latest(names);
     const { current } = window;
     const values: [string | undefined, string | undefined, 'String' | 'SecureString', string][] = [
       [properties.PublicKeysParameter, JSON.stringify(publicKeys(window)), 'String', 'JWKS of the trusted public signing keys'],
@@ -231,7 +244,7 @@ export function keyRing(deps: KeyRingDeps) {
       [properties.PrivateKeyParameter, current.secret, 'SecureString', `Current ${properties.Algorithm} signing key`],
     ];
     for (const [name, value, type, description] of values) {
-      if (!name || value === undefined || latest.get(name) === value) continue;
+      if (!name || !names.includes(name) || value === undefined || latest.get(name) === value) continue;
       await ssm.put(name, value, type, description);
     }
   }
@@ -250,9 +263,10 @@ export function keyRing(deps: KeyRingDeps) {
     const current = await key(store, properties.Algorithm, rotation);
     const previous = rotation > 0 ? await key(store, properties.Algorithm, rotation - 1) : undefined;
     const window: Window = { previous, current, next };
-    const secrets = properties.PrivateKeyParameter && !resource.obsolete.includes(properties.PrivateKeyParameter);
-    await forgetForeignVersions(ssm, secrets ? [properties.PrivateKeyParameter as string] : [], configuration.stageKeyArn);
-    await writeOutputs(ssm, properties, window);
+    const names = writable(resource, outputNames(properties), logger);
+    const secret = properties.PrivateKeyParameter;
+    await forgetForeignVersions(ssm, secret && names.includes(secret) ? [secret] : [], configuration.stageKeyArn);
+    await writeOutputs(ssm, properties, window, names);
     await removeUnused(ssm, resource, outputNames(properties));
     // Named by its key store, which never changes for a stage; an Update keeps the id it has, as a
     // new one would make CloudFormation delete the "old" ring.

@@ -19,8 +19,6 @@ export interface ParameterOptions {
   signal: AbortSignal;
   /** The stage's KMS key for SecureStrings; absent where aws/ssm serves. */
   stageKeyArn?: string;
-  /** SecureStrings of the earlier layout stay under aws/ssm (only a rollback writes them). */
-  awsManagedNames?: ReadonlySet<string>;
 }
 
 /** What one event did to SSM, shared by the calls made under its work and cleanup signals. */
@@ -39,7 +37,7 @@ export function underStageKey(keyId: string | undefined, stageKeyArn: string): b
 }
 
 export function parameters(options: ParameterOptions, writes: EventWrites = newEventWrites()) {
-  const { ssm, signal, stageKeyArn, awsManagedNames = new Set() } = options;
+  const { ssm, signal, stageKeyArn } = options;
 
   // Checked before each call too: a call started after the answer must never reach SSM.
   const abortable = () => {
@@ -95,7 +93,7 @@ export function parameters(options: ParameterOptions, writes: EventWrites = newE
 
     /** Writes a new version; SecureStrings under the stage key. Returns the version number. */
     async put(name: string, value: string, type: 'String' | 'SecureString', description: string): Promise<number> {
-      const keyId = type === 'SecureString' && stageKeyArn && !awsManagedNames.has(name) ? stageKeyArn : undefined;
+      const keyId = type === 'SecureString' ? stageKeyArn : undefined;
       const { Version } = await ssm.send(
         new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description, KeyId: keyId }),
         abortable(),

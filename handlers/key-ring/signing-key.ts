@@ -14,6 +14,7 @@ import {
   pick,
   removeUnused,
   undoCreate,
+  writable,
 } from './key-ring';
 import { openKeyStore } from './key-store';
 import { type EventWrites, newEventWrites, type Ssm } from './parameters';
@@ -58,16 +59,19 @@ export function signingKey(deps: { ssm: Ssm; logger: Logger }) {
         `The key ring has no ${properties.Algorithm} key of rotation ${properties.Rotation} in ${properties.KeyStoreParameter}`,
       );
     }
-    if (!resource.obsolete.includes(properties.PrivateKeyParameter)) {
-      await forgetForeignVersions(ssm, [properties.PrivateKeyParameter], configuration.stageKeyArn);
-    }
-    const latest = await ssm.latest([properties.PrivateKeyParameter, properties.KeyIdParameter]);
+    const names = writable(resource, [properties.PrivateKeyParameter, properties.KeyIdParameter], logger);
+    await forgetForeignVersions(
+      ssm,
+      names.includes(properties.PrivateKeyParameter) ? [properties.PrivateKeyParameter] : [],
+      configuration.stageKeyArn,
+    );
+    const latest = await ssm.latest(names);
     const values: [string, string, 'String' | 'SecureString', string][] = [
       [properties.PrivateKeyParameter, secret, 'SecureString', `Current ${properties.Algorithm} signing key`],
       [properties.KeyIdParameter, properties.KeyId, 'String', 'Id of the current signing key'],
     ];
     for (const [name, value, type, description] of values) {
-      if (latest.get(name) !== value) await ssm.put(name, value, type, description);
+      if (names.includes(name) && latest.get(name) !== value) await ssm.put(name, value, type, description);
     }
     await removeUnused(ssm, resource, [properties.PrivateKeyParameter, properties.KeyIdParameter]);
     logger.info('published the signing key', { rotation: properties.Rotation, keyId: properties.KeyId });

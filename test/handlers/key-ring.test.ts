@@ -272,6 +272,18 @@ describe('key ring custom resource', () => {
     expect(rolledBack).toMatchObject({ Status: 'SUCCESS', Data: one.Data });
   });
 
+  it('never writes a private key into the contract root, even for the rollback of the upgrade that moved it', async () => {
+    await create(asymmetric('RS256', 0));
+    const signingKey = store.value(`${signing}/jwtPrivateKey`);
+    const earlierLayout = { ...asymmetric('RS256', 0), PrivateKeyParameter: `${root}/jwtPrivateKey` };
+
+    const rolledBack = await update(earlierLayout, asymmetric('RS256', 0));
+
+    expect(rolledBack.Status).toBe('SUCCESS');
+    expect(store.parameters.has(`${root}/jwtPrivateKey`)).toBe(false);
+    expect(store.value(`${signing}/jwtPrivateKey`)).toBe(signingKey);
+  });
+
   it('judges a rotation by the key store, not by OldResourceProperties a forged event may bring', async () => {
     await create(asymmetric('RS256', 0));
     const writes = store.mock.commandCalls(PutParameterCommand).length;
