@@ -151,22 +151,23 @@ describe('the packaged key ring bundle', () => {
   });
 
   it('writes nothing after answering a timeout, even with a slow SSM, and a failed Create leaves nothing behind', async () => {
-    ssm = await startSsmEndpoint(store, { delayMs: 150 });
+    // Every call takes 100 ms; labeling a key store version takes a minute.
+    ssm = await startSsmEndpoint(store, { delayMs: 100, stalled: ['LabelParameterVersion'] });
 
-    // The handler keeps 10 s to answer and 10 s to clean up: 700 ms of work before time is up.
+    // The handler keeps 10 s to answer and 10 s to clean up: 4 s of work before time is up.
     const { code, output } = await runBundle({
       events: [event('alice', { RequestType: 'Create', ResourceProperties: jwtRing('alice') })],
       endpoint: ssm.url,
       environment: keyRingEnvironment('alice'),
-      remainingMs: 20_700,
+      remainingMs: 24_000,
       lingerMs: 1_500,
     });
 
     expect(code, output).toBe(0);
     expect(answers()).toEqual([expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('ran out of time') })]);
     const answeredAt = cloudFormation.received[0].at;
-    // It had started writing (the key store) before time was up ...
-    expect(ssm.received.some((request) => request.operation === 'PutParameter')).toBe(true);
+    // It had started writing (the key store, then its label) before time was up ...
+    expect(ssm.received.map((request) => request.operation)).toEqual(expect.arrayContaining(['PutParameter', 'LabelParameterVersion']));
     // ... removed it before answering, and sent nothing to SSM afterwards.
     expect(ssm.received.filter((request) => request.at > answeredAt)).toEqual([]);
     expect(store.changes.filter((change) => change.at > answeredAt)).toEqual([]);

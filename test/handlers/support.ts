@@ -261,9 +261,10 @@ export function fakeParameterStore() {
 /**
  * A local SSM endpoint (AWS JSON 1.1 protocol) over the in-memory store, for the bundled handler.
  * `delayMs` makes it slow: each request is applied only after the delay, and not at all when the
- * client has given up on it meanwhile (an aborted request never reaches the store).
+ * client has given up on it meanwhile (an aborted request never reaches the store); the operations
+ * in `stalled` take a minute.
  */
-export async function startSsmEndpoint(store: MemoryParameterStore, options: { delayMs?: number } = {}) {
+export async function startSsmEndpoint(store: MemoryParameterStore, options: { delayMs?: number; stalled?: string[] } = {}) {
   const operations: string[] = [];
   /** When each request arrived. */
   const received: { at: number; operation: string }[] = [];
@@ -287,7 +288,8 @@ export async function startSsmEndpoint(store: MemoryParameterStore, options: { d
             .end(JSON.stringify({ __type: (error as Error).name, message: (error as Error).message }));
         }
       };
-      if (options.delayMs) setTimeout(apply, options.delayMs);
+      const delay = options.stalled?.includes(operation) ? 60_000 : (options.delayMs ?? 0);
+      if (delay) setTimeout(apply, delay).unref();
       else apply();
     });
   });
