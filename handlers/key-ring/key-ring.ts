@@ -253,10 +253,11 @@ export function keyRing(deps: KeyRingDeps) {
     const { event, resource, configuration } = request;
     const properties = readProperties(event.ResourceProperties);
     const store = await openKeyStore(ssm, properties.KeyStoreParameter, configuration.stageKeyArn);
+    checkRotation(store, properties);
+    // Before anything is written: a store an earlier key ring left full of labels needs the room.
+    await releaseUnreachable(store, properties);
     const reencrypted = await store.reencrypt();
     if (reencrypted) logger.info('re-encrypted the key store under the stage key', { keyStore: properties.KeyStoreParameter, reencrypted });
-    checkRotation(store, properties);
-    await releaseUnreachable(store, properties);
     const rotation = Number(properties.Rotation);
     // Next first: on a first deploy every key is new, and the current one is the last to exist.
     const next = await key(store, properties.Algorithm, rotation + 1);

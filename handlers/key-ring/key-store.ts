@@ -48,12 +48,24 @@ export async function openKeyStore(ssm: ParameterAccess, name: string, stageKeyA
     versions.find((v) => v.version === version)?.labels.push(...labels);
   }
 
-  /** Copies a version forward and moves its labels to the copy. */
+  /**
+   * Copies a version forward and moves its labels to the copy. When it is the oldest of 100, SSM
+   * can only make room by dropping it: its labels go first (a store stuck that way by an earlier
+   * version of the key ring is freed so), and come back on the copy.
+   */
   async function copyForward(stored: StoredVersion): Promise<void> {
     const value = await ssm.select(name, stored.version);
     if (value === undefined) throw new Error(`SSM has no version ${stored.version} of ${name} to copy`);
-    await moveLabels(await append(value), [...stored.labels]);
+    const labels = [...stored.labels];
+    if (versions.length >= maxVersions && versions[0] === stored) {
+      await ssm.unlabel(name, stored.version, labels);
+      stored.labels = [];
+    }
+    await moveLabels(await append(value), labels);
   }
+
+  /** Labeled versions SSM would drop within the next puts, oldest first. */
+  const growingOld = () => versions.slice(0, Math.max(0, versions.length - labeledHorizon)).filter((v) => v.labels.length);
 
   return {
     /** Labeled keys by algorithm: the rotation numbers the store holds. */
@@ -74,9 +86,7 @@ export async function openKeyStore(ssm: ParameterAccess, name: string, stageKeyA
 
     /** Stores a new key under its label, first carrying labeled keys that grow old forward. */
     async add(algorithm: SigningAlgorithm, rotation: number, secret: string): Promise<void> {
-      for (const old of versions.slice(0, Math.max(0, versions.length - labeledHorizon))) {
-        if (old.labels.length) await copyForward(old);
-      }
+      for (const old of growingOld()) await copyForward(old);
       await moveLabels(await append(secret), [keyLabel(algorithm, rotation)]);
     },
 
@@ -107,6 +117,7 @@ export async function openKeyStore(ssm: ParameterAccess, name: string, stageKeyA
       const foreign = () => versions.filter((v) => !underStageKey(v.keyId, stageKeyArn));
       if (!foreign().length) return 0;
       let written = 0;
+      // Oldest first: each copy may make SSM drop the oldest version.
       for (const old of foreign().filter((v) => v.labels.length)) {
         await copyForward(old);
         written++;

@@ -330,6 +330,37 @@ describe('key ring custom resource', () => {
     expect(labeled('RS256-k2')).toBe(false);
   });
 
+  it('frees a key store an earlier key ring left stuck at 100 versions with a labeled oldest one', async () => {
+    // RS256 was switched to ES256 long ago: its keys are the oldest versions and still labeled.
+    const secrets = await Promise.all([generateSigningKey('RS256'), generateSigningKey('ES256')]);
+    const memory = store.store;
+    for (let version = 1; version <= 100; version++) {
+      const secret = version <= 4 ? secrets[0].secret : secrets[1].secret;
+      memory.PutParameter({ Name: keyStore, Value: secret, Type: 'SecureString', Overwrite: true });
+    }
+    for (const [version, label] of [
+      [1, 'RS256-k7'],
+      [2, 'RS256-k8'],
+      [3, 'RS256-k9'],
+      [4, 'RS256-k10'],
+      [98, 'ES256-k39'],
+      [99, 'ES256-k40'],
+      [100, 'ES256-k41'],
+    ] as const) {
+      memory.LabelParameterVersion({ Name: keyStore, ParameterVersion: version, Labels: [label] });
+    }
+    expect(() => memory.PutParameter({ Name: keyStore, Value: 'x', Type: 'SecureString', Overwrite: true })).toThrow(/labeled/);
+
+    const rotated = await update(asymmetric('ES256', 41), asymmetric('ES256', 40));
+    const back = await update(asymmetric('RS256', 9), asymmetric('ES256', 41));
+
+    expect(rotated.Status, rotated.Reason).toBe('SUCCESS');
+    // The last RS256 window was carried forward, so switching back still finds it.
+    expect(back.Status, back.Reason).toBe('SUCCESS');
+    expect(memory.GetParameters({ Names: [`${keyStore}:RS256-k9`] }).Parameters[0]?.Value).toBe(secrets[0].secret);
+    expect(memory.history.get(keyStore)?.length).toBeLessThanOrEqual(100);
+  });
+
   it('rotates HS256 more often than SSM has labels per version', async () => {
     await create(symmetric(0));
     for (let rotation = 1; rotation <= 12; rotation++) await update(symmetric(rotation), symmetric(rotation - 1));
