@@ -10,8 +10,6 @@ import type { KeyRingConfiguration, KeyRingResourceConfiguration } from './confi
 import { type KeyStore, openKeyStore } from './key-store';
 import { type EventWrites, newEventWrites, type ParameterAccess, parameters, type Ssm, underStageKey } from './parameters';
 
-export { keyLabel } from './key-store';
-
 /** The custom resource's properties, as CloudFormation sends them (every value a string). */
 export interface KeyRingProperties {
   Algorithm: SigningAlgorithm;
