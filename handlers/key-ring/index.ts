@@ -18,7 +18,7 @@ export interface KeyRingResourcesDeps extends KeyRingDeps {
 export function keyRingResources(deps: KeyRingResourcesDeps): OnEvent {
   const ring = keyRing(deps);
   const publishSigningKey = signingKey(deps);
-  return (event, invocation) => {
+  return async (event, invocation) => {
     const configuration = readConfiguration(deps.environment);
     const resource = resourceOf(event, configuration);
     const request = { event, resource, configuration, invocation };

@@ -284,6 +284,19 @@ describe('key ring custom resource', () => {
     expect(store.value(`${signing}/jwtPrivateKey`)).toBe(signingKey);
   });
 
+  it('answers FAILED, naming the fix, when its own configuration is missing', async () => {
+    const { KEY_RING_STACK_ID: _, ...environment } = keyRingEnvironment('alice');
+    const unconfigured = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment }), { logger });
+
+    await unconfigured(makeEvent({ RequestType: 'Create', ResourceProperties: asymmetric('RS256'), ResponseURL: server.url }), context());
+
+    expect(lastResponse()).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining("no KEY_RING_STACK_ID in its environment; deploy it with the stack's template"),
+    });
+    expect(store.parameters.size).toBe(0);
+  });
+
   it('judges a rotation by the key store, not by OldResourceProperties a forged event may bring', async () => {
     await create(asymmetric('RS256', 0));
     const writes = store.mock.commandCalls(PutParameterCommand).length;
