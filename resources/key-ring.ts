@@ -4,7 +4,7 @@
 // configuration, which the handler trusts instead of the event.
 import { type CfnResource, dataPolicies, getAtt, type Intrinsic, ref, sub } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
-import { app, type StageSettings, signingRoot, ssmRoot } from './stage';
+import { app, type StageSettings, service, signingRoot, ssmRoot } from './stage';
 
 export const keyRingFunctionName = 'keyRing';
 
@@ -128,11 +128,14 @@ export const stageKeyId = 'SigningKeysKey';
 
 /**
  * The key ring's role has a fixed name: the stage key's policy names it by ARN in a condition, so
- * a role created again (a re-created stage) still reads the keys a retained store holds.
+ * a role created again (a re-created stage) still reads the keys a retained store holds. Named
+ * like the stack's other roles (`movement-pass-foundation-<stage>-...`, at most 63 characters of
+ * IAM's 64) and per region, as a regional stack of the same stage will have its own.
  */
-export const keyRingRoleName = (settings: StageSettings): Intrinsic => sub(`${app}-${settings.stage}-key-ring-\${AWS::Region}`);
+const keyRingRole = (settings: StageSettings) => `${service}-${settings.stage}-${keyRingFunctionName}-\${AWS::Region}`;
+export const keyRingRoleName = (settings: StageSettings): Intrinsic => sub(keyRingRole(settings));
 export const keyRingRoleArn = (settings: StageSettings): Intrinsic =>
-  sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${app}-${settings.stage}-key-ring-\${AWS::Region}`);
+  sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${keyRingRole(settings)}`);
 
 /** The function's environment: what it serves and may write, read by handlers/key-ring/configuration.ts. */
 export function keyRingEnvironment(settings: StageSettings): Record<string, Intrinsic> {

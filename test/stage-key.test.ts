@@ -1,6 +1,7 @@
 // The stage key of a shared stage, as packaged: who may do what with the signing keys.
 import { describe, expect, it } from 'vitest';
-import { settingsFor } from '../resources/stage';
+import { keyRingRoleName } from '../resources/key-ring';
+import { maxStageLength, settingsFor } from '../resources/stage';
 import { stageKey } from '../resources/stage-key';
 import { readTemplate } from './package-stage';
 import { resource, resourceCountIs, resourcesOfType } from './template';
@@ -64,10 +65,17 @@ describe('prod stage key', () => {
     const [ring] = allows('kms:Encrypt');
     expect(ring.Action).toEqual(['kms:Encrypt', 'kms:Decrypt']);
     expect(subs(ring.Condition?.ArnEquals['aws:PrincipalArn'])).toEqual([
-      'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/movement-pass-prod-key-ring-${AWS::Region}',
+      'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/movement-pass-foundation-prod-keyRing-${AWS::Region}',
     ]);
-    expect(resource(prod, 'KeyRingRole').Properties.RoleName).toEqual({ 'Fn::Sub': 'movement-pass-prod-key-ring-${AWS::Region}' });
+    expect(resource(prod, 'KeyRingRole').Properties.RoleName).toEqual({
+      'Fn::Sub': 'movement-pass-foundation-prod-keyRing-${AWS::Region}',
+    });
     expect(subs(ring.Condition?.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).sort()).toEqual([...signingArns, ...storeArns].sort());
+  });
+
+  it('gives the key ring role a name IAM accepts for the longest stage name in any region', () => {
+    const name = (keyRingRoleName(settingsFor('a'.repeat(maxStageLength))) as { 'Fn::Sub': string })['Fn::Sub'];
+    expect(name.replace('${AWS::Region}', 'ap-southeast-1').length).toBeLessThanOrEqual(64);
   });
 
   it('lets the signers the stage settings name decrypt the signing keys only, never the key stores', () => {
