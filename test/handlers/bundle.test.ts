@@ -44,7 +44,7 @@ interface Run {
   lingerMs?: number;
 }
 
-function runBundle({
+function runKeyRing({
   events,
   endpoint,
   environment,
@@ -133,7 +133,7 @@ describe('the packaged key ring bundle', () => {
     ssm = await startSsmEndpoint(store);
     const { root, signing, jwtStore } = names('alice');
 
-    const { code, output } = await runBundle({
+    const { code, output } = await runKeyRing({
       events: [event('alice', { RequestType: 'Create', ResourceProperties: jwtRing('alice') })],
       endpoint: ssm.url,
       environment: keyRingEnvironment('alice'),
@@ -155,7 +155,7 @@ describe('the packaged key ring bundle', () => {
     ssm = await startSsmEndpoint(store, { delayMs: 100, stalled: ['LabelParameterVersion'] });
 
     // The handler keeps 10 s to answer and 10 s to clean up: 4 s of work before time is up.
-    const { code, output } = await runBundle({
+    const { code, output } = await runKeyRing({
       events: [event('alice', { RequestType: 'Create', ResourceProperties: jwtRing('alice') })],
       endpoint: ssm.url,
       environment: keyRingEnvironment('alice'),
@@ -177,14 +177,14 @@ describe('the packaged key ring bundle', () => {
   it('on prod, does nothing for a forged Delete without Retain and refuses an event of another stack', async () => {
     ssm = await startSsmEndpoint(store);
     const prod = keyRingEnvironment('prod');
-    await runBundle({
+    await runKeyRing({
       events: [event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod') })],
       endpoint: ssm.url,
       environment: prod,
     });
     const before = JSON.stringify([...store.history]);
 
-    const { code, output } = await runBundle({
+    const { code, output } = await runKeyRing({
       events: [
         event('prod', { RequestType: 'Delete', ResourceProperties: { ...jwtRing('prod'), Retain: 'false' } }),
         event('prod', { RequestType: 'Delete', ResourceProperties: jwtRing('prod'), StackId: stackId('alice') }),
@@ -217,7 +217,7 @@ describe('the packaged key ring bundle', () => {
       previous = next;
     }
 
-    const { code, output } = await runBundle({ events, endpoint: ssm.url, environment: keyRingEnvironment('prod') });
+    const { code, output } = await runKeyRing({ events, endpoint: ssm.url, environment: keyRingEnvironment('prod') });
 
     expect(code, output).toBe(0);
     const statuses = answers().map((answer) => answer.Status);
@@ -245,7 +245,7 @@ describe('the packaged key ring bundle', () => {
       PublicKeysParameter: `${root}/photoUrlPublicKeys`,
     });
 
-    const { code, output } = await runBundle({
+    const { code, output } = await runKeyRing({
       events: [
         event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod', 'RS256', 0) }),
         update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 0)),
@@ -311,7 +311,7 @@ describe('the packaged key ring bundle', () => {
         OldResourceProperties: oldProperties,
       });
 
-    const { code, output } = await runBundle({
+    const { code, output } = await runKeyRing({
       events: [
         update('prod', jwtRing('prod', 'RS256', 1), old),
         photo(
