@@ -177,7 +177,9 @@ export function makeHandler(onEvent: OnEvent, options: HandlerOptions = {}) {
     const remaining = context.getRemainingTimeInMillis();
     const timeUp = new AbortController();
     const answered = new AbortController();
-    const workTimer = setTimeout(() => timeUp.abort(new OutOfTime()), Math.max(0, remaining - margin - cleanupMargin));
+    // A short invocation keeps at most half of what is left after the answer's margin for cleanup.
+    const cleanup = Math.min(cleanupMargin, Math.max(0, (remaining - margin) / 2));
+    const workTimer = setTimeout(() => timeUp.abort(new OutOfTime()), Math.max(0, remaining - margin - cleanup));
     let answerTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       answerTimer = setTimeout(() => reject(new OutOfTime()), Math.max(0, remaining - margin));
@@ -198,7 +200,7 @@ export function makeHandler(onEvent: OnEvent, options: HandlerOptions = {}) {
         error instanceof MalformedEvent
           ? `Malformed event: ${error.message}`
           : // An SDK call aborted by the time limit fails with its own AbortError: say why.
-            timeUp.signal.aborted
+            timeUp.signal.aborted && isAbort(error)
             ? new OutOfTime().message
             : errorMessage(error);
       logger.error('custom resource failed', { reason });
@@ -219,6 +221,8 @@ export function makeHandler(onEvent: OnEvent, options: HandlerOptions = {}) {
     }
   };
 }
+
+const isAbort = (error: unknown) => error instanceof OutOfTime || (error as { name?: string } | undefined)?.name === 'AbortError';
 
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;

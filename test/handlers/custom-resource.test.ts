@@ -142,6 +142,20 @@ describe('makeHandler: answering CloudFormation', () => {
     ]);
   });
 
+  it('reports a failure of its own as such, even after the time is up', async () => {
+    const handler = makeHandler(
+      (_, { signal }) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => reject(new Error('AccessDeniedException: not allowed')));
+        }),
+      { logger, timeoutMarginMs: 300, cleanupMarginMs: 400 },
+    );
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context(1_000));
+
+    expect(server.received.map((r) => r.body.Reason)).toEqual(['AccessDeniedException: not allowed']);
+  });
+
   it('answers at the latest when the time kept for cleaning up is over', async () => {
     let answeredWhenCleanupEnded: boolean | undefined;
     const handler = makeHandler(
