@@ -16,6 +16,7 @@ import { bucketEmptierFunction, photos } from './resources/photos';
 import { productionSafetyConfig } from './resources/production-safety';
 import { queue } from './resources/queue';
 import { assertHomeRegion, homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
+import { stageKey } from './resources/stage-key';
 
 assertHomeRegion(process.argv);
 // No --stage: the sandbox of whoever runs sls, never a shared stage.
@@ -30,6 +31,7 @@ const resources = mergeFragments(
   configuration(settings),
   database(settings),
   queue(settings),
+  stageKey(settings),
   keyRing.fragment,
   ...(bucketEmptier ? [bucketEmptier.fragment] : []),
   jwt(settings, jwksUrl),

@@ -1,7 +1,7 @@
 // The custom resources' Lambda functions, each with its own least-privilege role: logs to its
 // own log group, and only the SSM parameters or the bucket it manages.
 import type { AWS } from '@serverless/typescript';
-import { type CfnResource, type Fragment, getAtt, sub } from './cloudformation';
+import { type CfnResource, type Fragment, getAtt, type Intrinsic, sub } from './cloudformation';
 import { type StageSettings, service } from './stage';
 
 type FunctionDefinition = NonNullable<AWS['functions']>[string];
@@ -21,6 +21,10 @@ export interface CustomResourceFunction {
   timeout: number;
   /** What the function may do beyond writing its own logs. */
   statements: Record<string, unknown>[];
+  /** A fixed role name, for a role that a key policy names by ARN (generated when absent). */
+  roleName?: Intrinsic;
+  /** The function's configuration, from the template (values may be intrinsic functions). */
+  environment?: Record<string, Intrinsic>;
 }
 
 /** The osls function definition and its role, for one custom resource function. */
@@ -35,6 +39,7 @@ export function customResourceFunction(
   const role: CfnResource = {
     Type: 'AWS::IAM::Role',
     Properties: {
+      ...(fn.roleName !== undefined && { RoleName: fn.roleName }),
       Description: `Role of ${functionName(settings, fn.name)}: ${fn.description}`,
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
@@ -62,6 +67,7 @@ export function customResourceFunction(
       timeout: fn.timeout,
       role: roleId,
       logRetentionInDays: settings.logRetentionDays,
+      ...(fn.environment && { environment: fn.environment as FunctionDefinition['environment'] }),
     },
     fragment: { Resources: { [roleId]: role } },
   };

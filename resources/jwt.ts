@@ -1,27 +1,16 @@
-// JWT configuration: the signing keys are generated inside AWS by the key ring
-// custom resource and written straight to SSM; the static settings are plain parameters.
+// JWT configuration: the signing keys are generated inside AWS by the key ring custom resource
+// and written straight to SSM (private key in the signing root, public side in the contract);
+// the static settings are plain parameters.
 import { contractParameter, type Fragment, getAtt, type Intrinsic, output } from './cloudformation';
-import { keyRingResource, keyStoreParameter } from './key-ring';
-import { type StageSettings, ssmRoot } from './stage';
+import { jwtKeyRingProperties, keyRingResource } from './key-ring';
+import type { StageSettings } from './stage';
 
-export function jwtKeyRingProperties(settings: StageSettings): Record<string, unknown> {
-  const parameter = (key: string) => `${ssmRoot(settings)}/${key}`;
-  const symmetric = settings.jwt.algorithm === 'HS256';
-  return {
-    Algorithm: settings.jwt.algorithm,
-    Rotation: String(settings.jwt.rotation),
-    KeyStoreParameter: keyStoreParameter(settings, 'jwt'),
-    PrivateKeyParameter: parameter(symmetric ? 'jwtSecret' : 'jwtPrivateKey'),
-    PublicKeysParameter: parameter('jwks'),
-    ...(symmetric ? {} : { PublicKeyParameter: parameter('jwtPublicKey') }),
-    KeyIdParameter: parameter('jwtKeyId'),
-  };
-}
+export { jwtKeyRingProperties } from './key-ring';
 
 export function jwt(settings: StageSettings, jwksUrl: Intrinsic): Fragment {
   return {
     Resources: {
-      JwtKeyRing: keyRingResource(settings, 'Custom::KeyRing', jwtKeyRingProperties(settings)),
+      JwtKeyRing: keyRingResource(settings, 'JwtKeyRing', jwtKeyRingProperties(settings)),
       JwtAlgorithmParameter: contractParameter(settings, 'jwtAlgorithm', settings.jwt.algorithm, 'JWT signing algorithm'),
       JwtIssuerParameter: contractParameter(settings, 'jwtIssuer', settings.jwt.issuer, 'JWT issuer (iss)'),
       JwtAudienceParameter: contractParameter(settings, 'jwtAudience', settings.jwt.audience, 'JWT audience (aud)'),

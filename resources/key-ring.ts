@@ -1,8 +1,10 @@
-// The key ring custom resource (handlers/key-ring): one function generates and rotates every
+// The key ring custom resources (handlers/key-ring): one function generates and rotates every
 // signing key of the stage (JWTs, photo URLs) straight into SSM, so no key is ever in a template.
-import { type CfnResource, dataPolicies } from './cloudformation';
+// This module owns their names: the key stores, what each resource writes, and the function's
+// configuration, which the handler trusts instead of the event.
+import { type CfnResource, dataPolicies, getAtt, type Intrinsic, ref, sub } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
-import { app, type StageSettings, ssmRoot } from './stage';
+import { app, type StageSettings, service, signingRoot, ssmRoot } from './stage';
 
 export const keyRingFunctionName = 'keyRing';
 
@@ -13,22 +15,144 @@ export const keyRingFunctionName = 'keyRing';
 export const keyStores = ['jwt', 'photoUrl'] as const;
 export const keyStoreParameter = (settings: StageSettings, store: (typeof keyStores)[number]) => `/${app}-keys/${settings.stage}/${store}`;
 
-/** Every contract parameter a key ring may write or delete (both algorithms' names: a switch cleans up the other). */
-export const keyRingParameterKeys = [
-  'jwtPrivateKey',
-  'jwtSecret',
-  'jwtPublicKey',
-  'jwtKeyId',
-  'jwks',
-  'photoUrlPrivateKey',
-  'photoUrlPublicKeys',
-  'photoUrlKeyPairId',
+/** The secrets of the signing root: signers read them, nobody else. */
+export const signingKeys = ['jwtPrivateKey', 'jwtSecret', 'photoUrlPrivateKey'] as const;
+const signingParameter = (settings: StageSettings, key: (typeof signingKeys)[number]) => `${signingRoot(settings)}/${key}`;
+const contractParameter = (settings: StageSettings, key: string) => `${ssmRoot(settings)}/${key}`;
+
+/**
+ * SecureStrings the stage key encrypts (signing keys and key stores): what its key policy lets
+ * SSM decrypt, by the encryption context SSM sends (`PARAMETER_ARN`).
+ */
+export const protectedParameters = (settings: StageSettings): string[] => [
+  ...signingKeys.map((key) => signingParameter(settings, key)),
+  ...keyStores.map((store) => keyStoreParameter(settings, store)),
 ];
+export const signingParameters = (settings: StageSettings): string[] => signingKeys.map((key) => signingParameter(settings, key));
+
+export const parameterArn = (name: string) => sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`);
+
+export type KeyRingResourceId = 'JwtKeyRing' | 'PhotoUrlKeyRing' | 'PhotoUrlSigningKey';
+
+/** What one key ring resource is, as the handler reads it from its environment. */
+export interface KeyRingResourcePlan {
+  kind: 'ring' | 'signingKey';
+  keyStore: string;
+  /** Every parameter the resource may write (both algorithms' names: a switch removes the other's). */
+  parameters: string[];
+  /** Private keys where the contract root once held them: removed on deploy, never written. */
+  obsolete: string[];
+  /** The attributes the template reads with Fn::GetAtt, and so the only ones the response carries. */
+  attributes: string[];
+}
+
+/** The photo ring's window as the template uses it: one CloudFront public key per rotation number. */
+export function photoUrlKeySlots(settings: StageSettings): { keyRotation: number; attribute: string }[] {
+  const rotation = settings.photos.keyRotation;
+  return [
+    ...(rotation > 0 ? [{ keyRotation: rotation - 1, attribute: 'PreviousPublicKey' }] : []),
+    { keyRotation: rotation, attribute: 'PublicKey' },
+    { keyRotation: rotation + 1, attribute: 'NextPublicKey' },
+  ];
+}
+
+export function keyRingPlan(settings: StageSettings): Record<KeyRingResourceId, KeyRingResourcePlan> {
+  const contract = (key: string) => contractParameter(settings, key);
+  return {
+    JwtKeyRing: {
+      kind: 'ring',
+      keyStore: keyStoreParameter(settings, 'jwt'),
+      parameters: [
+        signingParameter(settings, 'jwtPrivateKey'),
+        signingParameter(settings, 'jwtSecret'),
+        contract('jwtPublicKey'),
+        contract('jwtKeyId'),
+        contract('jwks'),
+      ],
+      obsolete: [contract('jwtPrivateKey'), contract('jwtSecret')],
+      // The JWKS endpoint (resources/api.ts) and the JwtKeyId output.
+      attributes: ['Jwks', 'KeyId'],
+    },
+    PhotoUrlKeyRing: {
+      kind: 'ring',
+      keyStore: keyStoreParameter(settings, 'photoUrl'),
+      parameters: [contract('photoUrlPublicKeys')],
+      obsolete: [],
+      // The CloudFront public keys (resources/photos.ts).
+      attributes: photoUrlKeySlots(settings).map(({ attribute }) => attribute),
+    },
+    PhotoUrlSigningKey: {
+      kind: 'signingKey',
+      keyStore: keyStoreParameter(settings, 'photoUrl'),
+      parameters: [signingParameter(settings, 'photoUrlPrivateKey'), contract('photoUrlKeyPairId')],
+      obsolete: [contract('photoUrlPrivateKey')],
+      attributes: [],
+    },
+  };
+}
+
+export function jwtKeyRingProperties(settings: StageSettings): Record<string, unknown> {
+  const symmetric = settings.jwt.algorithm === 'HS256';
+  return {
+    Algorithm: settings.jwt.algorithm,
+    Rotation: String(settings.jwt.rotation),
+    KeyStoreParameter: keyStoreParameter(settings, 'jwt'),
+    PrivateKeyParameter: signingParameter(settings, symmetric ? 'jwtSecret' : 'jwtPrivateKey'),
+    PublicKeysParameter: contractParameter(settings, 'jwks'),
+    ...(symmetric ? {} : { PublicKeyParameter: contractParameter(settings, 'jwtPublicKey') }),
+    KeyIdParameter: contractParameter(settings, 'jwtKeyId'),
+  };
+}
+
+const photoUrlKey = (settings: StageSettings) => ({
+  Algorithm: 'RS256',
+  Rotation: String(settings.photos.keyRotation),
+  KeyStoreParameter: keyStoreParameter(settings, 'photoUrl'),
+});
+
+export const photoUrlKeyRingProperties = (settings: StageSettings): Record<string, unknown> => ({
+  ...photoUrlKey(settings),
+  PublicKeysParameter: contractParameter(settings, 'photoUrlPublicKeys'),
+});
+
+/** The private key goes out with CloudFront's id of its public key (`keyId`). */
+export const photoUrlSigningKeyProperties = (settings: StageSettings, keyId: Intrinsic): Record<string, unknown> => ({
+  ...photoUrlKey(settings),
+  PrivateKeyParameter: signingParameter(settings, 'photoUrlPrivateKey'),
+  KeyIdParameter: contractParameter(settings, 'photoUrlKeyPairId'),
+  KeyId: keyId,
+});
+
+/** The stage key's logical id (resources/stage-key.ts); only stages that keep their data have one. */
+export const stageKeyId = 'SigningKeysKey';
+
+/**
+ * The key ring's role has a fixed name: the stage key's policy names it by ARN in a condition, so
+ * a role created again (a re-created stage) still reads the keys a retained store holds. Named
+ * like the stack's other roles (`movement-pass-foundation-<stage>-...`, at most 63 characters of
+ * IAM's 64) and per region, as a regional stack of the same stage will have its own.
+ */
+const keyRingRole = (settings: StageSettings) => `${service}-${settings.stage}-${keyRingFunctionName}-\${AWS::Region}`;
+export const keyRingRoleName = (settings: StageSettings): Intrinsic => sub(keyRingRole(settings));
+export const keyRingRoleArn = (settings: StageSettings): Intrinsic =>
+  sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${keyRingRole(settings)}`);
+
+/** The function's environment: what it serves and may write, read by handlers/key-ring/configuration.ts. */
+export function keyRingEnvironment(settings: StageSettings): Record<string, Intrinsic> {
+  return {
+    KEY_RING_STACK_ID: ref('AWS::StackId'),
+    KEY_RING_RETAIN: String(settings.retainData),
+    ...(settings.retainData ? { KEY_RING_STAGE_KEY_ARN: getAtt(stageKeyId, 'Arn') } : {}),
+    KEY_RING_RESOURCES: JSON.stringify(keyRingPlan(settings)),
+  };
+}
 
 export function keyRingFunction(settings: StageSettings) {
-  const parameterArn = (name: string) => ({
-    'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`,
-  });
+  const plan = Object.values(keyRingPlan(settings));
+  const unique = (names: string[]) => [...new Set(names)];
+  const outputs = unique(plan.flatMap((resource) => resource.parameters));
+  const obsolete = unique(plan.flatMap((resource) => resource.obsolete));
+  const stores = unique(plan.map((resource) => resource.keyStore));
   return customResourceFunction(settings, {
     name: keyRingFunctionName,
     handler: 'handlers/key-ring/index.handler',
@@ -36,6 +160,8 @@ export function keyRingFunction(settings: StageSettings) {
     // RSA key generation is CPU-bound; Lambda's CPU share grows with memory.
     memorySize: 1024,
     timeout: 300,
+    roleName: keyRingRoleName(settings),
+    environment: keyRingEnvironment(settings),
     statements: [
       {
         Effect: 'Allow',
@@ -44,34 +170,35 @@ export function keyRingFunction(settings: StageSettings) {
           'ssm:LabelParameterVersion',
           'ssm:UnlabelParameterVersion',
           'ssm:GetParameters',
-          'ssm:DeleteParameters',
+          'ssm:GetParameterHistory',
         ],
-        Resource: [
-          ...keyRingParameterKeys.map((key) => parameterArn(`${ssmRoot(settings)}/${key}`)),
-          ...keyStores.map((store) => parameterArn(keyStoreParameter(settings, store))),
-        ],
+        Resource: [...outputs, ...stores].map(parameterArn),
       },
+      {
+        // Outputs an algorithm switch leaves behind, and the private keys of the earlier layout;
+        // deleting a key store would lose every key: only a sandbox's own removal may.
+        Effect: 'Allow',
+        Action: ['ssm:GetParameters', 'ssm:DeleteParameters'],
+        Resource: [...outputs, ...obsolete, ...(settings.retainData ? [] : stores)].map(parameterArn),
+      },
+      // No KMS statement: the stage key's policy names this role itself (resources/stage-key.ts),
+      // and aws/ssm lets every principal of the account use it through SSM.
     ],
   });
 }
 
-/** A custom resource of the key ring function (a ring, or a signing key it publishes); its properties name what it writes. */
-export function keyRingResource(
-  settings: StageSettings,
-  type: 'Custom::KeyRing' | 'Custom::SigningKey',
-  properties: Record<string, unknown>,
-): CfnResource {
+/** A custom resource of the key ring function; its properties name what it writes. */
+export function keyRingResource(settings: StageSettings, logicalId: KeyRingResourceId, properties: Record<string, unknown>): CfnResource {
   return {
-    Type: type,
-    // Shared stages keep their keys: once created, CloudFormation never sends them a Delete ...
+    Type: keyRingPlan(settings)[logicalId].kind === 'ring' ? 'Custom::KeyRing' : 'Custom::SigningKey',
+    // Shared stages keep their keys: once created, CloudFormation never sends them a Delete, and
+    // the handler's own configuration (not the event) says that a Delete removes nothing.
     ...dataPolicies(settings),
     Properties: {
       ServiceToken: serviceToken(keyRingFunctionName),
       // Without it a handler that never answers holds the stack for an hour.
       ServiceTimeout: 360, // function timeout + a minute
       ...properties,
-      // ... and the Delete of a rolled-back re-creation, or of a replaced ring, removes nothing.
-      ...(settings.retainData ? { Retain: 'true' } : {}),
     },
   };
 }

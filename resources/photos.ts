@@ -3,8 +3,8 @@
 // URL through a key group whose keys the key ring custom resource generates.
 import { contractParameter, dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
-import { keyRingResource, keyStoreParameter } from './key-ring';
-import { physicalName, type StageSettings, ssmRoot } from './stage';
+import { keyRingResource, photoUrlKeyRingProperties, photoUrlKeySlots, photoUrlSigningKeyProperties } from './key-ring';
+import { physicalName, type StageSettings } from './stage';
 
 // AWS managed policies: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html
 /** Managed-CachingOptimized: TTL 1 day by default, up to 1 year; query strings (the URL signature) out of the key. */
@@ -55,12 +55,7 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
   // The key ring's window, one CloudFront public key per rotation number: a key's encoded value
   // cannot change in place, and each key keeps its resource while it moves from next (trusted a
   // deploy before it signs) to current to previous (trusted until the next rotation).
-  const photoKey = { Algorithm: 'RS256', Rotation: String(rotation), KeyStoreParameter: keyStoreParameter(settings, 'photoUrl') };
-  const keySlots = [
-    ...(rotation > 0 ? [{ keyRotation: rotation - 1, attribute: 'PreviousPublicKey' }] : []),
-    { keyRotation: rotation, attribute: 'PublicKey' },
-    { keyRotation: rotation + 1, attribute: 'NextPublicKey' },
-  ];
+  const keySlots = photoUrlKeySlots(settings);
   const publicKey = (keyRotation: number, encodedKey: unknown) => ({
     Type: 'AWS::CloudFront::PublicKey',
     Properties: {
@@ -154,18 +149,10 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
           },
         },
       },
-      PhotoUrlKeyRing: keyRingResource(settings, 'Custom::KeyRing', {
-        ...photoKey,
-        PublicKeysParameter: `${ssmRoot(settings)}/photoUrlPublicKeys`,
-      }),
+      PhotoUrlKeyRing: keyRingResource(settings, 'PhotoUrlKeyRing', photoUrlKeyRingProperties(settings)),
       // The private key goes out with CloudFront's id of its public key, which exists only
       // after the ring has run (see handlers/key-ring/signing-key.ts).
-      PhotoUrlSigningKey: keyRingResource(settings, 'Custom::SigningKey', {
-        ...photoKey,
-        PrivateKeyParameter: `${ssmRoot(settings)}/photoUrlPrivateKey`,
-        KeyIdParameter: `${ssmRoot(settings)}/photoUrlKeyPairId`,
-        KeyId: ref(currentKeyId),
-      }),
+      PhotoUrlSigningKey: keyRingResource(settings, 'PhotoUrlSigningKey', photoUrlSigningKeyProperties(settings, ref(currentKeyId))),
       ...Object.fromEntries(
         keySlots.map(({ keyRotation, attribute }) => [
           publicKeyId(keyRotation),

@@ -24,8 +24,10 @@ export const statefulTypes = [
 export const frameworkResources = ['ServerlessDeploymentBucket'];
 
 /**
- * Custom resources decide replacement at run time: a change of the property their physical id
- * is made of makes CloudFormation create a new one and delete the old one.
+ * Custom resources decide at run time what they are: a key ring is its key store, a signing key
+ * the parameter it publishes (their physical id at creation). Pointing one at another store or
+ * parameter makes a different resource in all but its logical id (new keys, the old ones left
+ * behind), so the diff and the deploy gate count it as a replacement.
  */
 export const physicalIdProperties: Record<string, string> = {
   'Custom::KeyRing': 'KeyStoreParameter',

@@ -25,6 +25,12 @@ export interface StageSettings {
   domain: string;
   /** Global table replicas besides the home region. */
   replicaRegions: string[];
+  /**
+   * IAM role ARNs of the services that sign (the login service signs JWTs, the photo service
+   * signs URLs): on a shared stage the only principals besides the key ring that may decrypt
+   * the signing keys. Sandboxes keep `aws/ssm` and take none.
+   */
+  signerRoleArns: string[];
   /** One of CloudWatch Logs' allowed retention periods. */
   logRetentionDays: 7 | 30 | 90 | 365;
   jwt: {
@@ -76,6 +82,10 @@ const sharedStages: Record<string, Omit<StageSettings, 'stage'>> = {
     customDomain: true,
     domain: productDomain,
     replicaRegions: ['ap-southeast-1'],
+    // Add the login and photo services' role ARNs here once those roles exist, e.g.
+    // 'arn:aws:iam::123456789012:role/movement-pass-prod-login'; until then only the key ring
+    // can read the signing keys (see "Signing keys" in the README).
+    signerRoleArns: [],
     logRetentionDays: 365,
     jwt: {
       algorithm: 'RS256',
@@ -106,6 +116,7 @@ function sandboxSettings(stage: string): StageSettings {
     customDomain: false,
     domain: productDomain,
     replicaRegions: [],
+    signerRoleArns: [],
     logRetentionDays: 7,
     jwt: {
       algorithm: 'RS256',
@@ -169,6 +180,9 @@ export function settingsFor(stage: string): StageSettings {
   return validated(settings);
 }
 
+/** An IAM role ARN, path included (what the key policy compares `aws:PrincipalArn` with). */
+const roleArn = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
 /** Checks the settings of a stage, failing with what is wrong and how to fix it. */
 export function validated(settings: StageSettings): StageSettings {
   const where = `stage "${settings.stage}" in resources/stage.ts`;
@@ -208,6 +222,18 @@ export function validated(settings: StageSettings): StageSettings {
         `The web origin "${origin}" of ${where} is not an origin; write scheme and host only, e.g. https://movement-pass.com.`,
       );
     }
+  }
+  for (const arn of settings.signerRoleArns) {
+    if (!roleArn.test(arn)) {
+      throw new StageError(
+        `The signer "${arn}" of ${where} is not an IAM role ARN; write the role's full ARN, e.g. arn:aws:iam::123456789012:role/movement-pass-prod-login.`,
+      );
+    }
+  }
+  if (settings.signerRoleArns.length > 0 && !settings.retainData) {
+    throw new StageError(
+      `signerRoleArns of ${where} only apply to shared stages (retainData): a sandbox's keys are under aws/ssm, readable by the account; leave it empty.`,
+    );
   }
   const { observability, api } = settings;
   if (![90, 180, 365].includes(observability.accessLogRetentionDays)) {
@@ -297,4 +323,10 @@ export function assertHomeRegion(argv: readonly string[]): void {
 
 /** Physical names: app and stage in every one, so two stages in one account never collide. */
 export const physicalName = (settings: StageSettings, name: string): string => `${app}-${settings.stage}-${name}`;
+/** The parameter contract: everything a service needs, nothing secret. */
 export const ssmRoot = (settings: StageSettings): string => `/${app}/${settings.stage}`;
+/**
+ * The signing root: private keys and the HS256 secret, read by signers only. Outside the
+ * contract root, because GetParametersByPath returns everything below the path it is given.
+ */
+export const signingRoot = (settings: StageSettings): string => `/${app}-signing/${settings.stage}`;

@@ -21,11 +21,10 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
       Algorithm: 'RS256',
       Rotation: '0',
       KeyStoreParameter: `/movement-pass-keys/${stage}/jwt`,
-      PrivateKeyParameter: `${root}/jwtPrivateKey`,
+      PrivateKeyParameter: `/movement-pass-signing/${stage}/jwtPrivateKey`,
       PublicKeysParameter: `${root}/jwks`,
       PublicKeyParameter: `${root}/jwtPublicKey`,
       KeyIdParameter: `${root}/jwtKeyId`,
-      ...(stage === 'prod' ? { Retain: 'true' } : {}),
     });
   });
 
@@ -39,18 +38,62 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
   });
 
   it('lets the key ring role touch only its own SSM parameters and its own logs', () => {
-    const [policy] = resource(template, 'KeyRingRole', 'AWS::IAM::Role').Properties.Policies;
-    const statements = policy.PolicyDocument.Statement;
+    const role = resource(template, 'KeyRingRole', 'AWS::IAM::Role').Properties;
+    const statements = role.Policies[0].PolicyDocument.Statement;
     expect(statements.map((s: { Action: string[] }) => s.Action)).toEqual([
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      ['ssm:PutParameter', 'ssm:LabelParameterVersion', 'ssm:UnlabelParameterVersion', 'ssm:GetParameters', 'ssm:DeleteParameters'],
+      ['ssm:PutParameter', 'ssm:LabelParameterVersion', 'ssm:UnlabelParameterVersion', 'ssm:GetParameters', 'ssm:GetParameterHistory'],
+      ['ssm:GetParameters', 'ssm:DeleteParameters'],
     ]);
     expect(statements[0].Resource['Fn::Sub']).toContain(`:log-group:/aws/lambda/movement-pass-foundation-${stage}-keyRing:*`);
-    const ssmResources = statements[1].Resource.map((r: { 'Fn::Sub': string }) => r['Fn::Sub']);
-    for (const arn of ssmResources) expect(arn).toMatch(new RegExp(`:parameter(${root}|/movement-pass-keys/${stage})/[A-Za-z]+$`));
-    expect(ssmResources.map((arn: string) => arn.split('/').pop())).toEqual(
+    const arns = (statement: { Resource: { 'Fn::Sub': string }[] }) => statement.Resource.map((r) => r['Fn::Sub']);
+    for (const arn of arns(statements[1])) {
+      expect(arn).toMatch(new RegExp(`:parameter(${root}|/movement-pass-signing/${stage}|/movement-pass-keys/${stage})/[A-Za-z]+$`));
+    }
+    expect(arns(statements[1]).map((arn: string) => arn.split('/').pop())).toEqual(
       expect.arrayContaining(['jwtPrivateKey', 'jwtSecret', 'jwtPublicKey', 'jwtKeyId', 'jwks']),
     );
+    // A stage's key ring role has a fixed name: the stage key's policy names it.
+    expect(role.RoleName).toEqual({ 'Fn::Sub': `movement-pass-foundation-${stage}-keyRing-\${AWS::Region}` });
+  });
+
+  it('deletes a key store only where the stage does not keep its keys', () => {
+    const [, , deletes] = resource(template, 'KeyRingRole').Properties.Policies[0].PolicyDocument.Statement;
+    const deletable = deletes.Resource.map((r: { 'Fn::Sub': string }) => r['Fn::Sub']);
+    const stores = deletable.filter((arn: string) => arn.includes(':parameter/movement-pass-keys/'));
+    expect(stores).toHaveLength(stage === 'prod' ? 0 : 2);
+    expect(deletable.length).toBeGreaterThan(0);
+    // The contract root's old private keys may be deleted, never written.
+    const writable = (statements: { Resource: { 'Fn::Sub': string }[] }) => statements.Resource.map((r) => r['Fn::Sub']);
+    const [, writes] = resource(template, 'KeyRingRole').Properties.Policies[0].PolicyDocument.Statement;
+    expect(writable(writes).filter((arn: string) => /:parameter\/movement-pass\/[a-z]+\/\w*(PrivateKey|Secret)$/.test(arn))).toEqual([]);
+    expect(deletable).toEqual(expect.arrayContaining([expect.stringContaining(`:parameter${root}/jwtPrivateKey`)]));
+  });
+
+  it('gives the key ring function its configuration: the stack, retention, the names each resource writes', () => {
+    const variables = resource(template, 'KeyRingLambdaFunction').Properties.Environment.Variables;
+    expect(variables.KEY_RING_STACK_ID).toEqual({ Ref: 'AWS::StackId' });
+    expect(variables.KEY_RING_RETAIN).toBe(stage === 'prod' ? 'true' : 'false');
+    const resources = JSON.parse(variables.KEY_RING_RESOURCES);
+    for (const [id, ring] of Object.entries(resourcesOfType(template, 'Custom::KeyRing'))) {
+      const { PrivateKeyParameter, PublicKeysParameter, PublicKeyParameter, KeyIdParameter, KeyStoreParameter } = ring.Properties;
+      expect(resources[id].keyStore).toBe(KeyStoreParameter);
+      for (const name of [PrivateKeyParameter, PublicKeysParameter, PublicKeyParameter, KeyIdParameter].filter(Boolean)) {
+        expect(resources[id].parameters).toContain(name);
+      }
+    }
+  });
+
+  it('returns from each key ring resource exactly the attributes the template reads', () => {
+    const resources = JSON.parse(resource(template, 'KeyRingLambdaFunction').Properties.Environment.Variables.KEY_RING_RESOURCES);
+    const read = new Map<string, Set<string>>();
+    JSON.stringify(template, (key, value) => {
+      if (key === 'Fn::GetAtt' && value[0] in resources) read.set(value[0], (read.get(value[0]) ?? new Set()).add(value[1]));
+      return value;
+    });
+    for (const [id, configuration] of Object.entries(resources) as [string, { attributes: string[] }][]) {
+      expect([...configuration.attributes].sort(), id).toEqual([...(read.get(id) ?? [])].sort());
+    }
   });
 
   it('writes the static JWT settings and the JWKS URL as parameters of the contract', () => {
@@ -65,6 +108,24 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
     const text = JSON.stringify(template);
     expect(text).not.toMatch(/PRIVATE KEY|BEGIN PUBLIC KEY|SecureString/);
     for (const key of ['jwtPrivateKey', 'jwtSecret', 'jwtPublicKey', 'jwtKeyId', 'jwks']) expect(parameters[key]).toBeUndefined();
+  });
+
+  it('has no secret under the contract root: no parameter, and no name a key ring resource writes', () => {
+    const secretName = new RegExp(`^${root}/\\w*(PrivateKey|Secret)$`);
+    const ssmNames = Object.values(resourcesOfType(template, 'AWS::SSM::Parameter')).map((p) => p.Properties.Name);
+    const keyRingResources = { ...resourcesOfType(template, 'Custom::KeyRing'), ...resourcesOfType(template, 'Custom::SigningKey') };
+    const toldToWrite = Object.values(keyRingResources).flatMap((r) =>
+      ['PrivateKeyParameter', 'PublicKeysParameter', 'PublicKeyParameter', 'KeyIdParameter'].map((key) => r.Properties[key]),
+    );
+    const configured = Object.values(
+      JSON.parse(resource(template, 'KeyRingLambdaFunction').Properties.Environment.Variables.KEY_RING_RESOURCES) as Record<
+        string,
+        { parameters: string[] }
+      >,
+    ).flatMap((r) => r.parameters);
+    const names = [...ssmNames, ...toldToWrite, ...configured].filter((name): name is string => typeof name === 'string');
+    expect(names.filter((name) => secretName.test(name))).toEqual([]);
+    expect(names.filter((name) => name.startsWith(`/movement-pass-signing/${stage}/`)).length).toBeGreaterThan(0);
   });
 
   it('serves GET /.well-known/jwks.json from API Gateway itself, cacheable, without a Lambda', () => {

@@ -121,10 +121,10 @@ describe.each([
       Algorithm: 'RS256',
       Rotation: '0',
       KeyStoreParameter: `/movement-pass-keys/${stage}/photoUrl`,
-      PrivateKeyParameter: `/movement-pass/${stage}/photoUrlPrivateKey`,
+      // The private key in the signing root, read by the photo service only; its id in the contract.
+      PrivateKeyParameter: `/movement-pass-signing/${stage}/photoUrlPrivateKey`,
       KeyIdParameter: `/movement-pass/${stage}/photoUrlKeyPairId`,
       KeyId: { Ref: 'PhotoUrlPublicKey0' },
-      ...(stage === 'prod' ? { Retain: 'true' } : {}),
     });
     expect(resource(template, 'PhotoUrlKeyRing').Properties.PrivateKeyParameter).toBeUndefined();
   });

@@ -1,7 +1,7 @@
 // Empties a sandbox bucket when its stack is removed, so CloudFormation can delete the bucket:
 // every object version and delete marker, page by page. Create and Update only record the bucket.
 import { DeleteObjectsCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { CustomResourceEvent, CustomResourceResult, Logger } from '../lib/custom-resource';
+import type { CustomResourceEvent, CustomResourceResult, Invocation, Logger } from '../lib/custom-resource';
 
 export interface EmptyBucketDeps {
   s3: Pick<S3Client, 'send'>;
@@ -14,17 +14,24 @@ const isMissingBucket = (error: unknown) => (error as { name?: string })?.name =
 export function emptyBucket(deps: EmptyBucketDeps) {
   const { s3, logger } = deps;
 
-  async function empty(bucket: string): Promise<number> {
+  async function empty(bucket: string, signal: AbortSignal): Promise<number> {
     let deleted = 0;
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     do {
-      const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+      const page = await s3.send(
+        new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
+        {
+          abortSignal: signal,
+        },
+      );
       const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map(({ Key, VersionId }) => ({ Key, VersionId }));
       // A page holds at most 1000 versions plus markers; DeleteObjects takes at most 1000 keys.
       for (let start = 0; start < objects.length; start += 1000) {
         const batch = objects.slice(start, start + 1000);
-        const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }));
+        const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }), {
+          abortSignal: signal,
+        });
         if (result.Errors?.length) {
           const [first] = result.Errors;
           throw new Error(
@@ -39,7 +46,7 @@ export function emptyBucket(deps: EmptyBucketDeps) {
     return deleted;
   }
 
-  return async function onEvent(event: CustomResourceEvent): Promise<CustomResourceResult> {
+  return async function onEvent(event: CustomResourceEvent, { signal }: Invocation): Promise<CustomResourceResult> {
     if (event.RequestType === 'Delete') {
       // The physical id is the bucket this resource was created for; on a replacement that is
       // the old bucket, the one CloudFormation is about to delete.
@@ -49,7 +56,7 @@ export function emptyBucket(deps: EmptyBucketDeps) {
         return { physicalResourceId: bucket };
       }
       try {
-        logger.info('emptied bucket', { bucket, deleted: await empty(bucket) });
+        logger.info('emptied bucket', { bucket, deleted: await empty(bucket, signal) });
       } catch (error) {
         if (!isMissingBucket(error)) throw error;
         logger.info('bucket already gone', { bucket });

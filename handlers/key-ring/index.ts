@@ -1,15 +1,36 @@
 // Lambda entry of the key ring custom resources: the SSM client is built once, at cold start,
-// without any network call; the logic lives in key-ring.ts and signing-key.ts.
+// without any network call; the function's configuration is read from its environment on each
+// event (a broken one is answered FAILED instead of failing the cold start unanswered).
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { jsonLogger, type Logger, makeHandler, type OnEvent } from '../lib/custom-resource';
+import { readConfiguration, resourceOf } from './configuration';
 import { type KeyRingDeps, keyRing } from './key-ring';
+import type { Ssm } from './parameters';
 import { signingKey } from './signing-key';
 
-/** One function serves both resource types: rings, and the signing keys they publish. */
-export function keyRingResources(deps: KeyRingDeps & { logger: Logger }): OnEvent {
-  const ring = keyRing(deps);
-  const publishSigningKey = signingKey(deps);
-  return (event) => (event.ResourceType === 'Custom::SigningKey' ? publishSigningKey(event) : ring(event));
+export interface KeyRingResourcesDeps extends KeyRingDeps {
+  ssm: Ssm;
+  logger: Logger;
+  environment: Record<string, string | undefined>;
 }
 
-export const handler = makeHandler(keyRingResources({ ssm: new SSMClient({}), logger: jsonLogger }));
+/** One function serves both resource types: rings, and the signing keys they publish. */
+export function keyRingResources(deps: KeyRingResourcesDeps): OnEvent {
+  const ring = keyRing(deps);
+  const publishSigningKey = signingKey(deps);
+  return async (event, invocation) => {
+    const configuration = readConfiguration(deps.environment);
+    const resource = resourceOf(event, configuration);
+    const request = { event, resource, configuration, invocation };
+    return resource.kind === 'signingKey' ? publishSigningKey(request) : ring(request);
+  };
+}
+
+export const handler = makeHandler(
+  keyRingResources({
+    // Re-encrypting a key store writes up to 100 versions once: room for SSM's throttling.
+    ssm: new SSMClient({ maxAttempts: 8 }),
+    logger: jsonLogger,
+    environment: process.env,
+  }),
+);

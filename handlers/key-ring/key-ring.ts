@@ -1,21 +1,14 @@
 // A signing key ring kept in SSM, used for the JWT keys and for the CloudFront URL-signing keys.
-// Every key is stored once, in a key store parameter outside the contract root, as a version
-// labeled with its algorithm and rotation number (`RS256-k3`). The ring of rotation N is the
+// Every key lives once in the ring's key store (key-store.ts). The ring of rotation N is the
 // window of keys N-1, N and N+1: N signs, N+1 is published one deploy before it signs (so a
 // rotation never signs with a key verifiers do not know yet), N-1 stays trusted for tokens
-// signed before the last rotation. The contract parameters (private key, JWKS, public key, key
-// id) are written from the window. Because keys are looked up by label, a rolled-back or
-// reverted rotation, a Lambda retry or a re-created retained stage gets exactly the same keys.
-import {
-  DeleteParametersCommand,
-  GetParametersCommand,
-  LabelParameterVersionCommand,
-  PutParameterCommand,
-  type SSMClient,
-  UnlabelParameterVersionCommand,
-} from '@aws-sdk/client-ssm';
-import { type CustomResourceEvent, type CustomResourceResult, type Logger, propertiesToDelete } from '../lib/custom-resource';
+// signed before the last rotation. The parameters (private key in the signing root; JWKS, public
+// key and key id in the contract root) are written from the window.
+import type { CustomResourceEvent, CustomResourceResult, Invocation, Logger } from '../lib/custom-resource';
 import { describeKey, type GeneratedKey, generateSecret, type Jwks, type SigningAlgorithm, signingAlgorithms } from '../lib/signing-keys';
+import type { KeyRingConfiguration, KeyRingResourceConfiguration } from './configuration';
+import { type KeyStore, openKeyStore } from './key-store';
+import { type EventWrites, newEventWrites, type ParameterAccess, parameters, type Ssm, underStageKey } from './parameters';
 
 /** The custom resource's properties, as CloudFormation sends them (every value a string). */
 export interface KeyRingProperties {
@@ -25,8 +18,8 @@ export interface KeyRingProperties {
   /** SecureString outside the contract root: every key of the ring, one labeled version each. */
   KeyStoreParameter: string;
   /**
-   * SecureString, optional: the current PKCS#8 PEM private key, or the HS256 secret. Left out
-   * where a signing key resource publishes it together with an id the ring cannot know.
+   * SecureString in the signing root, optional: the current PKCS#8 PEM private key, or the HS256
+   * secret. Left out where a signing key resource publishes it together with an id the ring cannot know.
    */
   PrivateKeyParameter?: string;
   /** String: the JWKS of the trusted public keys (previous, current, next); empty for HS256. */
@@ -35,14 +28,20 @@ export interface KeyRingProperties {
   PublicKeyParameter?: string;
   /** String, optional: the current key id. */
   KeyIdParameter?: string;
-  /** 'true' on stages that keep their keys: a Delete then removes nothing. */
-  Retain?: string;
 }
 
 export interface KeyRingDeps {
-  ssm: Pick<SSMClient, 'send'>;
+  ssm: Ssm;
   logger: Logger;
   generate?: (algorithm: SigningAlgorithm) => Promise<string>;
+}
+
+/** One event for one resource of the function, checked against the function's configuration. */
+export interface KeyRingRequest {
+  event: CustomResourceEvent;
+  resource: KeyRingResourceConfiguration;
+  configuration: KeyRingConfiguration;
+  invocation: Invocation;
 }
 
 /** What SSM accepts as a parameter name, as far as these resources use them. */
@@ -68,28 +67,11 @@ export function readProperties(raw: Record<string, unknown> | undefined): KeyRin
   return properties as KeyRingProperties;
 }
 
-/** The contract parameters a ring writes from its window (the key store aside). */
+/** The parameters a ring writes from its window (the key store aside). */
 const outputNames = (properties: KeyRingProperties): string[] =>
   [properties.PublicKeysParameter, properties.PublicKeyParameter, properties.KeyIdParameter, properties.PrivateKeyParameter].filter(
     (name): name is string => name !== undefined,
   );
-
-/** The label of key `rotation` of an algorithm in the key store. */
-export const keyLabel = (algorithm: SigningAlgorithm, rotation: number) => `${algorithm}-k${rotation}`;
-
-/** One stored key: its secret and the store version that holds it. */
-export async function readStoredKey(
-  ssm: Pick<SSMClient, 'send'>,
-  keyStore: string,
-  algorithm: SigningAlgorithm,
-  rotation: number,
-): Promise<{ secret: string; version?: number } | undefined> {
-  const { Parameters = [] } = await ssm.send(
-    new GetParametersCommand({ Names: [`${keyStore}:${keyLabel(algorithm, rotation)}`], WithDecryption: true }),
-  );
-  const [found] = Parameters;
-  return found?.Value === undefined ? undefined : { secret: found.Value, version: found.Version };
-}
 
 /** The ring's keys: previous (absent at rotation 0), current, next. */
 interface Window {
@@ -102,7 +84,7 @@ const publicKeys = (window: Window): Jwks => ({
   keys: [window.current, window.next, window.previous].flatMap((key) => (key?.publicJwk ? [key.publicJwk] : [])),
 });
 
-/** Only public values: CloudFormation shows them in the console and templates read them. */
+/** Every public value a ring can answer with; the response carries those the template reads. */
 function publicData(window: Window): Record<string, string> {
   return {
     Algorithm: window.current.algorithm,
@@ -114,73 +96,144 @@ function publicData(window: Window): Record<string, string> {
   };
 }
 
+/** Only the attributes the template reads: CloudFormation caps the whole response at 4096 bytes. */
+export const pick = (data: Record<string, string>, attributes: string[]): Record<string, string> =>
+  Object.fromEntries(attributes.map((attribute) => [attribute, data[attribute] ?? '']));
+
+/** SSM access for one event: its abort signal, the stage key. */
+export function eventParameters(ssm: Ssm, request: KeyRingRequest, signal: AbortSignal, writes: EventWrites): ParameterAccess {
+  return parameters({ ssm, signal, stageKeyArn: request.configuration.stageKeyArn }, writes);
+}
+
+/**
+ * Deletes SecureStrings that hold a version under another key than the stage key (aws/ssm before
+ * the stage had one, or the key of an earlier incarnation of the stage): SSM never re-encrypts a
+ * version, and only deleting the parameter forgets them. The caller writes the value again.
+ */
+export async function forgetForeignVersions(ssm: ParameterAccess, names: string[], stageKeyArn: string | undefined): Promise<string[]> {
+  if (!stageKeyArn) return [];
+  const forgotten: string[] = [];
+  for (const name of names) {
+    const history = await ssm.history(name);
+    if (history.some((version) => !underStageKey(version.KeyId, stageKeyArn))) forgotten.push(name);
+  }
+  await ssm.delete(forgotten);
+  return forgotten;
+}
+
+/**
+ * What an event asks to write, without the earlier layout's names: a private key never goes back
+ * to the contract root, not even for the rollback of the upgrade that moved it (that rollback
+ * leaves the signing root as it is: see removeUnused).
+ */
+export function writable(resource: KeyRingResourceConfiguration, names: string[], logger: Logger): string[] {
+  const obsolete = names.filter((name) => resource.obsolete.includes(name));
+  if (obsolete.length) logger.info('not writing parameters of the earlier layout', { parameters: obsolete });
+  return names.filter((name) => !resource.obsolete.includes(name));
+}
+
+/**
+ * Deletes the resource's parameters it does not write now: the other algorithm's, the earlier
+ * layout's. An event of the earlier layout (a rollback of the upgrade) deletes nothing, so the
+ * signing root keeps its keys.
+ */
+export async function removeUnused(ssm: ParameterAccess, resource: KeyRingResourceConfiguration, named: string[]): Promise<void> {
+  if (named.some((name) => resource.obsolete.includes(name))) return;
+  const unused = [...resource.parameters, ...resource.obsolete].filter((name) => !named.includes(name));
+  await ssm.delete(await ssm.existing(unused));
+}
+
+/**
+ * A Create that fails (or runs out of time) removes the parameters it created before the handler
+ * answers, under the signal that aborts at the answer; never a key store of a stage that keeps its
+ * keys (its role may not), never what existed before the event.
+ */
+export async function undoCreate(deps: { ssm: Ssm; logger: Logger }, request: KeyRingRequest, writes: EventWrites): Promise<void> {
+  const created = [...writes.created].filter((name) => !(request.configuration.retain && name === request.resource.keyStore));
+  if (!created.length) return;
+  try {
+    await eventParameters(deps.ssm, request, request.invocation.answered, writes).delete(created);
+    deps.logger.info('removed what the failed Create wrote', { parameters: created });
+  } catch (error) {
+    deps.logger.error('could not remove what the failed Create wrote', { parameters: created, reason: String(error) });
+  }
+}
+
+/** Deletes a sandbox resource's parameters (the configured ones, whatever the event names). */
+export async function deleteResource(deps: { ssm: Ssm; logger: Logger }, request: KeyRingRequest): Promise<CustomResourceResult> {
+  const { event, resource, configuration, invocation } = request;
+  if (configuration.retain) {
+    deps.logger.info('this stage keeps its keys: nothing removed');
+  } else {
+    const names = [...resource.parameters, ...resource.obsolete, ...(resource.kind === 'ring' ? [resource.keyStore] : [])];
+    await eventParameters(deps.ssm, request, invocation.signal, newEventWrites()).delete(names);
+  }
+  return { physicalResourceId: existingId(event) };
+}
+
+/** The physical id CloudFormation knows the resource by (Update and Delete events carry it). */
+export const existingId = (event: CustomResourceEvent): string => ('PhysicalResourceId' in event ? event.PhysicalResourceId : '');
+
 export function keyRing(deps: KeyRingDeps) {
-  const { ssm, logger } = deps;
+  const { logger } = deps;
   const generate = deps.generate ?? generateSecret;
 
-  /** Latest values of parameters, by name (missing ones absent). */
-  async function readLatest(names: string[]): Promise<Map<string, string>> {
-    const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: names, WithDecryption: true }));
-    return new Map(Parameters.map((parameter) => [parameter.Name ?? '', parameter.Value ?? '']));
-  }
-
-  const readKey = (properties: KeyRingProperties, rotation: number) =>
-    readStoredKey(ssm, properties.KeyStoreParameter, properties.Algorithm, rotation);
-
-  async function storeKey(properties: KeyRingProperties, rotation: number, secret: string): Promise<void> {
-    const { Version } = await ssm.send(
-      new PutParameterCommand({
-        Name: properties.KeyStoreParameter,
-        Value: secret,
-        Type: 'SecureString',
-        Overwrite: true,
-        Description: 'Key store of a Movement Pass key ring (internal: read the contract parameters instead)',
-      }),
-    );
-    const { InvalidLabels = [] } = await ssm.send(
-      new LabelParameterVersionCommand({
-        Name: properties.KeyStoreParameter,
-        ParameterVersion: Version,
-        Labels: [keyLabel(properties.Algorithm, rotation)],
-      }),
-    );
-    if (InvalidLabels.length) throw new Error(`SSM refused the label ${InvalidLabels.join(', ')} on ${properties.KeyStoreParameter}`);
-  }
-
   /** Key `rotation` of the ring: the stored one, or a new one stored now. */
-  async function key(properties: KeyRingProperties, rotation: number): Promise<GeneratedKey> {
-    const stored = await readKey(properties, rotation);
-    if (stored) return describeKey(properties.Algorithm, stored.secret);
-    const described = await describeKey(properties.Algorithm, await generate(properties.Algorithm));
-    await storeKey(properties, rotation, described.secret);
-    logger.info('generated a signing key', { algorithm: properties.Algorithm, rotation, kid: described.kid });
+  async function key(store: KeyStore, algorithm: SigningAlgorithm, rotation: number): Promise<GeneratedKey> {
+    const stored = await store.read(algorithm, rotation);
+    if (stored !== undefined) return describeKey(algorithm, stored);
+    const described = await describeKey(algorithm, await generate(algorithm));
+    await store.add(algorithm, rotation, described.secret);
+    logger.info('generated a signing key', { algorithm, rotation, kid: described.kid });
     return described;
   }
 
   /**
-   * Keys more than one rotation behind the previous one are no rollback's target any more: their
-   * label goes, so SSM may drop their version once the store holds 100.
+   * A current key that is not in the store yet may only start an algorithm's first window: where
+   * the store holds other keys of the algorithm, a missing current key was never published as
+   * next, so it would sign before verifiers trust it. The store is the judge, not the event.
    */
-  async function releaseOldKey(properties: KeyRingProperties, rotation: number): Promise<void> {
-    const old = rotation - 3;
-    if (old < 0) return;
-    const stored = await readKey(properties, old);
-    if (stored?.version === undefined) return;
-    await ssm.send(
-      new UnlabelParameterVersionCommand({
-        Name: properties.KeyStoreParameter,
-        ParameterVersion: stored.version,
-        Labels: [keyLabel(properties.Algorithm, old)],
-      }),
-    );
+  function checkRotation(store: KeyStore, properties: KeyRingProperties): void {
+    const rotation = Number(properties.Rotation);
+    if (store.has(properties.Algorithm, rotation)) return;
+    const others = store.rotations(properties.Algorithm).filter((r) => r !== rotation + 1);
+    if (others.length) {
+      const highest = Math.max(...others);
+      throw new Error(
+        `Rotation may move by one per deploy (asked ${properties.Rotation}; the ${properties.Algorithm} keys go up to ${highest}): ` +
+          'a key that skips the pre-published one would sign before verifiers trust it. Deploy each rotation in turn.',
+      );
+    }
   }
 
   /**
-   * Makes the contract parameters hold the window: public keys first, the private key last, so
-   * verifiers trust a key before anyone signs with it. Unchanged values are not written again.
+   * Labels no window can reach any more go, whatever their algorithm: of the current algorithm,
+   * keys below the window of a one-step rollback; of the others, all but the last window (which a
+   * switch back restores). So SSM can always drop its oldest version.
    */
-  async function writeOutputs(properties: KeyRingProperties, window: Window): Promise<void> {
-    const latest = await readLatest(outputNames(properties));
+  async function releaseUnreachable(store: KeyStore, properties: KeyRingProperties): Promise<void> {
+    const rotation = Number(properties.Rotation);
+    const lastWindow = new Map(
+      signingAlgorithms.map((algorithm) => [
+        algorithm,
+        store
+          .rotations(algorithm)
+          .sort((a, b) => b - a)
+          .slice(0, 3),
+      ]),
+    );
+    const released = await store.release((algorithm, r) =>
+      algorithm === properties.Algorithm ? r >= rotation - 2 : (lastWindow.get(algorithm) ?? []).includes(r),
+    );
+    if (released.length) logger.info('released keys no window reaches', { labels: released });
+  }
+
+  /**
+   * Makes the parameters hold the window: public keys first, the private key last, so verifiers
+   * trust a key before anyone signs with it. Unchanged values are not written again.
+   */
+  async function writeOutputs(ssm: ParameterAccess, properties: KeyRingProperties, window: Window, names: string[]): Promise<void> {
+    const latest = await ssm.latest(names);
     const { current } = window;
     const values: [string | undefined, string | undefined, 'String' | 'SecureString', string][] = [
       [properties.PublicKeysParameter, JSON.stringify(publicKeys(window)), 'String', 'JWKS of the trusted public signing keys'],
@@ -189,89 +242,45 @@ export function keyRing(deps: KeyRingDeps) {
       [properties.PrivateKeyParameter, current.secret, 'SecureString', `Current ${properties.Algorithm} signing key`],
     ];
     for (const [name, value, type, description] of values) {
-      if (!name || value === undefined || latest.get(name) === value) continue;
-      await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description }));
+      if (!name || !names.includes(name) || value === undefined || latest.get(name) === value) continue;
+      await ssm.put(name, value, type, description);
     }
   }
 
-  /**
-   * The window of the asked rotation. A current key that does not exist yet may only follow the
-   * rotation just before it (`from`): only then was it published a deploy ahead. Restoring an
-   * existing window (a rollback, a retry) is always allowed.
-   */
-  async function ensureRing(properties: KeyRingProperties, from?: KeyRingProperties): Promise<Window> {
+  async function ensureRing(ssm: ParameterAccess, request: KeyRingRequest): Promise<CustomResourceResult> {
+    const { event, resource, configuration } = request;
+    const properties = readProperties(event.ResourceProperties);
+    const store = await openKeyStore(ssm, properties.KeyStoreParameter, configuration.stageKeyArn);
+    checkRotation(store, properties);
+    // Before anything is written: a store an earlier key ring left full of labels needs the room.
+    await releaseUnreachable(store, properties);
+    const reencrypted = await store.reencrypt();
+    if (reencrypted) logger.info('re-encrypted the key store under the stage key', { keyStore: properties.KeyStoreParameter, reencrypted });
     const rotation = Number(properties.Rotation);
-    if (
-      from &&
-      from.Algorithm === properties.Algorithm &&
-      Math.abs(rotation - Number(from.Rotation)) > 1 &&
-      !(await readKey(properties, rotation))
-    ) {
-      throw new Error(
-        `Rotation may move by one per deploy (asked ${from.Rotation} to ${properties.Rotation}): a key that skips the pre-published one ` +
-          'would sign before verifiers trust it. Deploy each rotation in turn.',
-      );
-    }
     // Next first: on a first deploy every key is new, and the current one is the last to exist.
-    const next = await key(properties, rotation + 1);
-    const current = await key(properties, rotation);
-    const previous = rotation > 0 ? await key(properties, rotation - 1) : undefined;
+    const next = await key(store, properties.Algorithm, rotation + 1);
+    const current = await key(store, properties.Algorithm, rotation);
+    const previous = rotation > 0 ? await key(store, properties.Algorithm, rotation - 1) : undefined;
     const window: Window = { previous, current, next };
-    await writeOutputs(properties, window);
-    await releaseOldKey(properties, rotation);
-    return window;
+    const names = writable(resource, outputNames(properties), logger);
+    const secret = properties.PrivateKeyParameter;
+    await forgetForeignVersions(ssm, secret && names.includes(secret) ? [secret] : [], configuration.stageKeyArn);
+    await writeOutputs(ssm, properties, window, names);
+    await removeUnused(ssm, resource, outputNames(properties));
+    // Named by its key store, which never changes for a stage; an Update keeps the id it has, as a
+    // new one would make CloudFormation delete the "old" ring.
+    const physicalResourceId = event.RequestType === 'Update' ? existingId(event) : properties.KeyStoreParameter;
+    return { physicalResourceId, data: pick(publicData(window), resource.attributes) };
   }
 
-  async function deleteParameters(names: string[]): Promise<void> {
-    // DeleteParameters reports missing names instead of failing, so deleting twice is harmless.
-    if (names.length) await ssm.send(new DeleteParametersCommand({ Names: names }));
-  }
-
-  const allNames = (properties: KeyRingProperties) => [...outputNames(properties), properties.KeyStoreParameter];
-
-  async function onCreate(properties: KeyRingProperties): Promise<Window> {
-    // Read before anything is written: what exists now is never this Create's to remove.
-    const existing = await readLatest(allNames(properties));
+  return async function onRing(request: KeyRingRequest): Promise<CustomResourceResult> {
+    if (request.event.RequestType === 'Delete') return deleteResource(deps, request);
+    const writes = newEventWrites();
     try {
-      return await ensureRing(properties);
+      return await ensureRing(eventParameters(deps.ssm, request, request.invocation.signal, writes), request);
     } catch (error) {
-      // A failed Create is answered with a marker id whose Delete does nothing: remove what this
-      // Create started, never parameters that were there before it, nothing on a kept stage.
-      if (properties.Retain !== 'true') {
-        await deleteParameters(allNames(properties).filter((name) => !existing.has(name))).catch(() => undefined);
-      }
+      if (request.event.RequestType === 'Create') await undoCreate(deps, request, writes);
       throw error;
     }
-  }
-
-  async function onUpdate(properties: KeyRingProperties, old: KeyRingProperties): Promise<Window> {
-    const window = await ensureRing(properties, old);
-    // An algorithm switch to or from HS256 leaves contract parameters the new ring does not
-    // write. Its keys stay in the store, so a rollback finds them again.
-    const stillWritten = new Set(allNames(properties));
-    await deleteParameters(allNames(old).filter((name) => !stillWritten.has(name) && name !== old.KeyStoreParameter));
-    return window;
-  }
-
-  async function onDelete(properties: KeyRingProperties): Promise<void> {
-    if (properties.Retain === 'true') {
-      logger.info('this stage keeps its keys: nothing removed');
-      return;
-    }
-    await deleteParameters(allNames(properties));
-  }
-
-  return async function onEvent(event: CustomResourceEvent): Promise<CustomResourceResult> {
-    if (event.RequestType === 'Delete') {
-      const properties = propertiesToDelete(readProperties, event, logger);
-      if (properties) await onDelete(properties);
-      return { physicalResourceId: event.PhysicalResourceId };
-    }
-    const properties = readProperties(event.ResourceProperties);
-    const window =
-      event.RequestType === 'Create' ? await onCreate(properties) : await onUpdate(properties, readProperties(event.OldResourceProperties));
-    // Named by its key store, which never changes for a stage: a new physical id would make
-    // CloudFormation delete the "old" ring, and the keys with it.
-    return { physicalResourceId: properties.KeyStoreParameter, data: publicData(window) };
   };
 }

@@ -1,11 +1,23 @@
 // Publishes the signing key of a rotation together with an id only known once the key ring has
 // run: CloudFront's id for the public key (`Ref` of an AWS::CloudFront::PublicKey). Private key
-// and id are written by one resource, milliseconds apart, so a consumer never reads one of them
-// a whole CloudFormation step before the other.
-import { DeleteParametersCommand, GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { type CustomResourceEvent, type CustomResourceResult, type Logger, propertiesToDelete } from '../lib/custom-resource';
+// (signing root) and id (contract root) are written by one resource, milliseconds apart, so a
+// consumer never reads one of them a whole CloudFormation step before the other.
+import type { CustomResourceResult, Logger } from '../lib/custom-resource';
 import { type SigningAlgorithm, signingAlgorithms } from '../lib/signing-keys';
-import { parameterName, readStoredKey } from './key-ring';
+import {
+  deleteResource,
+  eventParameters,
+  existingId,
+  forgetForeignVersions,
+  type KeyRingRequest,
+  parameterName,
+  pick,
+  removeUnused,
+  undoCreate,
+  writable,
+} from './key-ring';
+import { openKeyStore } from './key-store';
+import { type EventWrites, newEventWrites, type Ssm } from './parameters';
 
 export interface SigningKeyProperties {
   Algorithm: SigningAlgorithm;
@@ -17,8 +29,6 @@ export interface SigningKeyProperties {
   /** String written with `KeyId`. */
   KeyIdParameter: string;
   KeyId: string;
-  /** 'true' on stages that keep their keys: a Delete then removes nothing. */
-  Retain?: string;
 }
 
 export function readSigningKeyProperties(raw: Record<string, unknown> | undefined): SigningKeyProperties {
@@ -35,41 +45,49 @@ export function readSigningKeyProperties(raw: Record<string, unknown> | undefine
   return properties as SigningKeyProperties;
 }
 
-export function signingKey(deps: { ssm: Pick<SSMClient, 'send'>; logger: Logger }) {
-  const { ssm, logger } = deps;
+export function signingKey(deps: { ssm: Ssm; logger: Logger }) {
+  const { logger } = deps;
 
-  async function publish(properties: SigningKeyProperties): Promise<void> {
-    const stored = await readStoredKey(ssm, properties.KeyStoreParameter, properties.Algorithm, Number(properties.Rotation));
-    if (!stored) {
+  async function publish(request: KeyRingRequest, writes: EventWrites): Promise<CustomResourceResult> {
+    const { event, resource, configuration, invocation } = request;
+    const ssm = eventParameters(deps.ssm, request, invocation.signal, writes);
+    const properties = readSigningKeyProperties(event.ResourceProperties);
+    const store = await openKeyStore(ssm, properties.KeyStoreParameter, configuration.stageKeyArn);
+    const secret = await store.read(properties.Algorithm, Number(properties.Rotation));
+    if (secret === undefined) {
       throw new Error(
         `The key ring has no ${properties.Algorithm} key of rotation ${properties.Rotation} in ${properties.KeyStoreParameter}`,
       );
     }
-    const names = [properties.PrivateKeyParameter, properties.KeyIdParameter];
-    const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: names, WithDecryption: true }));
-    const latest = new Map(Parameters.map((parameter) => [parameter.Name, parameter.Value]));
-    const writes: [string, string, 'String' | 'SecureString', string][] = [
-      [properties.PrivateKeyParameter, stored.secret, 'SecureString', `Current ${properties.Algorithm} signing key`],
+    const names = writable(resource, [properties.PrivateKeyParameter, properties.KeyIdParameter], logger);
+    await forgetForeignVersions(
+      ssm,
+      names.includes(properties.PrivateKeyParameter) ? [properties.PrivateKeyParameter] : [],
+      configuration.stageKeyArn,
+    );
+    const latest = await ssm.latest(names);
+    const values: [string, string, 'String' | 'SecureString', string][] = [
+      [properties.PrivateKeyParameter, secret, 'SecureString', `Current ${properties.Algorithm} signing key`],
       [properties.KeyIdParameter, properties.KeyId, 'String', 'Id of the current signing key'],
     ];
-    for (const [name, value, type, description] of writes) {
-      if (latest.get(name) === value) continue;
-      await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description }));
+    for (const [name, value, type, description] of values) {
+      if (names.includes(name) && latest.get(name) !== value) await ssm.put(name, value, type, description);
     }
+    await removeUnused(ssm, resource, [properties.PrivateKeyParameter, properties.KeyIdParameter]);
     logger.info('published the signing key', { rotation: properties.Rotation, keyId: properties.KeyId });
+    // A stable id: a new one would make CloudFormation delete the "old" resource.
+    const physicalResourceId = event.RequestType === 'Update' ? existingId(event) : resource.parameters[0];
+    return { physicalResourceId, data: pick({ KeyId: properties.KeyId }, resource.attributes) };
   }
 
-  return async function onEvent(event: CustomResourceEvent): Promise<CustomResourceResult> {
-    if (event.RequestType === 'Delete') {
-      const properties = propertiesToDelete(readSigningKeyProperties, event, logger);
-      if (properties && properties.Retain !== 'true') {
-        await ssm.send(new DeleteParametersCommand({ Names: [properties.PrivateKeyParameter, properties.KeyIdParameter] }));
-      }
-      return { physicalResourceId: event.PhysicalResourceId };
+  return async function onSigningKey(request: KeyRingRequest): Promise<CustomResourceResult> {
+    if (request.event.RequestType === 'Delete') return deleteResource(deps, request);
+    const writes = newEventWrites();
+    try {
+      return await publish(request, writes);
+    } catch (error) {
+      if (request.event.RequestType === 'Create') await undoCreate(deps, request, writes);
+      throw error;
     }
-    const properties = readSigningKeyProperties(event.ResourceProperties);
-    await publish(properties);
-    // Named by what it writes, which never changes for a stage.
-    return { physicalResourceId: properties.PrivateKeyParameter, data: { KeyId: properties.KeyId } };
   };
 }

@@ -12,7 +12,22 @@ export interface CustomResourceResult {
   data?: Record<string, string>;
 }
 
-export type OnEvent = (event: CustomResourceEvent) => Promise<CustomResourceResult>;
+/**
+ * What a custom resource learns about its own invocation. Pass `signal` to every SDK call
+ * (`client.send(command, { abortSignal: signal })`): once it aborts, the work stops.
+ */
+export interface Invocation {
+  /** Aborted when the time for the work is up or the handler has answered: stop working. */
+  signal: AbortSignal;
+  /**
+   * Aborted once the handler has answered. Between `signal` and this one, a failed Create may
+   * still remove what it wrote (the handler waits for it, within `cleanupMarginMs`); after it,
+   * nothing may write any more.
+   */
+  answered: AbortSignal;
+}
+
+export type OnEvent = (event: CustomResourceEvent, invocation: Invocation) => Promise<CustomResourceResult>;
 
 export interface Logger {
   info(message: string, details?: Record<string, unknown>): void;
@@ -24,6 +39,8 @@ export interface HandlerOptions {
   logger?: Logger;
   /** Time kept back to answer before Lambda kills the invocation. */
   timeoutMarginMs?: number;
+  /** Time kept back, before that, for a failed or timed-out resource to clean up what it wrote. */
+  cleanupMarginMs?: number;
 }
 
 /** Physical id of a Create that failed: its Delete has nothing to undo and succeeds at once. */
@@ -122,11 +139,26 @@ export function propertiesToDelete<T>(
   }
 }
 
-/** Wraps a custom resource's logic into a Lambda handler that always answers CloudFormation once. */
+/** Thrown into the work when its time is up; the answer then says so. */
+export class OutOfTime extends Error {
+  constructor() {
+    super('the handler ran out of time before finishing; see its CloudWatch logs');
+    this.name = 'OutOfTime';
+  }
+}
+
+/**
+ * Wraps a custom resource's logic into a Lambda handler that always answers CloudFormation once,
+ * and after which the logic writes nothing: its signals abort every SDK call still in flight.
+ * Timeline of an invocation that runs out of time: the work is aborted `timeoutMarginMs +
+ * cleanupMarginMs` before Lambda's deadline; the resource cleans up; the handler answers when it
+ * has (or `timeoutMarginMs` before the deadline at the latest) and aborts everything left.
+ */
 export function makeHandler(onEvent: OnEvent, options: HandlerOptions = {}) {
   const send = options.send ?? putResponse;
   const logger = options.logger ?? jsonLogger;
   const margin = options.timeoutMarginMs ?? 10_000;
+  const cleanupMargin = options.cleanupMarginMs ?? 10_000;
 
   return async (event: CustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<void> => {
     const responseUrl = typeof event?.ResponseURL === 'string' ? event.ResponseURL : undefined;
@@ -142,13 +174,17 @@ export function makeHandler(onEvent: OnEvent, options: HandlerOptions = {}) {
       return;
     }
 
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error('the handler ran out of time before finishing; see its CloudWatch logs')),
-        Math.max(0, context.getRemainingTimeInMillis() - margin),
-      );
+    const remaining = context.getRemainingTimeInMillis();
+    const timeUp = new AbortController();
+    const answered = new AbortController();
+    // A short invocation keeps at most half of what is left after the answer's margin for cleanup.
+    const cleanup = Math.min(cleanupMargin, Math.max(0, (remaining - margin) / 2));
+    const workTimer = setTimeout(() => timeUp.abort(new OutOfTime()), Math.max(0, remaining - margin - cleanup));
+    let answerTimer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      answerTimer = setTimeout(() => reject(new OutOfTime()), Math.max(0, remaining - margin));
     });
+    const invocation: Invocation = { signal: AbortSignal.any([timeUp.signal, answered.signal]), answered: answered.signal };
 
     let body: string;
     try {
@@ -156,15 +192,24 @@ export function makeHandler(onEvent: OnEvent, options: HandlerOptions = {}) {
       if (event.RequestType === 'Delete' && event.PhysicalResourceId === failedCreateId) {
         body = responseBody(event, { result: { physicalResourceId: failedCreateId } });
       } else {
-        const result = await Promise.race([onEvent(event), timeout]);
+        const result = await Promise.race([onEvent(event, invocation), deadline]);
         body = responseBody(event, { result });
       }
     } catch (error) {
-      const reason = error instanceof MalformedEvent ? `Malformed event: ${error.message}` : errorMessage(error);
+      const reason =
+        error instanceof MalformedEvent
+          ? `Malformed event: ${error.message}`
+          : // An SDK call aborted by the time limit fails with its own AbortError: say why.
+            timeUp.signal.aborted && isAbort(error)
+            ? new OutOfTime().message
+            : errorMessage(error);
       logger.error('custom resource failed', { reason });
       body = responseBody(event, { reason });
     } finally {
-      clearTimeout(timer);
+      clearTimeout(workTimer);
+      clearTimeout(answerTimer);
+      // From here on the resource's calls in flight are aborted and new ones refused.
+      answered.abort(new Error('the handler has answered CloudFormation'));
     }
 
     try {
@@ -176,6 +221,8 @@ export function makeHandler(onEvent: OnEvent, options: HandlerOptions = {}) {
     }
   };
 }
+
+const isAbort = (error: unknown) => error instanceof OutOfTime || (error as { name?: string } | undefined)?.name === 'AbortError';
 
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;

@@ -91,7 +91,7 @@ function compareTemplates(deployed, proposed, rules) {
   const dangers = [];
   diff.resources.forEachDifference((logicalId, change) => {
     const type = change.oldResourceType ?? change.newResourceType ?? '';
-    // A custom resource's physical id is made of one of its properties: changing it replaces it.
+    // A custom resource is what one of its properties names (a key ring its key store): changing it replaces it.
     const idProperty = rules.physicalIdProperties[type];
     const idChange = idProperty ? change.propertyUpdates[idProperty] : undefined;
     if (idChange) idChange.changeImpact = ResourceImpact.WILL_REPLACE;

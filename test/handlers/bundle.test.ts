@@ -1,16 +1,369 @@
 // The deployed artifact itself: the key ring zip that `sls package` built, run by Node with the
-// real AWS SDK against a local SSM endpoint, answering a local CloudFormation response server.
+// real AWS SDK against a local SSM endpoint, answering a local CloudFormation response server,
+// configured with the environment the template gives it.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateSecret } from '../../handlers/lib/signing-keys';
 import { offlineEnv, packageRoot } from '../package-stage';
-import { MemoryParameterStore, makeEvent, startResponseServer, startSsmEndpoint } from './support';
+import {
+  awsManagedKey,
+  keyRingEnvironment,
+  MemoryParameterStore,
+  makeEvent,
+  stackId,
+  stageKeyArn,
+  startResponseServer,
+  startSsmEndpoint,
+} from './support';
 
 const bundleDir = join(packageRoot, 'bundles', 'keyRing');
+const driver = join(bundleDir, 'driver.js');
 
+// Runs events one after the other in one Lambda-like process, then keeps it alive a while, as a
+// warm Lambda container is: a write the handler left running after its answer would land then.
+const driverSource = `
+const { readFileSync } = require('node:fs');
+const [bundle, eventsFile, remainingMs, lingerMs] = process.argv.slice(2);
+const { handler } = require(bundle);
+(async () => {
+  for (const event of JSON.parse(readFileSync(eventsFile, 'utf8'))) {
+    const deadline = Date.now() + Number(remainingMs);
+    await handler(event, { getRemainingTimeInMillis: () => deadline - Date.now() });
+  }
+  await new Promise((resolve) => setTimeout(resolve, Number(lingerMs)));
+})().then(() => process.exit(0), (error) => { console.error(error); process.exit(1); });
+`;
+
+interface Run {
+  events: unknown[];
+  endpoint: string;
+  environment: Record<string, string>;
+  remainingMs?: number;
+  lingerMs?: number;
+}
+
+function runKeyRing({
+  events,
+  endpoint,
+  environment,
+  remainingMs = 60_000,
+  lingerMs = 0,
+}: Run): Promise<{ code: number | null; output: string }> {
+  const eventsFile = join(bundleDir, `events-${process.hrtime.bigint()}.json`);
+  writeFileSync(eventsFile, JSON.stringify(events));
+  const child = spawn(
+    process.execPath,
+    [driver, join(bundleDir, 'handlers/key-ring/index.js'), eventsFile, String(remainingMs), String(lingerMs)],
+    {
+      env: {
+        ...offlineEnv(),
+        ...environment,
+        AWS_REGION: 'ap-south-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_SSM: endpoint,
+      },
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+}
+
+const names = (stage: string) => ({
+  root: `/movement-pass/${stage}`,
+  signing: `/movement-pass-signing/${stage}`,
+  jwtStore: `/movement-pass-keys/${stage}/jwt`,
+  photoStore: `/movement-pass-keys/${stage}/photoUrl`,
+});
+
+const jwtRing = (stage: string, algorithm = 'RS256', rotation = 0) => {
+  const { root, signing, jwtStore } = names(stage);
+  return {
+    Algorithm: algorithm,
+    Rotation: String(rotation),
+    KeyStoreParameter: jwtStore,
+    PrivateKeyParameter: `${signing}/jwtPrivateKey`,
+    PublicKeysParameter: `${root}/jwks`,
+    PublicKeyParameter: `${root}/jwtPublicKey`,
+    KeyIdParameter: `${root}/jwtKeyId`,
+  };
+};
+
+describe('the packaged key ring bundle', () => {
+  let store: MemoryParameterStore;
+  let ssm: Awaited<ReturnType<typeof startSsmEndpoint>>;
+  let cloudFormation: Awaited<ReturnType<typeof startResponseServer>>;
+
+  beforeAll(() => {
+    rmSync(bundleDir, { recursive: true, force: true });
+    mkdirSync(bundleDir, { recursive: true });
+    // Unpacked inside the project, so its external `@aws-sdk/*` resolves as the Lambda runtime's would.
+    execFileSync('unzip', ['-q', join(packageRoot, 'alice', 'keyRing.zip'), '-d', bundleDir]);
+    writeFileSync(driver, driverSource);
+  });
+  beforeEach(async () => {
+    store = new MemoryParameterStore();
+    cloudFormation = await startResponseServer();
+  });
+  afterEach(async () => {
+    await ssm?.close();
+    await cloudFormation.close();
+  });
+
+  const event = (stage: string, partial: Record<string, unknown> & { RequestType: string }) =>
+    makeEvent({
+      StackId: stackId(stage),
+      ResponseURL: cloudFormation.url,
+      ...(partial.RequestType === 'Create' ? {} : { PhysicalResourceId: names(stage).jwtStore }),
+      ...partial,
+    });
+  const update = (stage: string, properties: object, old: object) =>
+    event(stage, { RequestType: 'Update', ResourceProperties: properties, OldResourceProperties: old });
+  const answers = () => cloudFormation.received.map((r) => r.body);
+
+  it('creates the JWT keys through SSM and answers CloudFormation, logging no secret', async () => {
+    ssm = await startSsmEndpoint(store);
+    const { root, signing, jwtStore } = names('alice');
+
+    const { code, output } = await runKeyRing({
+      events: [event('alice', { RequestType: 'Create', ResourceProperties: jwtRing('alice') })],
+      endpoint: ssm.url,
+      environment: keyRingEnvironment('alice'),
+    });
+
+    expect(code, output).toBe(0);
+    expect(answers()).toEqual([expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: jwtStore })]);
+    expect(store.latest(`${signing}/jwtPrivateKey`)?.type).toBe('SecureString');
+    expect(answers()[0].Data.KeyId).toBe(store.latest(`${root}/jwtKeyId`)?.value);
+    expect(ssm.operations).toEqual(
+      expect.arrayContaining(['GetParameterHistory', 'GetParameters', 'PutParameter', 'LabelParameterVersion']),
+    );
+    expect(output).not.toContain('PRIVATE KEY');
+    expect(output).toContain('"answered CloudFormation"');
+  });
+
+  it('writes nothing after answering a timeout, even with a slow SSM, and a failed Create leaves nothing behind', async () => {
+    // Every call takes 100 ms; labeling a key store version takes a minute.
+    ssm = await startSsmEndpoint(store, { delayMs: 100, stalled: ['LabelParameterVersion'] });
+
+    // The handler keeps 10 s to answer and 10 s to clean up: 4 s of work before time is up.
+    const { code, output } = await runKeyRing({
+      events: [event('alice', { RequestType: 'Create', ResourceProperties: jwtRing('alice') })],
+      endpoint: ssm.url,
+      environment: keyRingEnvironment('alice'),
+      remainingMs: 24_000,
+      lingerMs: 1_500,
+    });
+
+    expect(code, output).toBe(0);
+    expect(answers()).toEqual([expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('ran out of time') })]);
+    const answeredAt = cloudFormation.received[0].at;
+    // It had started writing (the key store, then its label) before time was up ...
+    expect(ssm.received.map((request) => request.operation)).toEqual(expect.arrayContaining(['PutParameter', 'LabelParameterVersion']));
+    // ... removed it before answering, and sent nothing to SSM afterwards.
+    expect(ssm.received.filter((request) => request.at > answeredAt)).toEqual([]);
+    expect(store.changes.filter((change) => change.at > answeredAt)).toEqual([]);
+    expect([...store.history.keys()]).toEqual([]);
+  });
+
+  it('on prod, does nothing for a forged Delete without Retain and refuses an event of another stack', async () => {
+    ssm = await startSsmEndpoint(store);
+    const prod = keyRingEnvironment('prod');
+    await runKeyRing({
+      events: [event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod') })],
+      endpoint: ssm.url,
+      environment: prod,
+    });
+    const before = JSON.stringify([...store.history]);
+
+    const { code, output } = await runKeyRing({
+      events: [
+        event('prod', { RequestType: 'Delete', ResourceProperties: { ...jwtRing('prod'), Retain: 'false' } }),
+        event('prod', { RequestType: 'Delete', ResourceProperties: jwtRing('prod'), StackId: stackId('alice') }),
+        event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod', 'RS256', 7), StackId: stackId('alice') }),
+      ],
+      endpoint: ssm.url,
+      environment: prod,
+    });
+
+    expect(code, output).toBe(0);
+    expect(answers().slice(1)).toEqual([
+      expect.objectContaining({ Status: 'SUCCESS' }),
+      expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('refusing an event from') }),
+      expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('refusing an event from') }),
+    ]);
+    expect(JSON.stringify([...store.history])).toBe(before);
+  });
+
+  it('goes on rotating past 100 key store versions after RS256 → ES256 → RS256 switches', { timeout: 240_000 }, async () => {
+    ssm = await startSsmEndpoint(store);
+    const events = [event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod', 'RS256', 0) })];
+    const steps: [string, number][] = [];
+    for (let r = 1; r <= 3; r++) steps.push(['RS256', r]);
+    for (let r = 0; r <= 3; r++) steps.push(['ES256', r]);
+    for (let r = 3; r <= 123; r++) steps.push(['RS256', r]);
+    let previous = jwtRing('prod', 'RS256', 0);
+    for (const [algorithm, rotation] of steps) {
+      const next = jwtRing('prod', algorithm, rotation);
+      events.push(update('prod', next, previous));
+      previous = next;
+    }
+
+    const { code, output } = await runKeyRing({ events, endpoint: ssm.url, environment: keyRingEnvironment('prod') });
+
+    expect(code, output).toBe(0);
+    const statuses = answers().map((answer) => answer.Status);
+    expect(
+      statuses.filter((status) => status !== 'SUCCESS'),
+      JSON.stringify(answers().find((a) => a.Status !== 'SUCCESS')),
+    ).toEqual([]);
+    expect(statuses).toHaveLength(events.length);
+    // 120 rotations after the switch back, each adding a version: SSM dropped the oldest ones.
+    const versions = store.history.get(names('prod').jwtStore) ?? [];
+    expect(versions.at(-1)?.version).toBeGreaterThan(120);
+    expect(versions.length).toBeLessThanOrEqual(100);
+  });
+
+  it('answers the largest rings (RS256, rotation 1) in under 2048 bytes', async () => {
+    ssm = await startSsmEndpoint(store);
+    const { root, photoStore } = names('prod');
+    const environment = keyRingEnvironment('prod', (settings) => {
+      settings.photos.keyRotation = 1;
+    });
+    const photoRing = (rotation: number) => ({
+      Algorithm: 'RS256',
+      Rotation: String(rotation),
+      KeyStoreParameter: photoStore,
+      PublicKeysParameter: `${root}/photoUrlPublicKeys`,
+    });
+
+    const { code, output } = await runKeyRing({
+      events: [
+        event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod', 'RS256', 0) }),
+        update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 0)),
+        event('prod', { RequestType: 'Create', LogicalResourceId: 'PhotoUrlKeyRing', ResourceProperties: photoRing(0) }),
+        event('prod', {
+          RequestType: 'Update',
+          LogicalResourceId: 'PhotoUrlKeyRing',
+          PhysicalResourceId: photoStore,
+          ResourceProperties: photoRing(1),
+          OldResourceProperties: photoRing(0),
+        }),
+      ],
+      endpoint: ssm.url,
+      environment,
+    });
+
+    expect(code, output).toBe(0);
+    const [, jwt, , photo] = cloudFormation.received;
+    expect(jwt.body).toMatchObject({ Status: 'SUCCESS' });
+    expect(Object.keys(jwt.body.Data).sort()).toEqual(['Jwks', 'KeyId']);
+    expect(JSON.parse(jwt.body.Data.Jwks).keys).toHaveLength(3);
+    expect(photo.body).toMatchObject({ Status: 'SUCCESS' });
+    expect(Object.keys(photo.body.Data).sort()).toEqual(['NextPublicKey', 'PreviousPublicKey', 'PublicKey']);
+    expect(jwt.bytes).toBeLessThan(2048);
+    expect(photo.bytes).toBeLessThan(2048);
+  });
+
+  it('upgrades a stage whose keys were under aws/ssm in the contract root: same keys, no version left under aws/ssm', async () => {
+    ssm = await startSsmEndpoint(store);
+    const { root, signing, jwtStore, photoStore } = names('prod');
+    // The stage as the earlier layout left it: key stores and private keys under aws/ssm, the
+    // private keys in the contract root, and some versions already released.
+    const keys = { jwt: [] as string[], photo: [] as string[] };
+    for (const [storeName, list] of [
+      [jwtStore, keys.jwt],
+      [photoStore, keys.photo],
+    ] as const) {
+      store.PutParameter({ Name: storeName, Value: await generateSecret('RS256'), Type: 'SecureString', Overwrite: true });
+      for (let rotation = 0; rotation <= 2; rotation++) {
+        const secret = await generateSecret('RS256');
+        list.push(secret);
+        const { Version } = store.PutParameter({ Name: storeName, Value: secret, Type: 'SecureString', Overwrite: true });
+        store.LabelParameterVersion({ Name: storeName, ParameterVersion: Version, Labels: [`RS256-k${rotation}`] });
+      }
+    }
+    store.PutParameter({ Name: `${root}/jwtPrivateKey`, Value: keys.jwt[1], Type: 'SecureString', Overwrite: true });
+    store.PutParameter({ Name: `${root}/photoUrlPrivateKey`, Value: keys.photo[1], Type: 'SecureString', Overwrite: true });
+    store.PutParameter({ Name: `${root}/photoUrlKeyPairId`, Value: 'K1', Type: 'String', Overwrite: true });
+    const old = { ...jwtRing('prod', 'RS256', 1), PrivateKeyParameter: `${root}/jwtPrivateKey`, Retain: 'true' };
+    const photoKey = { Algorithm: 'RS256', Rotation: '1', KeyStoreParameter: photoStore };
+    const oldSigningKey = {
+      ...photoKey,
+      PrivateKeyParameter: `${root}/photoUrlPrivateKey`,
+      KeyIdParameter: `${root}/photoUrlKeyPairId`,
+      KeyId: 'K1',
+    };
+    const photo = (LogicalResourceId: string, PhysicalResourceId: string, properties: object, oldProperties: object) =>
+      event('prod', {
+        RequestType: 'Update',
+        LogicalResourceId,
+        PhysicalResourceId,
+        ResourceProperties: properties,
+        OldResourceProperties: oldProperties,
+      });
+
+    const { code, output } = await runKeyRing({
+      events: [
+        update('prod', jwtRing('prod', 'RS256', 1), old),
+        photo(
+          'PhotoUrlKeyRing',
+          photoStore,
+          { ...photoKey, PublicKeysParameter: `${root}/photoUrlPublicKeys` },
+          { ...photoKey, PublicKeysParameter: `${root}/photoUrlPublicKeys`, Retain: 'true' },
+        ),
+        photo(
+          'PhotoUrlSigningKey',
+          `${root}/photoUrlPrivateKey`,
+          { ...oldSigningKey, PrivateKeyParameter: `${signing}/photoUrlPrivateKey` },
+          { ...oldSigningKey, Retain: 'true' },
+        ),
+      ],
+      endpoint: ssm.url,
+      environment: keyRingEnvironment('prod', (settings) => {
+        settings.jwt.rotation = 1;
+        settings.photos.keyRotation = 1;
+      }),
+    });
+
+    expect(code, output).toBe(0);
+    expect(answers().map((answer) => [answer.Status, answer.PhysicalResourceId])).toEqual([
+      ['SUCCESS', jwtStore],
+      ['SUCCESS', photoStore],
+      ['SUCCESS', `${root}/photoUrlPrivateKey`],
+    ]);
+    // The same keys sign, now from the signing root ...
+    expect(store.latest(`${signing}/jwtPrivateKey`)?.value).toBe(keys.jwt[1]);
+    expect(store.latest(`${signing}/photoUrlPrivateKey`)?.value).toBe(keys.photo[1]);
+    for (const [storeName, list] of [
+      [jwtStore, keys.jwt],
+      [photoStore, keys.photo],
+    ] as const) {
+      for (const [rotation, secret] of list.entries()) {
+        expect(store.GetParameters({ Names: [`${storeName}:RS256-k${rotation}`] }).Parameters[0]?.Value).toBe(secret);
+      }
+    }
+    // ... the contract root holds no private key any more, and no version of anything is under aws/ssm.
+    expect(store.latest(`${root}/jwtPrivateKey`)).toBeUndefined();
+    expect(store.latest(`${root}/photoUrlPrivateKey`)).toBeUndefined();
+    expect(store.encryptedWith(awsManagedKey)).toEqual([]);
+    expect(store.encryptedWith(stageKeyArn).sort()).toEqual(
+      [jwtStore, photoStore, `${signing}/jwtPrivateKey`, `${signing}/photoUrlPrivateKey`].sort(),
+    );
+  });
+});
+
+/** Runs one event through a packaged bundle (any entry), with the given AWS endpoints. */
 function runBundle(
   event: unknown,
   endpoints: Record<string, string> | string,
@@ -38,52 +391,6 @@ function runBundle(
   });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
 }
-
-describe('the packaged key ring bundle', () => {
-  const store = new MemoryParameterStore();
-  let ssm: Awaited<ReturnType<typeof startSsmEndpoint>>;
-  let cloudFormation: Awaited<ReturnType<typeof startResponseServer>>;
-
-  beforeAll(async () => {
-    rmSync(bundleDir, { recursive: true, force: true });
-    mkdirSync(bundleDir, { recursive: true });
-    // Unpacked inside the project, so its external `@aws-sdk/*` resolves as the Lambda runtime's would.
-    execFileSync('unzip', ['-q', join(packageRoot, 'alice', 'keyRing.zip'), '-d', bundleDir]);
-    ssm = await startSsmEndpoint(store);
-    cloudFormation = await startResponseServer();
-  });
-  afterAll(async () => {
-    await ssm.close();
-    await cloudFormation.close();
-  });
-
-  it('creates the JWT keys through SSM and answers CloudFormation, logging no secret', async () => {
-    const properties = {
-      Algorithm: 'RS256',
-      Rotation: '0',
-      KeyStoreParameter: '/movement-pass-keys/alice/jwt',
-      PrivateKeyParameter: '/movement-pass/alice/jwtPrivateKey',
-      PublicKeysParameter: '/movement-pass/alice/jwks',
-      PublicKeyParameter: '/movement-pass/alice/jwtPublicKey',
-      KeyIdParameter: '/movement-pass/alice/jwtKeyId',
-    };
-
-    const { code, output } = await runBundle(
-      makeEvent({ RequestType: 'Create', ResourceProperties: properties, ResponseURL: cloudFormation.url }),
-      ssm.url,
-    );
-
-    expect(code, output).toBe(0);
-    expect(cloudFormation.received.map((r) => r.body)).toEqual([
-      expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: '/movement-pass-keys/alice/jwt' }),
-    ]);
-    expect(store.latest('/movement-pass/alice/jwtPrivateKey')?.type).toBe('SecureString');
-    expect(cloudFormation.received[0].body.Data.KeyId).toBe(store.latest('/movement-pass/alice/jwtKeyId')?.value);
-    expect(ssm.operations).toEqual(expect.arrayContaining(['GetParameters', 'PutParameter', 'LabelParameterVersion']));
-    expect(output).not.toContain('PRIVATE KEY');
-    expect(output).toContain('"answered CloudFormation"');
-  });
-});
 
 /** A local CloudWatch Logs endpoint (AWS JSON 1.1): records each operation and answers as the service would. */
 async function startLogsEndpoint() {

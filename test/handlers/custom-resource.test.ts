@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { failedCreateId, makeHandler, putResponse } from '../../handlers/lib/custom-resource';
+import { failedCreateId, type Invocation, makeHandler, putResponse } from '../../handlers/lib/custom-resource';
 import { context, makeEvent, memoryLogger, startResponseServer } from './support';
 
 describe('makeHandler: answering CloudFormation', () => {
@@ -99,6 +99,85 @@ describe('makeHandler: answering CloudFormation', () => {
     expect(server.received.map((r) => r.body)).toEqual([
       expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('ran out of time') }),
     ]);
+  });
+
+  it('aborts the signals it gave the resource once it has answered', async () => {
+    let invocation: Invocation | undefined;
+    const handler = makeHandler(
+      async (_, given) => {
+        invocation = given;
+        return { physicalResourceId: 'ring-1' };
+      },
+      { logger },
+    );
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context());
+
+    expect(invocation?.signal.aborted).toBe(true);
+    expect(invocation?.answered.aborted).toBe(true);
+  });
+
+  it('stops the work when its time is up and answers only after the cleanup, within the time kept for it', async () => {
+    const steps: string[] = [];
+    const handler = makeHandler(
+      (_, { signal, answered }) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => {
+            steps.push(`work aborted, answered: ${answered.aborted}`);
+            // The cleanup a failed Create does: it may still call AWS until the answer.
+            setTimeout(() => {
+              steps.push(`cleaned up, answered: ${answered.aborted}`);
+              reject(signal.reason);
+            }, 100);
+          });
+        }),
+      { logger, timeoutMarginMs: 300, cleanupMarginMs: 400 },
+    );
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context(1_000));
+
+    expect(steps).toEqual(['work aborted, answered: false', 'cleaned up, answered: false']);
+    expect(server.received.map((r) => r.body)).toEqual([
+      expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('ran out of time') }),
+    ]);
+  });
+
+  it('reports a failure of its own as such, even after the time is up', async () => {
+    const handler = makeHandler(
+      (_, { signal }) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => reject(new Error('AccessDeniedException: not allowed')));
+        }),
+      { logger, timeoutMarginMs: 300, cleanupMarginMs: 400 },
+    );
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context(1_000));
+
+    expect(server.received.map((r) => r.body.Reason)).toEqual(['AccessDeniedException: not allowed']);
+  });
+
+  it('answers at the latest when the time kept for cleaning up is over', async () => {
+    let answeredWhenCleanupEnded: boolean | undefined;
+    const handler = makeHandler(
+      (_, { signal, answered }) =>
+        new Promise(() => {
+          signal.addEventListener('abort', () => {
+            setTimeout(() => {
+              answeredWhenCleanupEnded = answered.aborted;
+            }, 600);
+          });
+        }),
+      { logger, timeoutMarginMs: 300, cleanupMarginMs: 200 },
+    );
+    const started = Date.now();
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context(800));
+    await new Promise((resolve) => setTimeout(resolve, 800));
+
+    expect(server.received[0].at - started).toBeLessThan(700);
+    expect(server.received.map((r) => r.body.Status)).toEqual(['FAILED']);
+    // A cleanup that overran saw the answer given: its calls are aborted from then on.
+    expect(answeredWhenCleanupEnded).toBe(true);
   });
 
   it('refuses Data over the 4 KB response limit with a FAILED answer', async () => {

@@ -1,19 +1,31 @@
 import { createPrivateKey } from 'node:crypto';
-import { GetParametersCommand, PutParameterCommand, UnlabelParameterVersionCommand } from '@aws-sdk/client-ssm';
+import { GetParameterHistoryCommand, PutParameterCommand, UnlabelParameterVersionCommand } from '@aws-sdk/client-ssm';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type KeyRingProperties, keyRing } from '../../handlers/key-ring/key-ring';
+import { keyRingResources } from '../../handlers/key-ring/index';
+import type { KeyRingProperties } from '../../handlers/key-ring/key-ring';
 import { failedCreateId, makeHandler } from '../../handlers/lib/custom-resource';
 import { generateSigningKey } from '../../handlers/lib/signing-keys';
-import { context, fakeParameterStore, makeEvent, memoryLogger, startResponseServer } from './support';
+import {
+  awsManagedKey,
+  context,
+  fakeParameterStore,
+  keyRingEnvironment,
+  makeEvent,
+  memoryLogger,
+  stackId,
+  stageKeyArn,
+  startResponseServer,
+} from './support';
 
 const root = '/movement-pass/alice';
+const signing = '/movement-pass-signing/alice';
 const keyStore = '/movement-pass-keys/alice/jwt';
 const asymmetric = (algorithm: 'RS256' | 'ES256', rotation = 0): KeyRingProperties => ({
   Algorithm: algorithm,
   Rotation: String(rotation),
   KeyStoreParameter: keyStore,
-  PrivateKeyParameter: `${root}/jwtPrivateKey`,
+  PrivateKeyParameter: `${signing}/jwtPrivateKey`,
   PublicKeysParameter: `${root}/jwks`,
   PublicKeyParameter: `${root}/jwtPublicKey`,
   KeyIdParameter: `${root}/jwtKeyId`,
@@ -22,7 +34,7 @@ const symmetric = (rotation = 0): KeyRingProperties => ({
   Algorithm: 'HS256',
   Rotation: String(rotation),
   KeyStoreParameter: keyStore,
-  PrivateKeyParameter: `${root}/jwtSecret`,
+  PrivateKeyParameter: `${signing}/jwtSecret`,
   PublicKeysParameter: `${root}/jwks`,
   KeyIdParameter: `${root}/jwtKeyId`,
 });
@@ -37,7 +49,7 @@ describe('key ring custom resource', () => {
     server = await startResponseServer();
     store = fakeParameterStore();
     logger = memoryLogger();
-    handler = makeHandler(keyRing({ ssm: store.ssm, logger }), { logger });
+    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment: keyRingEnvironment('alice') }), { logger });
   });
   afterEach(async () => {
     store.mock.restore();
@@ -67,12 +79,12 @@ describe('key ring custom resource', () => {
       .setProtectedHeader({ alg: algorithm, kid: store.value(`${root}/jwtKeyId`) })
       .setIssuedAt()
       .setExpirationTime('1h')
-      .sign(createPrivateKey(store.value(`${root}/jwtPrivateKey`) as string));
+      .sign(createPrivateKey(store.value(`${signing}/jwtPrivateKey`) as string));
   const verify = (token: string, jwks: string) => jwtVerify(token, createLocalJWKSet(JSON.parse(jwks) as JSONWebKeySet));
 
   /** Nothing secret may leave the handler: not in the response, not in a log line. */
   const expectNoSecretOutside = () => {
-    const secrets = [store.value(`${root}/jwtPrivateKey`), store.value(`${root}/jwtSecret`)].filter((s): s is string => !!s);
+    const secrets = [store.value(`${signing}/jwtPrivateKey`), store.value(`${signing}/jwtSecret`)].filter((s): s is string => !!s);
     const outside = [JSON.stringify(server.received), ...logger.lines].join('\n');
     expect(outside).not.toContain('PRIVATE KEY');
     for (const secret of secrets)
@@ -95,7 +107,7 @@ describe('key ring custom resource', () => {
         RequestId: 'request-1',
         LogicalResourceId: 'JwtKeyRing',
       });
-      expect(store.parameters.get(`${root}/jwtPrivateKey`)?.Type).toBe('SecureString');
+      expect(store.parameters.get(`${signing}/jwtPrivateKey`)?.Type).toBe('SecureString');
       for (const key of ['jwks', 'jwtPublicKey', 'jwtKeyId']) expect(store.parameters.get(`${root}/${key}`)?.Type).toBe('String');
       const jwks = JSON.parse(response.Data.Jwks);
       // The current key, and the next one, published a deploy before it signs.
@@ -105,8 +117,15 @@ describe('key ring custom resource', () => {
       ]);
       expect(store.parameters.get(keyStore)?.Type).toBe('SecureString');
       expect(jwks.keys[0]).not.toHaveProperty('d');
-      expect(Object.keys(response.Data).sort()).toEqual(['Algorithm', 'Jwks', 'KeyId', 'NextPublicKey', 'PreviousPublicKey', 'PublicKey']);
-      expect(response.Data.PublicKey).toContain('BEGIN PUBLIC KEY');
+      // Only what the template reads (the JWKS endpoint, the JwtKeyId output).
+      expect(Object.keys(response.Data).sort()).toEqual(['Jwks', 'KeyId']);
+      expect(store.value(`${root}/jwtPublicKey`)).toContain('BEGIN PUBLIC KEY');
+      // Nothing secret under the contract root: every service loads it whole.
+      expect(
+        [...store.parameters.keys()].filter((name) => name.startsWith(`${root}/`) && store.parameters.get(name)?.Type !== 'String'),
+      ).toEqual([]);
+      // A sandbox keeps SSM's AWS managed key.
+      expect(store.store.latest(`${signing}/jwtPrivateKey`)?.keyId).toBe(awsManagedKey);
       expect(store.value(`${root}/jwks`)).toBe(response.Data.Jwks);
       expectNoSecretOutside();
     });
@@ -122,13 +141,13 @@ describe('key ring custom resource', () => {
 
     it('Update without rotation keeps the keys and writes nothing', async () => {
       const created = await create(asymmetric(algorithm));
-      const privateKey = store.value(`${root}/jwtPrivateKey`);
+      const privateKey = store.value(`${signing}/jwtPrivateKey`);
       const writes = store.mock.commandCalls(PutParameterCommand).length;
 
       const updated = await update({ ...asymmetric(algorithm), ServiceTimeout: '360' } as KeyRingProperties, asymmetric(algorithm));
 
       expect(updated).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created.PhysicalResourceId, Data: created.Data });
-      expect(store.value(`${root}/jwtPrivateKey`)).toBe(privateKey);
+      expect(store.value(`${signing}/jwtPrivateKey`)).toBe(privateKey);
       expect(store.mock.commandCalls(PutParameterCommand)).toHaveLength(writes);
     });
 
@@ -160,7 +179,7 @@ describe('key ring custom resource', () => {
 
   it('restores the same keys when a rotation is rolled back, so published keys never change under a template', async () => {
     const before = await create(asymmetric('RS256', 0));
-    const privateKey = store.value(`${root}/jwtPrivateKey`);
+    const privateKey = store.value(`${signing}/jwtPrivateKey`);
 
     const rotated = await update(asymmetric('RS256', 1), asymmetric('RS256', 0));
     // CloudFormation's rollback: the same Update with old and new properties swapped.
@@ -169,7 +188,7 @@ describe('key ring custom resource', () => {
 
     expect(rotated.Data.KeyId).not.toBe(before.Data.KeyId);
     expect(rolledBack.Data).toEqual(before.Data);
-    expect(store.value(`${root}/jwtPrivateKey`)).not.toBe(privateKey);
+    expect(store.value(`${signing}/jwtPrivateKey`)).not.toBe(privateKey);
     expect(again.Data).toEqual(rotated.Data);
   });
 
@@ -185,23 +204,22 @@ describe('key ring custom resource', () => {
 
   it('keeps an HS256 secret across a rotation and back', async () => {
     await create(symmetric(0));
-    const first = store.value(`${root}/jwtSecret`);
+    const first = store.value(`${signing}/jwtSecret`);
     await update(symmetric(1), symmetric(0));
-    expect(store.value(`${root}/jwtSecret`)).not.toBe(first);
+    expect(store.value(`${signing}/jwtSecret`)).not.toBe(first);
 
     await update(symmetric(0), symmetric(1));
 
-    expect(store.value(`${root}/jwtSecret`)).toBe(first);
+    expect(store.value(`${signing}/jwtSecret`)).toBe(first);
   });
 
   it('HS256 keeps a 256-bit secret in jwtSecret and publishes an empty JWKS', async () => {
     const response = await create(symmetric());
 
-    const secret = store.parameters.get(`${root}/jwtSecret`);
+    const secret = store.parameters.get(`${signing}/jwtSecret`);
     expect(secret?.Type).toBe('SecureString');
     expect(Buffer.from(secret?.Value as string, 'base64url').length).toBeGreaterThanOrEqual(32);
     expect(JSON.parse(response.Data.Jwks)).toEqual({ keys: [] });
-    expect(response.Data.PublicKey).toBe('');
     expect(store.value(`${root}/jwtKeyId`)).toBe(response.Data.KeyId);
     expect(store.parameters.has(`${root}/jwtPublicKey`)).toBe(false);
     expectNoSecretOutside();
@@ -224,9 +242,9 @@ describe('key ring custom resource', () => {
     const response = await update(symmetric(), asymmetric('RS256'));
 
     expect(response.Status).toBe('SUCCESS');
-    expect(store.parameters.has(`${root}/jwtPrivateKey`)).toBe(false);
+    expect(store.parameters.has(`${signing}/jwtPrivateKey`)).toBe(false);
     expect(store.parameters.has(`${root}/jwtPublicKey`)).toBe(false);
-    expect(store.parameters.has(`${root}/jwtSecret`)).toBe(true);
+    expect(store.parameters.has(`${signing}/jwtSecret`)).toBe(true);
     expect(store.parameters.has(keyStore)).toBe(true);
     expect(JSON.parse(response.Data.Jwks)).toEqual({ keys: [] });
   });
@@ -247,19 +265,71 @@ describe('key ring custom resource', () => {
     const jump = await update(asymmetric('RS256', 3), asymmetric('RS256', 1));
     const rolledBack = await update(asymmetric('RS256', 1), asymmetric('RS256', 3));
 
-    expect(jump).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('Rotation may move by one per deploy (asked 1 to 3)') });
+    expect(jump).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('Rotation may move by one per deploy (asked 3; the RS256 keys go up to 2)'),
+    });
     expect(rolledBack).toMatchObject({ Status: 'SUCCESS', Data: one.Data });
   });
 
-  it('never deletes anything of a kept stage when its re-creation cannot even read SSM', async () => {
-    const retained = { ...asymmetric('RS256'), Retain: 'true' };
-    await create(retained);
-    store.mock.on(GetParametersCommand).rejects(new Error('ThrottlingException'));
+  it('never writes a private key into the contract root, even for the rollback of the upgrade that moved it', async () => {
+    await create(asymmetric('RS256', 0));
+    const signingKey = store.value(`${signing}/jwtPrivateKey`);
+    const earlierLayout = { ...asymmetric('RS256', 0), PrivateKeyParameter: `${root}/jwtPrivateKey` };
 
-    const failed = await create(retained);
+    const rolledBack = await update(earlierLayout, asymmetric('RS256', 0));
 
-    expect(failed.Status).toBe('FAILED');
-    expect(store.parameters.size).toBe(5);
+    expect(rolledBack.Status).toBe('SUCCESS');
+    expect(store.parameters.has(`${root}/jwtPrivateKey`)).toBe(false);
+    expect(store.value(`${signing}/jwtPrivateKey`)).toBe(signingKey);
+  });
+
+  it('answers FAILED, naming the fix, when its own configuration is missing', async () => {
+    const { KEY_RING_STACK_ID: _, ...environment } = keyRingEnvironment('alice');
+    const unconfigured = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment }), { logger });
+
+    await unconfigured(makeEvent({ RequestType: 'Create', ResourceProperties: asymmetric('RS256'), ResponseURL: server.url }), context());
+
+    expect(lastResponse()).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining("no KEY_RING_STACK_ID in its environment; deploy it with the stack's template"),
+    });
+    expect(store.parameters.size).toBe(0);
+  });
+
+  it('judges a rotation by the key store, not by OldResourceProperties a forged event may bring', async () => {
+    await create(asymmetric('RS256', 0));
+    const writes = store.mock.commandCalls(PutParameterCommand).length;
+
+    const jump = await update(asymmetric('RS256', 2), asymmetric('RS256', 1));
+
+    expect(jump).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('Rotation may move by one per deploy') });
+    expect(store.mock.commandCalls(PutParameterCommand)).toHaveLength(writes);
+  });
+
+  it('refuses an event from another stack, and one naming parameters outside its configuration', async () => {
+    await create(asymmetric('RS256', 0));
+    const before = JSON.stringify([...store.store.history]);
+
+    await handler(
+      makeEvent({ RequestType: 'Create', StackId: stackId('mallory'), ResourceProperties: asymmetric('RS256'), ResponseURL: server.url }),
+      context(),
+    );
+    const otherStack = lastResponse();
+    const elsewhere = await create({ ...asymmetric('RS256'), PrivateKeyParameter: '/movement-pass/alice/jwtPrivateKey2' });
+    await handler(
+      makeEvent({ RequestType: 'Delete', PhysicalResourceId: keyStore, StackId: stackId('mallory'), ResponseURL: server.url }),
+      context(),
+    );
+    const otherDelete = lastResponse();
+
+    expect(otherStack).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('serves the stack') });
+    expect(elsewhere).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('may not write /movement-pass/alice/jwtPrivateKey2'),
+    });
+    expect(otherDelete).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('refusing an event from') });
+    expect(JSON.stringify([...store.store.history])).toBe(before);
   });
 
   it('lets go of keys no rollback can reach any more, so the store never fills up', async () => {
@@ -273,25 +343,42 @@ describe('key ring custom resource', () => {
     expect(labeled('RS256-k2')).toBe(false);
   });
 
+  it('frees a key store an earlier key ring left stuck at 100 versions with a labeled oldest one', async () => {
+    // RS256 was switched to ES256 long ago: its keys are the oldest versions and still labeled.
+    const secrets = await Promise.all([generateSigningKey('RS256'), generateSigningKey('ES256')]);
+    const memory = store.store;
+    for (let version = 1; version <= 100; version++) {
+      const secret = version <= 4 ? secrets[0].secret : secrets[1].secret;
+      memory.PutParameter({ Name: keyStore, Value: secret, Type: 'SecureString', Overwrite: true });
+    }
+    for (const [version, label] of [
+      [1, 'RS256-k7'],
+      [2, 'RS256-k8'],
+      [3, 'RS256-k9'],
+      [4, 'RS256-k10'],
+      [98, 'ES256-k39'],
+      [99, 'ES256-k40'],
+      [100, 'ES256-k41'],
+    ] as const) {
+      memory.LabelParameterVersion({ Name: keyStore, ParameterVersion: version, Labels: [label] });
+    }
+    expect(() => memory.PutParameter({ Name: keyStore, Value: 'x', Type: 'SecureString', Overwrite: true })).toThrow(/labeled/);
+
+    const rotated = await update(asymmetric('ES256', 41), asymmetric('ES256', 40));
+    const back = await update(asymmetric('RS256', 9), asymmetric('ES256', 41));
+
+    expect(rotated.Status, rotated.Reason).toBe('SUCCESS');
+    // The last RS256 window was carried forward, so switching back still finds it.
+    expect(back.Status, back.Reason).toBe('SUCCESS');
+    expect(memory.GetParameters({ Names: [`${keyStore}:RS256-k9`] }).Parameters[0]?.Value).toBe(secrets[0].secret);
+    expect(memory.history.get(keyStore)?.length).toBeLessThanOrEqual(100);
+  });
+
   it('rotates HS256 more often than SSM has labels per version', async () => {
     await create(symmetric(0));
     for (let rotation = 1; rotation <= 12; rotation++) await update(symmetric(rotation), symmetric(rotation - 1));
 
     expect(server.received.map((r) => r.body.Status)).toEqual(Array(13).fill('SUCCESS'));
-  });
-
-  it('never deletes the keys of a stage that keeps them, nor those a failed re-creation found', async () => {
-    const retained = { ...asymmetric('RS256'), Retain: 'true' };
-    await create(retained);
-    store.mock.on(PutParameterCommand).rejects(new Error('ThrottlingException'));
-
-    const failed = await create({ ...retained, Rotation: '1' });
-    await remove(retained);
-
-    expect(failed.Status).toBe('FAILED');
-    expect([...store.parameters.keys()].sort()).toEqual(
-      [keyStore, `${root}/jwks`, `${root}/jwtKeyId`, `${root}/jwtPrivateKey`, `${root}/jwtPublicKey`].sort(),
-    );
   });
 
   it('Delete removes every parameter it wrote', async () => {
@@ -337,10 +424,10 @@ describe('key ring custom resource', () => {
   });
 
   it('answers FAILED before the Lambda timeout when key generation hangs', async () => {
-    const hanging = makeHandler(keyRing({ ssm: store.ssm, logger, generate: () => new Promise(() => undefined) }), {
-      logger,
-      timeoutMarginMs: 1_000,
-    });
+    const hanging = makeHandler(
+      keyRingResources({ ssm: store.ssm, logger, environment: keyRingEnvironment('alice'), generate: () => new Promise(() => undefined) }),
+      { logger, timeoutMarginMs: 1_000, cleanupMarginMs: 0 },
+    );
 
     await hanging(makeEvent({ RequestType: 'Create', ResourceProperties: asymmetric('RS256'), ResponseURL: server.url }), context(1_100));
 
@@ -351,5 +438,79 @@ describe('key ring custom resource', () => {
     const key = await generateSigningKey('RS256');
 
     expect(createPrivateKey(key.secret).asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
+  });
+});
+
+describe('key ring of a stage that keeps its keys (prod)', () => {
+  const prodRoot = '/movement-pass/prod';
+  const prodSigning = '/movement-pass-signing/prod';
+  const prodStore = '/movement-pass-keys/prod/jwt';
+  const prodRing = (rotation = 0) => ({
+    Algorithm: 'RS256',
+    Rotation: String(rotation),
+    KeyStoreParameter: prodStore,
+    PrivateKeyParameter: `${prodSigning}/jwtPrivateKey`,
+    PublicKeysParameter: `${prodRoot}/jwks`,
+    PublicKeyParameter: `${prodRoot}/jwtPublicKey`,
+    KeyIdParameter: `${prodRoot}/jwtKeyId`,
+  });
+  let server: Awaited<ReturnType<typeof startResponseServer>>;
+  let store: ReturnType<typeof fakeParameterStore>;
+  let handler: ReturnType<typeof makeHandler>;
+
+  beforeEach(async () => {
+    server = await startResponseServer();
+    store = fakeParameterStore();
+    const logger = memoryLogger();
+    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment: keyRingEnvironment('prod') }), { logger });
+  });
+  afterEach(async () => {
+    store.mock.restore();
+    await server.close();
+  });
+
+  const send = async (RequestType: string, properties: object) => {
+    const PhysicalResourceId = RequestType === 'Create' ? undefined : prodStore;
+    await handler(
+      makeEvent({ RequestType, PhysicalResourceId, StackId: stackId('prod'), ResourceProperties: properties, ResponseURL: server.url }),
+      context(),
+    );
+    return server.received[server.received.length - 1].body;
+  };
+
+  it('encrypts the private key and the key store with the stage key', async () => {
+    await send('Create', prodRing());
+
+    expect(store.store.latest(`${prodSigning}/jwtPrivateKey`)?.keyId).toBe(stageKeyArn);
+    expect(store.store.history.get(prodStore)?.map((v) => v.keyId)).toEqual([stageKeyArn, stageKeyArn]);
+    expect(store.store.encryptedWith(awsManagedKey)).toEqual([]);
+  });
+
+  it('removes nothing on a Delete, whatever the event says about retention', async () => {
+    await send('Create', prodRing());
+
+    const deleted = await send('Delete', { ...prodRing(), Retain: 'false' });
+
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(store.parameters.size).toBe(5);
+  });
+
+  it('never deletes what existed before a re-creation that cannot even read SSM', async () => {
+    await send('Create', prodRing());
+    store.mock.on(GetParameterHistoryCommand).rejects(new Error('ThrottlingException'));
+
+    const failed = await send('Create', prodRing());
+
+    expect(failed.Status).toBe('FAILED');
+    expect(store.parameters.size).toBe(5);
+  });
+
+  it('keeps the key store a failed first Create made (its role may not delete it), and removes the rest', async () => {
+    store.mock.on(PutParameterCommand, { Name: `${prodSigning}/jwtPrivateKey` }).rejects(new Error('AccessDeniedException'));
+
+    const failed = await send('Create', prodRing());
+
+    expect(failed).toMatchObject({ Status: 'FAILED', PhysicalResourceId: failedCreateId });
+    expect([...store.parameters.keys()]).toEqual([prodStore]);
   });
 });

@@ -1,14 +1,22 @@
 // Photo URLs signed the way consumers sign them (AWS's own CloudFront signer, with the private
 // key and key pair id the custom resources wrote to SSM) verify with the public keys handed to
 // CloudFront, across a rotation too.
-import { createPublicKey, verify } from 'node:crypto';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyRingResources } from '../../handlers/key-ring/index';
 import { makeHandler } from '../../handlers/lib/custom-resource';
-import { context, fakeParameterStore, makeEvent, memoryLogger, startResponseServer } from './support';
+import {
+  cloudFrontAccepts,
+  context,
+  fakeParameterStore,
+  keyRingEnvironment,
+  makeEvent,
+  memoryLogger,
+  startResponseServer,
+} from './support';
 
 const root = '/movement-pass/alice';
+const signing = '/movement-pass-signing/alice';
 const photoKey = (rotation: number) => ({
   Algorithm: 'RS256',
   Rotation: String(rotation),
@@ -17,20 +25,10 @@ const photoKey = (rotation: number) => ({
 const ring = (rotation: number) => ({ ...photoKey(rotation), PublicKeysParameter: `${root}/photoUrlPublicKeys` });
 const signingKey = (rotation: number, keyId: string) => ({
   ...photoKey(rotation),
-  PrivateKeyParameter: `${root}/photoUrlPrivateKey`,
+  PrivateKeyParameter: `${signing}/photoUrlPrivateKey`,
   KeyIdParameter: `${root}/photoUrlKeyPairId`,
   KeyId: keyId,
 });
-
-/** CloudFront's check of a canned-policy signature: RSA-SHA1 over the policy, URL-safe base64. */
-function cloudFrontAccepts(signedUrl: string, publicKeyPem: string): boolean {
-  const url = new URL(signedUrl);
-  const expires = url.searchParams.get('Expires');
-  const signature = (url.searchParams.get('Signature') ?? '').replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/');
-  const resource = `${url.origin}${url.pathname}`;
-  const policy = `{"Statement":[{"Resource":"${resource}","Condition":{"DateLessThan":{"AWS:EpochTime":${expires}}}}]}`;
-  return verify('RSA-SHA1', Buffer.from(policy), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
-}
 
 describe('signed photo URLs', () => {
   let server: Awaited<ReturnType<typeof startResponseServer>>;
@@ -40,7 +38,9 @@ describe('signed photo URLs', () => {
   beforeEach(async () => {
     server = await startResponseServer();
     store = fakeParameterStore();
-    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger: memoryLogger() }), { logger: memoryLogger() });
+    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger: memoryLogger(), environment: keyRingEnvironment('alice') }), {
+      logger: memoryLogger(),
+    });
   });
   afterEach(async () => {
     store.mock.restore();
@@ -68,7 +68,7 @@ describe('signed photo URLs', () => {
     getSignedUrl({
       url: 'https://photos.movement-pass.com/applicants/a-1/photo.jpg',
       keyPairId: store.value(`${root}/photoUrlKeyPairId`) as string,
-      privateKey: store.value(`${root}/photoUrlPrivateKey`) as string,
+      privateKey: store.value(`${signing}/photoUrlPrivateKey`) as string,
       dateLessThan: new Date(Date.now() + 300_000).toISOString(),
     });
 
@@ -78,12 +78,12 @@ describe('signed photo URLs', () => {
 
     const signedUrl = signPhoto();
 
-    expect(published).toMatchObject({ Status: 'SUCCESS', Data: { KeyId: 'K-ROTATION-0' } });
+    expect(published).toMatchObject({ Status: 'SUCCESS', Data: {} });
     expect(new URL(signedUrl).searchParams.get('Key-Pair-Id')).toBe('K-ROTATION-0');
     expect(cloudFrontAccepts(signedUrl, Data.PublicKey)).toBe(true);
     expect(cloudFrontAccepts(signedUrl, Data.NextPublicKey)).toBe(false);
     expect(cloudFrontAccepts(signedUrl.replace('photo.jpg', 'other.jpg'), Data.PublicKey)).toBe(false);
-    expect(store.parameters.get(`${root}/photoUrlPrivateKey`)?.Type).toBe('SecureString');
+    expect(store.parameters.get(`${signing}/photoUrlPrivateKey`)?.Type).toBe('SecureString');
   });
 
   it('signs after a rotation with the key CloudFront was given as next a deploy before', async () => {
@@ -101,18 +101,20 @@ describe('signed photo URLs', () => {
     const response = await send('Create', 'Custom::SigningKey', signingKey(4, 'K-ROTATION-4'));
 
     expect(response).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('no RS256 key of rotation 4') });
-    expect(store.parameters.has(`${root}/photoUrlPrivateKey`)).toBe(false);
+    expect(store.parameters.has(`${signing}/photoUrlPrivateKey`)).toBe(false);
   });
 
-  it('removes what it published in a sandbox, and nothing on a kept stage', async () => {
+  it('removes what it published when the sandbox goes, and only that', async () => {
     await send('Create', 'Custom::KeyRing', ring(0));
-    await send('Create', 'Custom::SigningKey', { ...signingKey(0, 'K0'), Retain: 'true' });
+    await send('Create', 'Custom::SigningKey', signingKey(0, 'K0'));
 
-    await send('Delete', 'Custom::SigningKey', { ...signingKey(0, 'K0'), Retain: 'true' });
-    expect(store.parameters.has(`${root}/photoUrlPrivateKey`)).toBe(true);
+    const removed = await send('Delete', 'Custom::SigningKey', signingKey(0, 'K0'));
 
-    await send('Delete', 'Custom::SigningKey', signingKey(0, 'K0'));
-    expect(store.parameters.has(`${root}/photoUrlPrivateKey`)).toBe(false);
+    expect(removed.Status).toBe('SUCCESS');
+    expect(store.parameters.has(`${signing}/photoUrlPrivateKey`)).toBe(false);
     expect(store.parameters.has(`${root}/photoUrlKeyPairId`)).toBe(false);
+    // The ring's own: its store and the public keys stay until the ring goes.
+    expect(store.parameters.has('/movement-pass-keys/alice/photoUrl')).toBe(true);
+    expect(store.parameters.has(`${root}/photoUrlPublicKeys`)).toBe(true);
   });
 });

@@ -1,9 +1,11 @@
 // Test doubles at the real boundaries of a custom resource: a local HTTP server stands in for
 // CloudFormation's presigned response URL, an in-memory store behind aws-sdk-client-mock for SSM.
+import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   DeleteParametersCommand,
+  GetParameterHistoryCommand,
   GetParametersCommand,
   LabelParameterVersionCommand,
   PutParameterCommand,
@@ -11,9 +13,16 @@ import {
   UnlabelParameterVersionCommand,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { environmentNames } from '../../handlers/key-ring/configuration';
 import type { CustomResourceEvent, Logger } from '../../handlers/lib/custom-resource';
+import { keyRingPlan } from '../../resources/key-ring';
+import { type StageSettings, settingsFor } from '../../resources/stage';
 
 export interface ReceivedResponse {
+  /** When the answer arrived. */
+  at: number;
+  /** Its size in bytes, as CloudFormation counts it against its 4096-byte limit. */
+  bytes: number;
   method: string;
   path: string;
   contentType: string | undefined;
@@ -36,6 +45,8 @@ export async function startResponseServer(options: { failFirst?: number } = {}) 
         return;
       }
       received.push({
+        at: Date.now(),
+        bytes: Buffer.byteLength(text),
         method: request.method ?? '',
         path: request.url ?? '',
         contentType: request.headers['content-type'],
@@ -53,11 +64,33 @@ export async function startResponseServer(options: { failFirst?: number } = {}) 
   };
 }
 
+export const stackId = (stage: string) =>
+  `arn:aws:cloudformation:ap-south-1:123456789012:stack/movement-pass-foundation-${stage}/5c1a2f40-cb1b-11ef-a3ae-0a1b2c3d4e5f`;
+export const stageKeyArn = 'arn:aws:kms:ap-south-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+/** The AWS managed key SSM uses when none is given. */
+export const awsManagedKey = 'alias/aws/ssm';
+
+/**
+ * The key ring function's environment as the template gives it to a stage: the resources and
+ * names come from resources/key-ring.ts itself; the stack id and the key ARN are what
+ * CloudFormation would resolve.
+ */
+export function keyRingEnvironment(stage: string, change?: (settings: StageSettings) => void): Record<string, string> {
+  const settings = settingsFor(stage);
+  change?.(settings);
+  return {
+    [environmentNames.stackId]: stackId(stage),
+    [environmentNames.retain]: String(settings.retainData),
+    ...(settings.retainData ? { [environmentNames.stageKeyArn]: stageKeyArn } : {}),
+    [environmentNames.resources]: JSON.stringify(keyRingPlan(settings)),
+  };
+}
+
 export function makeEvent(partial: Partial<Record<string, unknown>> & { RequestType: string }): CustomResourceEvent {
   return {
     ServiceToken: 'arn:aws:lambda:ap-south-1:123456789012:function:movement-pass-foundation-alice-keyRing',
     ResponseURL: 'http://127.0.0.1:1/unset',
-    StackId: 'arn:aws:cloudformation:ap-south-1:123456789012:stack/movement-pass-foundation-alice/guid',
+    StackId: stackId('alice'),
     RequestId: 'request-1',
     LogicalResourceId: 'JwtKeyRing',
     ResourceType: 'Custom::KeyRing',
@@ -78,14 +111,20 @@ export function memoryLogger(): Logger & { lines: string[] } {
   };
 }
 
-type StoredVersion = { version: number; value: string; type: string; labels: Set<string> };
+type StoredVersion = { version: number; value: string; type: string; labels: Set<string>; keyId?: string };
+
+const ssmError = (name: string, message = name) => Object.assign(new Error(message), { name });
 
 /**
- * SSM Parameter Store in memory, with versions and labels; one method per SSM operation, taking
- * and returning what the API does, so both the mocked client and a local endpoint serve it.
+ * SSM Parameter Store in memory, with versions, labels and the KMS key of each version; one
+ * method per SSM operation, taking and returning what the API does, so both the mocked client
+ * and a local endpoint serve it. Like SSM it keeps 100 versions, dropping the oldest unless it is
+ * labeled, and records the key a SecureString was given (aws/ssm when none).
  */
 export class MemoryParameterStore {
   readonly history = new Map<string, StoredVersion[]>();
+  /** Every change applied, in order, with when it was applied. */
+  readonly changes: { at: number; operation: string; name: string }[] = [];
 
   latest(name: string): StoredVersion | undefined {
     return this.history.get(name)?.at(-1);
@@ -99,37 +138,49 @@ export class MemoryParameterStore {
     return { name, found: versions.find((v) => (/^\d+$/.test(which) ? v.version === Number(which) : v.labels.has(which))) };
   }
 
-  PutParameter(input: { Name: string; Value: string; Type: string; Overwrite?: boolean }) {
-    if (this.history.has(input.Name) && !input.Overwrite)
-      throw Object.assign(new Error('ParameterAlreadyExists'), { name: 'ParameterAlreadyExists' });
+  private changed(operation: string, name: string) {
+    this.changes.push({ at: Date.now(), operation, name });
+  }
+
+  PutParameter(input: { Name: string; Value: string; Type: string; Overwrite?: boolean; KeyId?: string }) {
+    if (this.history.has(input.Name) && !input.Overwrite) throw ssmError('ParameterAlreadyExists');
     const versions = this.history.get(input.Name) ?? [];
+    // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-versions.html
+    if (versions.length >= 100) {
+      if (versions[0].labels.size) throw ssmError('ParameterMaxVersionLimitExceeded', `the oldest version of ${input.Name} is labeled`);
+      versions.shift();
+    }
     const version = (versions.at(-1)?.version ?? 0) + 1;
-    this.history.set(input.Name, [...versions, { version, value: input.Value, type: input.Type, labels: new Set() }]);
+    const keyId = input.Type === 'SecureString' ? (input.KeyId ?? awsManagedKey) : undefined;
+    this.history.set(input.Name, [...versions, { version, value: input.Value, type: input.Type, labels: new Set(), keyId }]);
+    this.changed('PutParameter', input.Name);
     return { Version: version, Tier: 'Standard' };
   }
 
   LabelParameterVersion(input: { Name: string; ParameterVersion?: number; Labels: string[] }) {
     const versions = this.history.get(input.Name);
     const target = versions?.find((v) => v.version === input.ParameterVersion);
-    if (!versions || !target) throw Object.assign(new Error('ParameterVersionNotFound'), { name: 'ParameterVersionNotFound' });
+    if (!versions || !target) throw ssmError('ParameterVersionNotFound');
     for (const label of input.Labels) {
       for (const v of versions) v.labels.delete(label);
       target.labels.add(label);
     }
     // SSM's limit: https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-labels.html
-    if (target.labels.size > 10)
-      throw Object.assign(new Error('ParameterVersionLabelLimitExceeded'), { name: 'ParameterVersionLabelLimitExceeded' });
+    if (target.labels.size > 10) throw ssmError('ParameterVersionLabelLimitExceeded');
+    this.changed('LabelParameterVersion', input.Name);
     return { InvalidLabels: [], ParameterVersion: target.version };
   }
 
   UnlabelParameterVersion(input: { Name: string; ParameterVersion: number; Labels: string[] }) {
     const target = this.history.get(input.Name)?.find((v) => v.version === input.ParameterVersion);
-    if (!target) throw Object.assign(new Error('ParameterVersionNotFound'), { name: 'ParameterVersionNotFound' });
+    if (!target) throw ssmError('ParameterVersionNotFound');
     const removed = input.Labels.filter((label) => target.labels.delete(label));
+    this.changed('UnlabelParameterVersion', input.Name);
     return { RemovedLabels: removed, InvalidLabels: input.Labels.filter((label) => !removed.includes(label)) };
   }
 
   GetParameters(input: { Names: string[] }) {
+    if (input.Names.length > 10) throw ssmError('ValidationException', 'at most 10 names');
     const results = input.Names.map((selector) => ({ selector, ...this.select(selector) }));
     return {
       Parameters: results.flatMap(({ name, found }) =>
@@ -139,9 +190,46 @@ export class MemoryParameterStore {
     };
   }
 
+  GetParameterHistory(input: { Name: string; MaxResults?: number; NextToken?: string }) {
+    const versions = this.history.get(input.Name);
+    if (!versions) throw ssmError('ParameterNotFound');
+    const start = Number(input.NextToken ?? 0);
+    const end = start + Math.min(input.MaxResults ?? 50, 50);
+    return {
+      Parameters: versions.slice(start, end).map((v) => ({
+        Name: input.Name,
+        Type: v.type,
+        KeyId: v.keyId,
+        Version: v.version,
+        Labels: [...v.labels],
+      })),
+      NextToken: end < versions.length ? String(end) : undefined,
+    };
+  }
+
+  /**
+   * Every parameter below a path with decrypted values, as a service loads the contract. Like SSM,
+   * the whole call fails when one SecureString is under a KMS key the caller may not decrypt with.
+   */
+  GetParametersByPath(input: { Path: string }, caller: { canDecrypt: (keyId: string) => boolean }) {
+    const prefix = `${input.Path.replace(/\/$/, '')}/`;
+    const names = [...this.history.keys()].filter((name) => name.startsWith(prefix));
+    const parameters = names.map((name) => ({ name, found: this.latest(name) as StoredVersion }));
+    const denied = parameters.find(({ found }) => found.keyId !== undefined && !caller.canDecrypt(found.keyId));
+    if (denied) throw ssmError('AccessDeniedException', `not allowed to decrypt ${denied.name} (key ${denied.found.keyId})`);
+    return { Parameters: parameters.map(({ name, found }) => ({ Name: name, Value: found.value, Type: found.type })) };
+  }
+
   DeleteParameters(input: { Names: string[] }) {
+    if (input.Names.length > 10) throw ssmError('ValidationException', 'at most 10 names');
     const deleted = input.Names.filter((name) => this.history.delete(name));
+    for (const name of deleted) this.changed('DeleteParameters', name);
     return { DeletedParameters: deleted, InvalidParameters: input.Names.filter((name) => !deleted.includes(name)) };
+  }
+
+  /** Names whose history holds a SecureString version under `keyId`. */
+  encryptedWith(keyId: string): string[] {
+    return [...this.history].filter(([, versions]) => versions.some((v) => v.keyId === keyId)).map(([name]) => name);
   }
 }
 
@@ -154,6 +242,7 @@ export function fakeParameterStore() {
   mock.on(LabelParameterVersionCommand).callsFake((input) => store.LabelParameterVersion(input));
   mock.on(UnlabelParameterVersionCommand).callsFake((input) => store.UnlabelParameterVersion(input));
   mock.on(GetParametersCommand).callsFake((input) => store.GetParameters(input));
+  mock.on(GetParameterHistoryCommand).callsFake((input) => store.GetParameterHistory(input));
   mock.on(DeleteParametersCommand).callsFake((input) => store.DeleteParameters(input));
   const parameters = {
     get: (name: string) => {
@@ -166,12 +255,19 @@ export function fakeParameterStore() {
       return store.history.size;
     },
   };
-  return { ssm, mock, parameters, value: (name: string) => store.latest(name)?.value };
+  return { ssm, mock, store, parameters, value: (name: string) => store.latest(name)?.value };
 }
 
-/** A local SSM endpoint (AWS JSON 1.1 protocol) over the in-memory store, for the bundled handler. */
-export async function startSsmEndpoint(store: MemoryParameterStore) {
+/**
+ * A local SSM endpoint (AWS JSON 1.1 protocol) over the in-memory store, for the bundled handler.
+ * `delayMs` makes it slow: each request is applied only after the delay, and not at all when the
+ * client has given up on it meanwhile (an aborted request never reaches the store); the operations
+ * in `stalled` take a minute.
+ */
+export async function startSsmEndpoint(store: MemoryParameterStore, options: { delayMs?: number; stalled?: string[] } = {}) {
   const operations: string[] = [];
+  /** When each request arrived. */
+  const received: { at: number; operation: string }[] = [];
   const server = createServer((request, response) => {
     let text = '';
     request.on('data', (chunk) => {
@@ -180,17 +276,43 @@ export async function startSsmEndpoint(store: MemoryParameterStore) {
     request.on('end', () => {
       const operation = String(request.headers['x-amz-target'] ?? '').replace('AmazonSSM.', '') as 'PutParameter';
       operations.push(operation);
-      try {
-        const result = store[operation](JSON.parse(text || '{}'));
-        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(result));
-      } catch (error) {
-        response
-          .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
-          .end(JSON.stringify({ __type: (error as Error).name, message: (error as Error).message }));
-      }
+      received.push({ at: Date.now(), operation });
+      const apply = () => {
+        if (response.destroyed || request.socket.destroyed) return;
+        try {
+          const result = store[operation](JSON.parse(text || '{}'));
+          response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(result));
+        } catch (error) {
+          response
+            .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+            .end(JSON.stringify({ __type: (error as Error).name, message: (error as Error).message }));
+        }
+      };
+      const delay = options.stalled?.includes(operation) ? 60_000 : (options.delayMs ?? 0);
+      if (delay) setTimeout(apply, delay).unref();
+      else apply();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, operations, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    operations,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** CloudFront's check of a canned-policy signature: RSA-SHA1 over the policy, URL-safe base64. */
+export function cloudFrontAccepts(signedUrl: string, publicKeyPem: string): boolean {
+  const url = new URL(signedUrl);
+  const expires = url.searchParams.get('Expires');
+  const signature = (url.searchParams.get('Signature') ?? '').replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/');
+  const resource = `${url.origin}${url.pathname}`;
+  const policy = `{"Statement":[{"Resource":"${resource}","Condition":{"DateLessThan":{"AWS:EpochTime":${expires}}}}]}`;
+  return verify('RSA-SHA1', Buffer.from(policy), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
 }

@@ -1,0 +1,94 @@
+// What the key ring function may do comes from its own configuration in the template (its
+// environment), never from the event: the stack it serves, whether the stage keeps its keys,
+// the KMS key of the signing keys, and per custom resource the parameters it may write.
+// Anyone allowed to invoke the function can write an event; nobody but a deploy can change this.
+import type { CustomResourceEvent } from '../lib/custom-resource';
+
+export interface KeyRingResourceConfiguration {
+  /** A ring generates keys into its key store; a signing key publishes one of them with its id. */
+  kind: 'ring' | 'signingKey';
+  keyStore: string;
+  /** Every parameter the resource may write (both algorithms' names: a switch removes the other's). */
+  parameters: string[];
+  /**
+   * Parameters of the earlier layout (private keys inside the contract root): removed by every
+   * Create and Update, never written. An event naming one (the rollback of the upgrade) is
+   * answered without writing it.
+   */
+  obsolete: string[];
+  /** The attributes the template reads with Fn::GetAtt: the response carries these and no other. */
+  attributes: string[];
+}
+
+export interface KeyRingConfiguration {
+  stackId: string;
+  /** The stage keeps its keys: a Delete removes nothing. */
+  retain: boolean;
+  /** ARN of the stage's KMS key for the signing keys and key stores; absent where aws/ssm serves. */
+  stageKeyArn?: string;
+  /** By logical id of the custom resource. */
+  resources: Record<string, KeyRingResourceConfiguration>;
+}
+
+/** The function's environment variables, as resources/key-ring.ts writes them. */
+export const environmentNames = {
+  stackId: 'KEY_RING_STACK_ID',
+  retain: 'KEY_RING_RETAIN',
+  stageKeyArn: 'KEY_RING_STAGE_KEY_ARN',
+  resources: 'KEY_RING_RESOURCES',
+} as const;
+
+export function readConfiguration(environment: Record<string, string | undefined>): KeyRingConfiguration {
+  const missing = Object.values(environmentNames).filter((name) => name !== environmentNames.stageKeyArn && !environment[name]);
+  if (missing.length) {
+    throw new Error(`The key ring function has no ${missing.join(', ')} in its environment; deploy it with the stack's template.`);
+  }
+  let resources: KeyRingConfiguration['resources'];
+  try {
+    resources = JSON.parse(environment[environmentNames.resources] as string);
+  } catch {
+    throw new Error(`${environmentNames.resources} of the key ring function is not JSON; deploy it with the stack's template.`);
+  }
+  return {
+    stackId: environment[environmentNames.stackId] as string,
+    retain: environment[environmentNames.retain] === 'true',
+    stageKeyArn: environment[environmentNames.stageKeyArn] || undefined,
+    resources,
+  };
+}
+
+/** Names of the parameters an event's properties ask to write. */
+const parameterProperties = ['PrivateKeyParameter', 'PublicKeysParameter', 'PublicKeyParameter', 'KeyIdParameter'];
+
+/**
+ * The configuration of the resource an event is for, or an error when the event is not one this
+ * function may act on: another stack's, an unknown resource's, or one naming other parameters.
+ */
+export function resourceOf(event: CustomResourceEvent, configuration: KeyRingConfiguration): KeyRingResourceConfiguration {
+  if (event.StackId !== configuration.stackId) {
+    throw new Error(`This key ring serves the stack ${configuration.stackId} only; refusing an event from ${event.StackId}`);
+  }
+  const resource = Object.hasOwn(configuration.resources, event.LogicalResourceId)
+    ? configuration.resources[event.LogicalResourceId]
+    : undefined;
+  if (!resource) {
+    throw new Error(
+      `${event.LogicalResourceId} is not a key ring resource of this stack (known: ${Object.keys(configuration.resources).join(', ')})`,
+    );
+  }
+  // A Delete acts on the configured names only, whatever its properties say.
+  if (event.RequestType === 'Delete') return resource;
+  const properties = event.ResourceProperties as Record<string, unknown>;
+  if (properties.KeyStoreParameter !== resource.keyStore) {
+    throw new Error(`${event.LogicalResourceId} must use the key store ${resource.keyStore} (got ${String(properties.KeyStoreParameter)})`);
+  }
+  const allowed = new Set([...resource.parameters, ...resource.obsolete]);
+  const foreign = parameterProperties.filter((key) => properties[key] !== undefined && !allowed.has(String(properties[key])));
+  if (foreign.length) {
+    throw new Error(
+      `${event.LogicalResourceId} may not write ${foreign.map((key) => `${String(properties[key])} (${key})`).join(', ')}: ` +
+        `its parameters are ${resource.parameters.join(', ')}`,
+    );
+  }
+  return resource;
+}
