@@ -139,6 +139,28 @@ export class MemoryParameterStore {
     };
   }
 
+  /** One page (10 at most, as SSM) of the parameters under a path; SecureStrings stay opaque unless decrypted. */
+  GetParametersByPath(input: { Path: string; Recursive?: boolean; WithDecryption?: boolean; MaxResults?: number; NextToken?: string }) {
+    const path = input.Path.endsWith('/') ? input.Path : `${input.Path}/`;
+    const names = [...this.history.keys()]
+      .filter((name) => name.startsWith(path) && (input.Recursive || !name.slice(path.length).includes('/')))
+      .sort();
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const end = start + Math.min(input.MaxResults ?? 10, 10);
+    return {
+      Parameters: names.slice(start, end).map((name) => {
+        const { value, type, version } = this.latest(name)!;
+        return {
+          Name: name,
+          Type: type,
+          Value: type === 'SecureString' && !input.WithDecryption ? 'AQICAHencrypted==' : value,
+          Version: version,
+        };
+      }),
+      ...(end < names.length ? { NextToken: String(end) } : {}),
+    };
+  }
+
   DeleteParameters(input: { Names: string[] }) {
     const deleted = input.Names.filter((name) => this.history.delete(name));
     return { DeletedParameters: deleted, InvalidParameters: input.Names.filter((name) => !deleted.includes(name)) };
