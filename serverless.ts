@@ -11,6 +11,7 @@ import { keyRingFunction } from './resources/key-ring';
 import { bucketEmptierFunction, photos } from './resources/photos';
 import { queue } from './resources/queue';
 import { assertHomeRegion, homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
+import { verifyPluginConfig } from './resources/verify';
 
 assertHomeRegion(process.argv);
 const settings = settingsFor(stageFromArgv(process.argv));
@@ -29,6 +30,9 @@ const serverlessConfiguration: AWS = {
     './plugins/certificates',
     'serverless-domain-manager',
     './plugins/stack-outputs',
+    // After the base path mapping: the contract values to .serverless/foundation-<stage>.json, then sls verify.
+    './plugins/foundation-outputs',
+    './plugins/verify',
   ],
   provider: {
     name: 'aws',
@@ -57,6 +61,7 @@ const serverlessConfiguration: AWS = {
     customCertificate: certificatePluginConfig(settings, certificates[0]),
     movementPassCertificates: certificatesPluginConfig(settings),
     customDomain: apiDomainPluginConfig(settings),
+    movementPassVerify: verifyPluginConfig(settings),
   },
   package: { individually: true },
   functions: {

@@ -1,0 +1,40 @@
+// @ts-check
+// What the local plugins share to use the consumer client (client/src) inside osls: the client
+// itself, loaded from its TypeScript source the way osls loads serverless.ts (tsx), so a plugin
+// never runs a stale build; and an SSM client whose calls go through osls's provider.request
+// (the deploying profile, region, retries and credentials of the command).
+
+/** @typedef {typeof import('../../client/src/index')} FoundationClient */
+
+/** @type {FoundationClient | undefined} */
+let client;
+
+/** @returns {FoundationClient} */
+function foundationClient() {
+  if (!client) {
+    /** @type {{ require: (id: string, from: string) => unknown }} */
+    const tsx = require(/** @type {string} */ ('tsx/cjs/api'));
+    client = /** @type {FoundationClient} */ (tsx.require('../../client/src/index.ts', __filename));
+  }
+  return client;
+}
+
+const ssmMethods = /** @type {const} */ ({ GetParametersByPathCommand: 'getParametersByPath', GetParametersCommand: 'getParameters' });
+
+/**
+ * An object that answers the client's SSM commands through `provider.request`.
+ * @param {{ request: (service: string, method: string, params: unknown, options?: { region?: string }) => Promise<any> }} provider
+ * @param {string} region
+ */
+function ssmThroughProvider(provider, region) {
+  return {
+    /** @param {{ constructor: { name: string }, input: unknown }} command */
+    send(command) {
+      const method = ssmMethods[/** @type {keyof typeof ssmMethods} */ (command.constructor.name)];
+      if (!method) throw new Error(`No provider.request mapping for ${command.constructor.name}`);
+      return provider.request('SSM', method, command.input, { region });
+    },
+  };
+}
+
+module.exports = { foundationClient, ssmThroughProvider };
