@@ -149,6 +149,25 @@ describe('the packed client in an empty project', () => {
     expect(result.status).toBe(0);
   });
 
+  it("runs the README's example for a Node service", async () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    const example = /```js\n(\/\/ service\.mjs[\s\S]*?)```/.exec(readme)?.[1];
+    expect(example, 'the README has a service.mjs example').toBeDefined();
+
+    const result = await runInConsumer(example!);
+
+    expect(result.status, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toBe('movement-pass-prod-applicants 300');
+    expect(lines[1]).toBe('applicant-42');
+    expect(lines[2]).toMatch(
+      /^https:\/\/photos\.movement-pass\.com\/applicants\/42\.jpg\?Expires=\d+&Key-Pair-Id=K2JCJMDEHXQW5F&Signature=/,
+    );
+    expect(lines[3]).toMatch(
+      /^PUT https:\/\/movement-pass-prod-photos-123456789012\.s3\.ap-south-1\.amazonaws\.com\/applicants\/42\.jpg\?/,
+    );
+  });
+
   it('fails naming the key when one is deleted', async () => {
     store.DeleteParameters({ Names: [`${contractRoot('prod')}passesLoadQueueArn`] });
 
