@@ -113,21 +113,21 @@ class Verify {
     });
     if (contract) {
       const loaded = contract;
-      /** @type {import('../client/src/index').SigningKeys | undefined} */
-      let keys;
-      /** @type {string | undefined} */
-      let keysUnavailable;
-      try {
-        keys = await client.loadSigningKeys({ stage, region, ssm });
-      } catch (error) {
-        keysUnavailable = /** @type {Error} */ (error).message;
-      }
+      // One read per use, as the signers have them: a stage lacking one key fails only the checks that need it.
+      /** @param {import('../client/src/index').SigningUse} use @returns {Promise<Signing>} */
+      const signingFor = (use) =>
+        client.loadSigningKeys({ stage, region, ssm, use: [use] }).then(
+          (keys) => ({ loaded: keys }),
+          (error) => ({ error }),
+        );
+      const jwtSigning = await signingFor('jwt');
+      const photoSigning = await signingFor('photoUrl');
       await run('JWKS endpoint', () => this.checkJwks(loaded));
-      await run('token round trip', () => this.checkToken(client, loaded, keys, keysUnavailable));
+      await run('token round trip', () => this.checkToken(client, loaded, jwtSigning));
       await run('CloudFront refuses an unsigned URL', () => this.checkUnsignedRefused(loaded));
-      await run('CloudFront trusts the URL-signing key', () => this.checkSignedAccepted(client, loaded, keys, keysUnavailable));
+      await run('CloudFront trusts the URL-signing key', () => this.checkSignedAccepted(client, loaded, photoSigning));
       if (config.writes) {
-        await run('photo upload read back through CloudFront', () => this.checkPhotoRoundTrip(client, loaded, keys, keysUnavailable));
+        await run('photo upload read back through CloudFront', () => this.checkPhotoRoundTrip(client, loaded, photoSigning));
         await run('passes load queue round trip', () => this.checkQueue(loaded));
       }
     }
@@ -216,11 +216,10 @@ class Verify {
   /**
    * @param {import('../client/src/index')} client
    * @param {import('../client/src/index').FoundationConfig} contract
-   * @param {import('../client/src/index').SigningKeys | undefined} keys
-   * @param {string | undefined} keysUnavailable
+   * @param {Signing} signing
    */
-  async checkToken(client, contract, keys, keysUnavailable) {
-    if (!keys) throw new CheckSkipped(`cannot read the signing keys with these credentials (${keysUnavailable})`);
+  async checkToken(client, contract, signing) {
+    const keys = signingKeys(signing);
     const signer = await client.createTokenSigner(contract, keys);
     const token = await signer.sign({ sub: 'sls-verify' }, { expiresIn: '2m' });
     const symmetric = contract.jwtAlgorithm === 'HS256';
@@ -257,11 +256,10 @@ class Verify {
   /**
    * @param {import('../client/src/index')} client
    * @param {import('../client/src/index').FoundationConfig} contract
-   * @param {import('../client/src/index').SigningKeys | undefined} keys
-   * @param {string | undefined} keysUnavailable
+   * @param {Signing} signing
    */
-  async checkSignedAccepted(client, contract, keys, keysUnavailable) {
-    if (!keys) throw new CheckSkipped(`cannot read the URL-signing key with these credentials (${keysUnavailable})`);
+  async checkSignedAccepted(client, contract, signing) {
+    const keys = signingKeys(signing);
     const url = client.signPhotoUrl(contract, keys, this.probeKey(), { expiresIn: 120 });
     const response = await this.fetch(url, { signal: AbortSignal.timeout(10_000) });
     const answer = cloudFrontAnswer(response, await response.text());
@@ -281,11 +279,10 @@ class Verify {
   /**
    * @param {import('../client/src/index')} client
    * @param {import('../client/src/index').FoundationConfig} contract
-   * @param {import('../client/src/index').SigningKeys | undefined} keys
-   * @param {string | undefined} keysUnavailable
+   * @param {Signing} signing
    */
-  async checkPhotoRoundTrip(client, contract, keys, keysUnavailable) {
-    if (!keys) throw new CheckSkipped(`cannot read the URL-signing key with these credentials (${keysUnavailable})`);
+  async checkPhotoRoundTrip(client, contract, signing) {
+    const keys = signingKeys(signing);
     const key = this.probeKey();
     const origin = this.config.webOrigin;
     const upload = await client.presignPhotoUpload(contract, key, { contentType: 'image/jpeg', s3: await this.s3Client() });
@@ -341,6 +338,20 @@ class Verify {
     }
     throw new CheckFailure(`a message sent to ${QueueUrl} was not received back within 3 polls.`);
   }
+}
+
+/** @typedef {{ loaded: import('../client/src/index').SigningKeys, error?: undefined } | { loaded?: undefined, error: any }} Signing */
+
+/**
+ * The signing keys for a check that signs. A stage without them is broken (a failure); credentials
+ * that may not read them (a shared stage lets only its signers decrypt) cannot run the check (a skip).
+ * @param {Signing} signing
+ */
+function signingKeys(signing) {
+  if (signing.loaded) return signing.loaded;
+  const message = signing.error?.message ?? String(signing.error);
+  if (signing.error?.code === 'FOUNDATION_SIGNING_KEYS_MISSING') throw new CheckFailure(message);
+  throw new CheckSkipped(`cannot read the signing keys with these credentials (${message})`);
 }
 
 /** @param {unknown} jwks */

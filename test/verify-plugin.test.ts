@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { contractRoot } from '../client/src/contract';
+import { contractRoot, signingRoot } from '../client/src/contract';
 import { generateStageKeys, type StageKeys, seedStage } from '../client/test/stage-fixture';
 import Verify from '../plugins/verify';
 import { MemoryParameterStore } from './handlers/support';
@@ -280,6 +280,19 @@ describe('sls verify', () => {
 
     expect(checkLine(stage.lines, 'token round trip')).toMatch(/^- token round trip: skipped, cannot read the signing keys .*kms:Decrypt/);
     expect(checkLine(stage.lines, 'JWKS endpoint')).toMatch(/^✔ /);
+  });
+
+  it('fails the checks that sign when the stage lacks its signing key', async () => {
+    const stage = await deployedStage({ writes: false });
+    stage.store.DeleteParameters({ Names: [`${signingRoot('alice')}photoUrlPrivateKey`] });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(
+      /1 of 5 checks failed on stage alice \(CloudFront trusts the URL-signing key\)/,
+    );
+
+    expect(checkLine(stage.lines, 'CloudFront trusts the URL-signing key')).toMatch(
+      /^✖ .*The signing root \/movement-pass-signing\/alice\/ lacks photoUrlPrivateKey/,
+    );
   });
 
   it('runs after sls deploy unless --skip-verify', async () => {
