@@ -76,14 +76,24 @@ class FoundationOutputs {
   }
 
   async afterInfo() {
-    const { path, values } = await this.writeOutputsFile();
-    if (this.options.json) {
-      // Nothing but the JSON on stdout: osls prints the collected sections at the end of `info`.
-      this.serverless.serviceOutputs.clear();
-      this.serverless.servicePluginOutputs?.clear();
-      this.writeText(JSON.stringify(values, null, 2));
+    if (!this.options.json) {
+      // The rest of `sls info` stays useful to someone who may not read the contract.
+      try {
+        await this.showContract();
+      } catch (error) {
+        this.log.warning(`Could not read the contract values from SSM: ${/** @type {Error} */ (error).message}`);
+      }
       return;
     }
+    const { values } = await this.writeOutputsFile();
+    // Nothing but the JSON on stdout: osls prints the collected sections at the end of `info`.
+    this.serverless.serviceOutputs.clear();
+    this.serverless.servicePluginOutputs?.clear();
+    this.writeText(JSON.stringify(values, null, 2));
+  }
+
+  async showContract() {
+    const { path, values } = await this.writeOutputsFile();
     this.serverless.serviceOutputs.set(
       `${sectionName} ${path}`,
       Object.entries(values).map(([key, value]) => `${key}: ${typeof value === 'string' ? oneLine(value) : JSON.stringify(value)}`),

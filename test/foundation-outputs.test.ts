@@ -92,6 +92,26 @@ describe('foundation outputs plugin', () => {
     expect(serverless.serviceOutputs.size).toBe(0);
   });
 
+  it('sls info still prints the rest when the contract cannot be read; --json fails', async () => {
+    const denied = () => {
+      const stage = fakeServerless(seededStore());
+      stage.request.mockRejectedValue(new Error('not authorized to perform: ssm:GetParametersByPath'));
+      return stage;
+    };
+    const plain = denied();
+
+    await plain.plugin.hooks['after:info:info']();
+
+    expect(plain.notices).toContain(
+      'warning: Could not read the contract values from SSM: not authorized to perform: ssm:GetParametersByPath',
+    );
+    expect(plain.serverless.serviceOutputs.get('endpoints')).toEqual(['GET - https://example']);
+    const json = denied();
+    json.plugin.options.json = true;
+    await expect(json.plugin.hooks['after:info:info']()).rejects.toThrow(/ssm:GetParametersByPath/);
+    expect(json.printed).toEqual([]);
+  });
+
   it('sls deploy writes the file too, warning about keys the stage lacks', async () => {
     const store = seededStore();
     store.DeleteParameters({ Names: [`${contractRoot('prod')}jwksUrl`] });
