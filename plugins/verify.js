@@ -37,7 +37,7 @@ class Verify {
   /**
    * @param {any} serverless
    * @param {Record<string, any>} options
-   * @param {{ log: { notice: (m: string) => void, error: (m: string) => void, warning: (m: string) => void } }} utils
+   * @param {{ log: { notice: (m: string) => void, warning: (m: string) => void } }} utils
    */
   constructor(serverless, options, utils) {
     this.serverless = serverless;
@@ -62,7 +62,8 @@ class Verify {
     };
     this.hooks = {
       'verify:verify': () => this.verify(),
-      'after:deploy:deploy': () => (this.options['skip-verify'] ? this.log.notice('sls verify skipped (--skip-verify)') : this.verify()),
+      'after:deploy:deploy': () =>
+        this.options['skip-verify'] ? this.log.notice('sls verify skipped (--skip-verify)') : this.verify({ afterDeploy: true }),
     };
   }
 
@@ -78,7 +79,8 @@ class Verify {
     return config;
   }
 
-  async verify() {
+  /** @param {{ afterDeploy?: boolean }} [context] */
+  async verify(context = {}) {
     const stage = this.provider.getStage();
     const region = this.provider.getRegion();
     const config = this.config;
@@ -97,8 +99,7 @@ class Verify {
         detail = /** @type {Error} */ (error).message;
       }
       const line = `${{ ok: '✔', failed: '✖', skipped: '-' }[outcome]} ${name}: ${outcome === 'skipped' ? 'skipped, ' : ''}${detail} (${Date.now() - started} ms)`;
-      if (outcome === 'failed') this.log.error(line);
-      else this.log.notice(line);
+      this.log.notice(line);
       results.push({ name, outcome });
       return outcome;
     };
@@ -135,8 +136,8 @@ class Verify {
     if (failed.length > 0 || !contract) {
       throw new this.serverless.classes.Error(
         `sls verify: ${failed.length} of ${results.length} checks failed on stage ${stage} (${failed.join(', ')}). ` +
-          'Each line above says what is wrong; fix it and run `sls verify --stage ' +
-          `${stage}\` again (a deploy that only needs checking again: \`sls deploy --skip-verify\` skips it).`,
+          `Each line above says what is wrong; fix it and run \`sls verify --stage ${stage}\` again.` +
+          (context.afterDeploy ? ' The deploy itself went through: the stack is updated.' : ''),
       );
     }
     this.log.notice(`Stage ${stage} verified: ${results.filter((result) => result.outcome === 'ok').length} checks passed.`);

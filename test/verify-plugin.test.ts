@@ -295,6 +295,14 @@ describe('sls verify', () => {
     );
   });
 
+  it('fails sls deploy when a check fails after it, saying the stack is deployed', async () => {
+    const stage = await deployedStage({ writes: false, trustedKeyPairIds: [] });
+
+    await expect(stage.plugin.hooks['after:deploy:deploy']()).rejects.toThrow(
+      /CloudFront trusts the URL-signing key\)\. .* again\. The deploy itself went through: the stack is updated\./,
+    );
+  });
+
   it('runs after sls deploy unless --skip-verify', async () => {
     const stage = await deployedStage({ writes: false });
     await stage.plugin.hooks['after:deploy:deploy']();
