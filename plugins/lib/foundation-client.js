@@ -19,20 +19,24 @@ function foundationClient() {
   return client;
 }
 
-const ssmMethods = /** @type {const} */ ({ GetParametersByPathCommand: 'getParametersByPath', GetParametersCommand: 'getParameters' });
-
 /**
- * An object that answers the client's SSM commands through `provider.request`.
- * @param {{ request: (service: string, method: string, params: unknown, options?: { region?: string }) => Promise<any> }} provider
+ * An object that answers the client's SSM commands through `provider.request` (each call spelled
+ * out, so the deployer policy's test finds it).
+ * @param {{ request: (service: string, method: string, params: any, options?: { region?: string }) => Promise<any> }} provider
  * @param {string} region
  */
 function ssmThroughProvider(provider, region) {
   return {
-    /** @param {{ constructor: { name: string }, input: unknown }} command */
+    /** @param {{ constructor: { name: string }, input: any }} command */
     send(command) {
-      const method = ssmMethods[/** @type {keyof typeof ssmMethods} */ (command.constructor.name)];
-      if (!method) throw new Error(`No provider.request mapping for ${command.constructor.name}`);
-      return provider.request('SSM', method, command.input, { region });
+      switch (command.constructor.name) {
+        case 'GetParametersByPathCommand':
+          return provider.request('SSM', 'getParametersByPath', command.input, { region });
+        case 'GetParametersCommand':
+          return provider.request('SSM', 'getParameters', command.input, { region });
+        default:
+          throw new Error(`ssmThroughProvider does not send ${command.constructor.name}`);
+      }
     },
   };
 }
