@@ -9,6 +9,7 @@ import {
   homeRegion,
   jwtAlgorithms,
   type KeyDeclaration,
+  signingKeys,
   type ValueKind,
 } from './contract.js';
 import { FoundationConfigError } from './errors.js';
@@ -149,8 +150,10 @@ export function requiredKeys(values: ReadonlyMap<string, unknown>): ContractKey[
 }
 
 /**
- * Parses the parameters of a contract root into the typed contract. With `partial`, missing keys
- * are left out instead of failing (for tools that show what a stage holds so far).
+ * Parses the parameters of a contract root into the typed contract. The signing keys are never
+ * part of it, even where a stage deployed before the signing root keeps them under the contract
+ * root. With `partial`, missing keys are left out instead of failing (for tools that show what a
+ * stage holds so far).
  */
 export function parseContract(
   parameters: ReadonlyMap<string, string>,
@@ -158,6 +161,7 @@ export function parseContract(
 ): { config: FoundationConfig; missing: ContractKey[] } {
   const values = new Map<string, unknown>();
   for (const [key, value] of parameters) {
+    if (key in signingKeys) continue;
     const declaration = (contractKeys as Record<string, KeyDeclaration>)[key];
     values.set(key, declaration ? parseValue(declaration.kind, value, key, options.path) : value);
   }

@@ -62,6 +62,18 @@ describe('loadFoundationConfig', () => {
     expect(config.photoUrlPrivateKey).toBeUndefined();
   });
 
+  it('leaves out signing keys a stage deployed before the signing root keeps under the contract root', async () => {
+    const store = new MemoryParameterStore();
+    seedStage(store, rs256);
+    store.PutParameter({ Name: `${contractRoot('prod')}jwtPrivateKey`, Value: rs256.jwtPrivateKey!, Type: 'SecureString' });
+    const { ssm } = ssmOver(store);
+
+    const config = await loadFoundationConfig({ stage: 'prod', ssm, cache: false });
+
+    expect(Object.keys(config).sort()).toEqual(Object.keys(contractKeys).sort());
+    expect(JSON.stringify(config)).not.toContain('PRIVATE KEY');
+  });
+
   it('names every missing key and the path', async () => {
     const store = new MemoryParameterStore();
     seedStage(store, rs256);
