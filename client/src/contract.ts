@@ -263,7 +263,7 @@ export const signingKeys = {
     writer: 'keyRing',
     source: keyRing,
     description: 'Signs and verifies the JWTs with HS256: 256 random bits, base64url, used as its UTF-8 bytes',
-    example: '(43 characters)',
+    example: '43 base64url characters',
   },
   photoUrlPrivateKey: {
     kind: 'pem',
