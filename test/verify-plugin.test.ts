@@ -48,6 +48,8 @@ interface StandIns {
   requireSignedUrls?: boolean;
   signingKeysReadable?: boolean;
   writes?: boolean;
+  /** A shared stage: its contract holds the certificate ARNs. */
+  customDomain?: boolean;
 }
 
 async function deployedStage(options: StandIns = {}) {
@@ -100,7 +102,7 @@ async function deployedStage(options: StandIns = {}) {
   const store = new MemoryParameterStore();
   seedStage(store, keys, {
     stage: 'alice',
-    customDomain: false,
+    customDomain: options.customDomain ?? false,
     jwksUrl: `${jwksBase}/alice/.well-known/jwks.json`,
     photoBaseUrl: cloudFrontBase,
   });
@@ -144,7 +146,7 @@ async function deployedStage(options: StandIns = {}) {
       custom: {
         movementPassVerify: {
           writes: options.writes ?? true,
-          customDomain: false,
+          customDomain: options.customDomain ?? false,
           webOrigin,
           domainWaitSeconds: 2,
           retryIntervalSeconds: 0.05,
@@ -255,6 +257,20 @@ describe('sls verify', () => {
       /^✖ contract: The foundation contract at \/movement-pass\/alice\/ lacks photoBaseUrl\./,
     );
     expect(stage.jwksRequests()).toBe(0);
+  });
+
+  it('requires the certificate ARNs on a stage with a custom domain', async () => {
+    const stage = await deployedStage({ customDomain: true, writes: false });
+    await stage.plugin.hooks['verify:verify']();
+    expect(checkLine(stage.lines, 'contract')).toMatch(/^✔ contract: 26 keys/);
+
+    const broken = await deployedStage({ customDomain: true, writes: false });
+    broken.store.DeleteParameters({ Names: [`${contractRoot('alice')}serverCertificateArn`] });
+
+    await expect(broken.plugin.hooks['verify:verify']()).rejects.toThrow(/\(contract\)/);
+    expect(checkLine(broken.lines, 'contract')).toMatch(
+      /^✖ contract: \/movement-pass\/alice\/ lacks serverCertificateArn \(a shared stage has certificates\)\./,
+    );
   });
 
   it('retries a JWKS endpoint that does not answer yet, and says so', async () => {
