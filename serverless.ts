@@ -17,6 +17,7 @@ import { productionSafetyConfig } from './resources/production-safety';
 import { queue } from './resources/queue';
 import { assertHomeRegion, homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
 import { stageKey } from './resources/stage-key';
+import { verifyPluginConfig } from './resources/verify';
 
 assertHomeRegion(process.argv);
 // No --stage: the sandbox of whoever runs sls, never a shared stage.
@@ -62,6 +63,9 @@ const serverlessConfiguration: AWS = {
     './plugins/certificates',
     'serverless-domain-manager',
     './plugins/stack-outputs',
+    // After the base path mapping: the contract values to .serverless/foundation-<stage>.json, then sls verify.
+    './plugins/foundation-outputs',
+    './plugins/verify',
   ],
   provider: {
     name: 'aws',
@@ -91,6 +95,7 @@ const serverlessConfiguration: AWS = {
     movementPassCertificates: certificatesPluginConfig(settings),
     customDomain: apiDomainPluginConfig(settings),
     productionSafety: productionSafetyConfig(settings, { ...resources.Resources, ...extensions }),
+    movementPassVerify: verifyPluginConfig(settings),
   },
   package: { individually: true },
   functions: {

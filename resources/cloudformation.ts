@@ -1,5 +1,6 @@
 // The shape every resource module returns, and the two building blocks they all share:
 // a String parameter of the contract under the stage's SSM root, and a stack Output.
+import type { ContractKey } from '../client/src/contract';
 import { type StageSettings, ssmRoot } from './stage';
 
 export type Intrinsic = string | number | boolean | { [fn: string]: unknown } | unknown[];
@@ -54,8 +55,8 @@ export function dataPolicies(
   return { DeletionPolicy: options.retainOnFailedCreate ? 'Retain' : 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' };
 }
 
-/** An SSM `String` parameter of the contract: `/movement-pass/<stage>/<key>`. */
-export function contractParameter(settings: StageSettings, key: string, value: Intrinsic, description: string): CfnResource {
+/** An SSM `String` parameter of the contract: `/movement-pass/<stage>/<key>`, a key declared in client/src/contract.ts. */
+export function contractParameter(settings: StageSettings, key: ContractKey, value: Intrinsic, description: string): CfnResource {
   return {
     Type: 'AWS::SSM::Parameter',
     Properties: {

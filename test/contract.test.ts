@@ -1,76 +1,120 @@
-// The README's parameter tables are the contract: one for everyone (the contract root), one for
-// signers (the signing root). They must name exactly the keys that get written, by the stack, by
-// the key ring custom resources and by the certificates plugin, with their type.
+// The contract is declared once (client/src/contract.ts): the README's tables must be rendered from
+// it, and the keys the stack, the key ring custom resources and the certificates plugin write must
+// be exactly the declared ones, under the declared root, with the declared writer and presence.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot, readServiceState, readTemplate } from './package-stage';
-import { contractParameters, resource, resourcesOfType } from './template';
+import { contractKeys, contractRoot, type KeyDeclaration, signingKeys, signingRoot, type Writer } from '../client/src/contract';
+import { jwtKeyRingProperties } from '../resources/jwt';
+import { type StageSettings, settingsFor } from '../resources/stage';
+import { readmePath, readmeTables, renderContractTables } from './contract-table';
+import { readServiceState, readTemplate } from './package-stage';
+import { resourcesOfType } from './template';
 
-const everyoneHeading = '### Everyone:';
-const signersHeading = '### Signers:';
+const declared: Record<string, KeyDeclaration & { root: 'contract' | 'signing' }> = {
+  ...Object.fromEntries(Object.entries(contractKeys).map(([key, declaration]) => [key, { ...declaration, root: 'contract' as const }])),
+  ...Object.fromEntries(Object.entries(signingKeys).map(([key, declaration]) => [key, { ...declaration, root: 'signing' as const }])),
+};
 
-function readmeTable(heading: string, end: string): Map<string, string> {
-  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
-  const start = readme.indexOf(heading);
-  expect(start, `README section "${heading}"`).toBeGreaterThan(0);
-  const section = readme.slice(start, readme.indexOf(end, start));
-  const rows = [...section.matchAll(/^\|\s*`([A-Za-z]+)`\s*\|\s*(String|SecureString)\s*\|/gm)];
-  return new Map(rows.map(([, key, type]) => [key, type]));
+interface Written {
+  name: string;
+  type: string;
+  writer: Writer;
 }
 
-/** Every key a stage writes, by root, with its SSM type. */
-function writtenKeys(stage: string): { everyone: Map<string, string>; signers: Map<string, string> } {
+/** Every parameter a stage writes: its full name, SSM type and writer. */
+function writtenParameters(stage: string): Written[] {
   const template = readTemplate(stage);
-  const root = `/movement-pass/${stage}/`;
-  const signingRoot = `/movement-pass-signing/${stage}/`;
-  const everyone = new Map<string, string>();
-  const signers = new Map<string, string>();
-  const add = (name: string, type: string) => {
-    if (name.startsWith(root)) everyone.set(name.slice(root.length), type);
-    else if (name.startsWith(signingRoot)) signers.set(name.slice(signingRoot.length), type);
-    else throw new Error(`${name} is under neither root`);
-  };
-  for (const [key, parameter] of Object.entries(contractParameters(template, stage))) everyone.set(key, parameter.Properties.Type);
-  const keyResources = { ...resourcesOfType(template, 'Custom::KeyRing'), ...resourcesOfType(template, 'Custom::SigningKey') };
-  for (const keyResource of Object.values(keyResources)) {
-    // KeyStoreParameter lives outside both roots: internal to the key ring.
-    const { PrivateKeyParameter, PublicKeysParameter, PublicKeyParameter, KeyIdParameter, KeyStoreParameter } = keyResource.Properties;
-    expect(KeyStoreParameter.startsWith(root) || KeyStoreParameter.startsWith(signingRoot)).toBe(false);
-    if (PrivateKeyParameter) add(PrivateKeyParameter, 'SecureString');
-    for (const name of [PublicKeysParameter, PublicKeyParameter, KeyIdParameter].filter(Boolean)) add(name, 'String');
+  const written: Written[] = Object.values(resourcesOfType(template, 'AWS::SSM::Parameter')).map((parameter) => ({
+    name: parameter.Properties.Name,
+    type: parameter.Properties.Type,
+    writer: 'stack',
+  }));
+  for (const [type, writer] of [
+    ['Custom::KeyRing', 'keyRing'],
+    ['Custom::SigningKey', 'signingKey'],
+  ] as const) {
+    for (const resource of Object.values(resourcesOfType(template, type))) written.push(...keyRingWrites(resource.Properties, writer));
   }
-  // What the key ring may write with another algorithm (jwtSecret with HS256), from its configuration.
-  const configured = JSON.parse(resource(template, 'KeyRingLambdaFunction').Properties.Environment.Variables.KEY_RING_RESOURCES);
-  for (const { parameters } of Object.values(configured) as { parameters: string[] }[]) {
-    for (const name of parameters) add(name, name.startsWith(signingRoot) ? 'SecureString' : 'String');
+  for (const certificate of readServiceState(stage).custom.movementPassCertificates.certificates) {
+    written.push({ name: certificate.parameterName, type: 'String', writer: 'certificates' });
   }
-  for (const certificate of readServiceState(stage).custom.movementPassCertificates.certificates) add(certificate.parameterName, 'String');
-  return { everyone, signers };
+  return written;
+}
+
+/** The parameters a key ring resource writes, by its properties (KeyStoreParameter is the ring's own state, outside both roots). */
+function keyRingWrites(properties: Record<string, string>, writer: Writer): Written[] {
+  const { PrivateKeyParameter, PublicKeysParameter, PublicKeyParameter, KeyIdParameter } = properties;
+  return [
+    ...(PrivateKeyParameter ? [{ name: PrivateKeyParameter, type: 'SecureString', writer }] : []),
+    ...[PublicKeysParameter, PublicKeyParameter, KeyIdParameter].filter(Boolean).map((name) => ({ name, type: 'String', writer })),
+  ];
+}
+
+/** The declared key a parameter name stands for, with the root it is under. */
+function locate(stage: string, name: string): { key: string; root: 'contract' | 'signing' } {
+  for (const [root, prefix] of [
+    ['contract', contractRoot(stage)],
+    ['signing', signingRoot(stage)],
+  ] as const) {
+    if (name.startsWith(prefix)) return { key: name.slice(prefix.length), root };
+  }
+  throw new Error(`${name} is under neither ${contractRoot(stage)} nor ${signingRoot(stage)}`);
+}
+
+function expectedPresent(declaration: KeyDeclaration, settings: StageSettings): boolean {
+  switch (declaration.presence) {
+    case 'always':
+      return true;
+    case 'customDomain':
+      return settings.customDomain;
+    case 'asymmetric':
+      return settings.jwt.algorithm !== 'HS256';
+    case 'symmetric':
+      return settings.jwt.algorithm === 'HS256';
+  }
 }
 
 describe('parameter contract', () => {
-  const everyone = readmeTable(everyoneHeading, signersHeading);
-  const signers = readmeTable(signersHeading, '\n## ');
-  const stages = ['prod', 'alice'].map(writtenKeys);
-
-  it('documents every key of the contract root prod and a sandbox write, with its type', () => {
-    for (const written of stages) for (const [key, type] of written.everyone) expect(everyone.get(key), `${key} in the README`).toBe(type);
+  it('README tables are the ones rendered from the declaration (npm run readme:contract)', () => {
+    const tables = readmeTables(readFileSync(readmePath, 'utf8'));
+    expect(tables, 'README.md is out of date: run npm run readme:contract').toBe(renderContractTables());
   });
 
-  it('documents every key of the signing root, with its type', () => {
-    for (const written of stages) for (const [key, type] of written.signers) expect(signers.get(key), `${key} in the README`).toBe(type);
-  });
+  for (const stage of ['prod', 'alice']) {
+    describe(`${stage} stage`, () => {
+      it('writes only declared keys, under their root, with their SSM type and writer', () => {
+        for (const { name, type, writer } of writtenParameters(stage)) {
+          const { key, root } = locate(stage, name);
+          const declaration = declared[key];
+          expect(declaration, `${name} is declared in client/src/contract.ts`).toBeDefined();
+          expect(writer, `${key} writer`).toBe(declaration.writer);
+          expect(root, `${key} root`).toBe(declaration.root);
+          expect(type, `${key} SSM type`).toBe(root === 'contract' ? 'String' : 'SecureString');
+        }
+      });
 
-  it('documents no key that nothing writes', () => {
-    const all = (root: 'everyone' | 'signers') => new Set(stages.flatMap((written) => [...written[root].keys()]));
-    expect([...everyone.keys()].filter((key) => !all('everyone').has(key))).toEqual([]);
-    expect([...signers.keys()].filter((key) => !all('signers').has(key))).toEqual([]);
-  });
+      it('writes every key the declaration says this stage holds, and none it says it lacks', () => {
+        const settings = settingsFor(stage);
+        const written = new Set(writtenParameters(stage).map(({ name }) => locate(stage, name).key));
+        for (const [key, declaration] of Object.entries(declared)) {
+          expect(written.has(key), `${key} (present: ${declaration.presence}) on ${stage}`).toBe(expectedPresent(declaration, settings));
+        }
+      });
+    });
+  }
 
-  it('keeps secrets out of the table everyone reads', () => {
-    expect([...everyone].filter(([key, type]) => type !== 'String' || /PrivateKey$|Secret$/.test(key))).toEqual([]);
-    expect([...signers.values()].every((type) => type === 'SecureString')).toBe(true);
+  it('HS256 stages write jwtSecret and no public key', () => {
+    const base = settingsFor('alice');
+    const settings: StageSettings = { ...base, jwt: { ...base.jwt, algorithm: 'HS256' } };
+    const keys = keyRingWrites(jwtKeyRingProperties(settings) as Record<string, string>, 'keyRing').map(
+      ({ name }) => locate('alice', name).key,
+    );
+    expect(keys).toContain('jwtSecret');
+    for (const [key, declaration] of Object.entries(declared).filter(([key]) =>
+      /^jwt(PrivateKey|Secret|PublicKey|KeyId)$|^jwks$/.test(key),
+    )) {
+      expect(keys.includes(key), key).toBe(expectedPresent(declaration, settings));
+    }
   });
 
   it('keeps the names existing consumers already use', () => {
@@ -79,9 +123,11 @@ describe('parameter contract', () => {
       'version',
       'domain',
       'jwtExpire',
+      'jwtSecret',
       'photoBucketName',
       'photoUploadExpiration',
       'photoUrlKeyPairId',
+      'photoUrlPrivateKey',
       'applicantsTable',
       'applicantsTableStreamArn',
       'passesTable',
@@ -89,8 +135,7 @@ describe('parameter contract', () => {
       'clientCertificateArn',
       'serverCertificateArn',
     ]) {
-      expect(everyone.has(key), key).toBe(true);
+      expect(declared[key], key).toBeDefined();
     }
-    for (const key of ['jwtSecret', 'photoUrlPrivateKey']) expect(signers.has(key), key).toBe(true);
   });
 });

@@ -208,16 +208,33 @@ export class MemoryParameterStore {
   }
 
   /**
-   * Every parameter below a path with decrypted values, as a service loads the contract. Like SSM,
-   * the whole call fails when one SecureString is under a KMS key the caller may not decrypt with.
+   * One page (10 at most, as SSM) of the parameters under a path; SecureStrings stay opaque unless
+   * decrypted. With a `caller`, values are decrypted as that caller and, like SSM, the whole call
+   * fails when one SecureString is under a KMS key the caller may not decrypt with.
    */
-  GetParametersByPath(input: { Path: string }, caller: { canDecrypt: (keyId: string) => boolean }) {
-    const prefix = `${input.Path.replace(/\/$/, '')}/`;
-    const names = [...this.history.keys()].filter((name) => name.startsWith(prefix));
-    const parameters = names.map((name) => ({ name, found: this.latest(name) as StoredVersion }));
-    const denied = parameters.find(({ found }) => found.keyId !== undefined && !caller.canDecrypt(found.keyId));
+  GetParametersByPath(
+    input: { Path: string; Recursive?: boolean; WithDecryption?: boolean; MaxResults?: number; NextToken?: string },
+    caller?: { canDecrypt: (keyId: string) => boolean },
+  ) {
+    const path = input.Path.endsWith('/') ? input.Path : `${input.Path}/`;
+    const names = [...this.history.keys()]
+      .filter((name) => name.startsWith(path) && (input.Recursive || !name.slice(path.length).includes('/')))
+      .sort();
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const end = start + Math.min(input.MaxResults ?? 10, 10);
+    const page = names.slice(start, end).map((name) => ({ name, found: this.latest(name) as StoredVersion }));
+    const denied = caller && page.find(({ found }) => found.keyId !== undefined && !caller.canDecrypt(found.keyId));
     if (denied) throw ssmError('AccessDeniedException', `not allowed to decrypt ${denied.name} (key ${denied.found.keyId})`);
-    return { Parameters: parameters.map(({ name, found }) => ({ Name: name, Value: found.value, Type: found.type })) };
+    const decrypt = input.WithDecryption || caller !== undefined;
+    return {
+      Parameters: page.map(({ name, found: { value, type, version } }) => ({
+        Name: name,
+        Type: type,
+        Value: type === 'SecureString' && !decrypt ? 'AQICAHencrypted==' : value,
+        Version: version,
+      })),
+      ...(end < names.length ? { NextToken: String(end) } : {}),
+    };
   }
 
   DeleteParameters(input: { Names: string[] }) {

@@ -1,0 +1,107 @@
+// @ts-check
+// Local osls plugin: after `sls deploy` and `sls info`, reads the stage's contract values from SSM
+// (not only the stack outputs: the certificates plugin and the key ring write some of them) and
+// writes them to `.serverless/foundation-<stage>.json` for CI jobs and the web app's build.
+// `sls info` prints every value; `sls info --json` prints the file's content alone.
+const { mkdir, writeFile } = require('node:fs/promises');
+const { join } = require('node:path');
+const { foundationClient, ssmThroughProvider } = require('./lib/foundation-client');
+
+const sectionName = 'contract';
+
+class FoundationOutputs {
+  /**
+   * @param {any} serverless
+   * @param {Record<string, unknown>} options
+   * @param {{ log: { notice: (m: string) => void, warning: (m: string) => void }, writeText: (text: string) => void }} utils
+   */
+  constructor(serverless, options, utils) {
+    this.serverless = serverless;
+    this.options = options;
+    this.log = utils.log;
+    this.writeText = utils.writeText;
+    this.commands = {
+      info: {
+        options: {
+          json: {
+            usage: 'Print only the contract values of the stage, as JSON (the content of .serverless/foundation-<stage>.json)',
+            type: 'boolean',
+          },
+        },
+      },
+    };
+    this.hooks = {
+      'after:info:info': () => this.afterInfo(),
+      'after:deploy:deploy': () => this.writeOutputsFile(),
+    };
+  }
+
+  get provider() {
+    return this.serverless.getProvider('aws');
+  }
+
+  /** `.serverless/foundation-<stage>.json`, beside the packaged templates. */
+  outputsPath() {
+    return join(this.serverless.serviceDir, '.serverless', `foundation-${this.provider.getStage()}.json`);
+  }
+
+  /**
+   * The non-secret contract values of the stage, as the client types them. SecureStrings and
+   * the declared signing keys are left out wherever they are stored.
+   * @returns {Promise<{ path: string, values: Record<string, unknown>, missing: string[] }>}
+   */
+  async readContract() {
+    const { contractRoot, parseContract, readParametersByPath, signingKeys } = foundationClient();
+    const path = contractRoot(this.provider.getStage());
+    const parameters = await readParametersByPath(ssmThroughProvider(this.provider, this.provider.getRegion()), path);
+    /** @type {Map<string, string>} */
+    const publicValues = new Map();
+    for (const [key, parameter] of parameters) {
+      if (parameter.Type === 'SecureString' || key in signingKeys) continue;
+      publicValues.set(key, parameter.Value ?? '');
+    }
+    const { config, missing } = parseContract(publicValues, { path, partial: true });
+    return { path, values: { ...config }, missing };
+  }
+
+  /** Writes the outputs file and returns what it holds. */
+  async writeOutputsFile() {
+    const { path, values, missing } = await this.readContract();
+    const file = this.outputsPath();
+    await mkdir(join(this.serverless.serviceDir, '.serverless'), { recursive: true });
+    await writeFile(file, `${JSON.stringify(values, null, 2)}\n`);
+    if (missing.length > 0) this.log.warning(`The contract at ${path} lacks ${missing.join(', ')}: run sls deploy for this stage.`);
+    this.log.notice(`Contract values of ${path} written to ${file}`);
+    return { path, values };
+  }
+
+  async afterInfo() {
+    if (!this.options.json) {
+      // The rest of `sls info` stays useful to someone who may not read the contract.
+      try {
+        await this.showContract();
+      } catch (error) {
+        this.log.warning(`Could not read the contract values from SSM: ${/** @type {Error} */ (error).message}`);
+      }
+      return;
+    }
+    const { values } = await this.writeOutputsFile();
+    // Nothing but the JSON on stdout: osls prints the collected sections at the end of `info`.
+    this.serverless.serviceOutputs.clear();
+    this.serverless.servicePluginOutputs?.clear();
+    this.writeText(JSON.stringify(values, null, 2));
+  }
+
+  async showContract() {
+    const { path, values } = await this.writeOutputsFile();
+    this.serverless.serviceOutputs.set(
+      `${sectionName} ${path}`,
+      Object.entries(values).map(([key, value]) => `${key}: ${typeof value === 'string' ? oneLine(value) : JSON.stringify(value)}`),
+    );
+  }
+}
+
+/** @param {string} value */
+const oneLine = (value) => (value.includes('\n') ? JSON.stringify(value) : value);
+
+module.exports = FoundationOutputs;

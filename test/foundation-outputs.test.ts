@@ -1,0 +1,125 @@
+// plugins/foundation-outputs.js with osls's provider stubbed at `request`, over an in-memory SSM
+// holding a whole stage (and, as older stages do, a signing key under the contract root).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { contractKeys, contractRoot, signingKeys } from '../client/src/contract';
+import { generateStageKeys, type StageKeys, seedStage } from '../client/test/stage-fixture';
+import FoundationOutputs from '../plugins/foundation-outputs';
+import { MemoryParameterStore } from './handlers/support';
+
+let keys: StageKeys;
+beforeAll(async () => {
+  keys = await generateStageKeys('RS256');
+});
+
+const serviceDirs: string[] = [];
+afterEach(() => {
+  for (const dir of serviceDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function fakeServerless(store: MemoryParameterStore, options: Record<string, unknown> = {}) {
+  const serviceDir = mkdtempSync(join(tmpdir(), 'foundation-outputs-'));
+  serviceDirs.push(serviceDir);
+  const request = vi.fn(async (service: string, method: string, params: any, requestOptions?: { region?: string }) => {
+    if (service === 'SSM' && method === 'getParametersByPath') return store.GetParametersByPath(params);
+    throw new Error(`unexpected ${service}.${method} (${requestOptions?.region})`);
+  });
+  const serverless: any = {
+    serviceDir,
+    serviceOutputs: new Map([['endpoints', ['GET - https://example']]]),
+    servicePluginOutputs: new Map(),
+    getProvider: () => ({ request, getStage: () => 'prod', getRegion: () => 'ap-south-1' }),
+    classes: { Error },
+  };
+  const printed: string[] = [];
+  const notices: string[] = [];
+  const log = { notice: (line: string) => notices.push(line), warning: (line: string) => notices.push(`warning: ${line}`) };
+  const plugin = new FoundationOutputs(serverless, options, { log, writeText: (text: string) => printed.push(text) });
+  return { serverless, plugin, request, printed, notices, file: join(serviceDir, '.serverless', 'foundation-prod.json') };
+}
+
+function seededStore() {
+  const store = new MemoryParameterStore();
+  seedStage(store, keys);
+  // A stage deployed before the signing root existed keeps its private keys under the contract root.
+  store.PutParameter({ Name: `${contractRoot('prod')}jwtPrivateKey`, Value: keys.jwtPrivateKey!, Type: 'SecureString' });
+  store.PutParameter({ Name: `${contractRoot('prod')}photoUrlPrivateKey`, Value: keys.photoUrlPrivateKey, Type: 'String' });
+  return store;
+}
+
+describe('foundation outputs plugin', () => {
+  it('sls info writes every non-secret contract value, typed, to .serverless/foundation-<stage>.json', async () => {
+    const { plugin, request, file } = fakeServerless(seededStore());
+
+    await plugin.hooks['after:info:info']();
+
+    const written = JSON.parse(readFileSync(file, 'utf8'));
+    expect(Object.keys(written).sort()).toEqual(Object.keys(contractKeys).sort());
+    expect(written.photoUploadExpiration).toBe(300);
+    expect(written.jwks.keys[0].kid).toBe(keys.kid);
+    const text = readFileSync(file, 'utf8');
+    for (const secret of Object.keys(signingKeys)) expect(written[secret]).toBeUndefined();
+    expect(text).not.toContain('PRIVATE KEY');
+    // Every page, through provider.request in the stage's region.
+    const pages = request.mock.calls.filter(([, method]) => method === 'getParametersByPath');
+    expect(pages.length).toBeGreaterThan(2);
+    expect(pages[0][2]).toEqual({ Path: '/movement-pass/prod', Recursive: true, WithDecryption: true });
+    expect(pages[0][3]).toEqual({ region: 'ap-south-1' });
+  });
+
+  it('sls info prints every non-secret value of the contract', async () => {
+    const { serverless, plugin } = fakeServerless(seededStore());
+
+    await plugin.hooks['after:info:info']();
+
+    const lines: string[] = serverless.serviceOutputs.get('contract /movement-pass/prod/');
+    expect(lines.map((line) => line.split(':')[0]).sort()).toEqual(Object.keys(contractKeys).sort());
+    expect(lines).toContain('applicantsTable: movement-pass-prod-applicants');
+    expect(lines).toContain('photoUploadExpiration: 300');
+    expect(lines.join('\n')).not.toContain('PRIVATE KEY');
+    expect(serverless.serviceOutputs.get('endpoints')).toEqual(['GET - https://example']);
+  });
+
+  it('sls info --json prints the same values alone', async () => {
+    const { serverless, plugin, printed, file } = fakeServerless(seededStore(), { json: true });
+
+    await plugin.hooks['after:info:info']();
+
+    expect(printed).toHaveLength(1);
+    expect(JSON.parse(printed[0])).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+    expect(serverless.serviceOutputs.size).toBe(0);
+  });
+
+  it('sls info still prints the rest when the contract cannot be read; --json fails', async () => {
+    const denied = () => {
+      const stage = fakeServerless(seededStore());
+      stage.request.mockRejectedValue(new Error('not authorized to perform: ssm:GetParametersByPath'));
+      return stage;
+    };
+    const plain = denied();
+
+    await plain.plugin.hooks['after:info:info']();
+
+    expect(plain.notices).toContain(
+      'warning: Could not read the contract values from SSM: not authorized to perform: ssm:GetParametersByPath',
+    );
+    expect(plain.serverless.serviceOutputs.get('endpoints')).toEqual(['GET - https://example']);
+    const json = denied();
+    json.plugin.options.json = true;
+    await expect(json.plugin.hooks['after:info:info']()).rejects.toThrow(/ssm:GetParametersByPath/);
+    expect(json.printed).toEqual([]);
+  });
+
+  it('sls deploy writes the file too, warning about keys the stage lacks', async () => {
+    const store = seededStore();
+    store.DeleteParameters({ Names: [`${contractRoot('prod')}jwksUrl`] });
+    const { plugin, notices, file } = fakeServerless(store);
+
+    await plugin.hooks['after:deploy:deploy']();
+
+    expect(JSON.parse(readFileSync(file, 'utf8')).applicantsTable).toBe('movement-pass-prod-applicants');
+    expect(notices).toContain('warning: The contract at /movement-pass/prod/ lacks jwksUrl: run sls deploy for this stage.');
+  });
+});

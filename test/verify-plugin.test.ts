@@ -1,0 +1,348 @@
+// plugins/verify.js against local stand-ins of a deployed stage: an in-memory SSM and SQS behind
+// osls's provider `request`, HTTP servers for the JWKS endpoint, for CloudFront (which checks the
+// signed URLs' signatures with the trusted public keys, as the key group does) and for S3.
+import { verify as verifySignature } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { contractRoot, signingRoot } from '../client/src/contract';
+import { generateStageKeys, type StageKeys, seedStage } from '../client/test/stage-fixture';
+import Verify from '../plugins/verify';
+import { MemoryParameterStore } from './handlers/support';
+import { sls } from './package-stage';
+
+const keyPairId = 'K2JCJMDEHXQW5F';
+const webOrigin = 'http://localhost:3000';
+
+let keys: StageKeys;
+beforeAll(async () => {
+  keys = await generateStageKeys('RS256');
+});
+
+async function listen(handler: (request: IncomingMessage, response: ServerResponse, body: Buffer) => void) {
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => handler(request, response, Buffer.concat(chunks)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+const xmlError = (code: string, message: string, extra = '') =>
+  `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message>${extra}</Error>`;
+
+interface StandIns {
+  /** What the JWKS endpoint serves; `failFirst` answers 403 that many times first. */
+  jwks?: unknown;
+  jwksFailFirst?: number;
+  /** Key pair ids the CloudFront key group trusts. */
+  trustedKeyPairIds?: string[];
+  /** A distribution without TrustedKeyGroups serves unsigned requests. */
+  requireSignedUrls?: boolean;
+  signingKeysReadable?: boolean;
+  writes?: boolean;
+  /** A shared stage: its contract holds the certificate ARNs. */
+  customDomain?: boolean;
+}
+
+async function deployedStage(options: StandIns = {}) {
+  const objects = new Map<string, Buffer>();
+  const calls: string[] = [];
+  let jwksRequests = 0;
+  const jwksBase = await listen((_, response) => {
+    jwksRequests++;
+    if (jwksRequests <= (options.jwksFailFirst ?? 0)) {
+      response.writeHead(403, { 'content-type': 'application/json' }).end('{"message":"Forbidden"}');
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.jwks ?? keys.jwks));
+  });
+  // S3 (path style): the presigned PUT, with the bucket's CORS rule for the web origin.
+  const s3Base = await listen((request, response, body) => {
+    const key = decodeURIComponent(new URL(request.url!, 'http://s3').pathname.split('/').slice(2).join('/'));
+    calls.push(`S3 ${request.method} ${key}`);
+    objects.set(key, body);
+    const cors = request.headers.origin === webOrigin ? { 'access-control-allow-origin': webOrigin } : {};
+    response.writeHead(200, { server: 'AmazonS3', 'x-amz-version-id': 'version-1', ...cors }).end();
+  });
+  // CloudFront: refuses unsigned and untrusted requests itself, passes the others to the bucket.
+  const cloudFrontBase = await listen((request, response) => {
+    const url = new URL(request.url!, 'http://cloudfront');
+    const refuse = (code: string, message: string) =>
+      response.writeHead(403, { server: 'CloudFront', 'x-cache': 'Error from cloudfront' }).end(xmlError(code, message));
+    const signature = url.searchParams.get('Signature');
+    const pairId = url.searchParams.get('Key-Pair-Id');
+    if (options.requireSignedUrls !== false) {
+      if (!signature || !pairId) return refuse('MissingKey', 'Missing Key-Pair-Id query parameter or cookie value');
+      if (!(options.trustedKeyPairIds ?? [keyPairId]).includes(pairId)) return refuse('InvalidKey', 'Unknown Key');
+      const resource = `${cloudFrontBase}${url.pathname}`;
+      const expires = Number(url.searchParams.get('Expires'));
+      const policy = JSON.stringify({ Statement: [{ Resource: resource, Condition: { DateLessThan: { 'AWS:EpochTime': expires } } }] });
+      const raw = Buffer.from(signature.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
+      if (!verifySignature('RSA-SHA1', Buffer.from(policy), keys.photoUrlPublicKey, raw)) return refuse('AccessDenied', 'Access denied');
+    }
+    const object = objects.get(decodeURIComponent(url.pathname.slice(1)));
+    if (!object) {
+      // What S3 answers for a missing key when the reader may not ListBucket.
+      response
+        .writeHead(403, { server: 'AmazonS3', 'x-cache': 'Error from cloudfront' })
+        .end(xmlError('AccessDenied', 'Access Denied', '<RequestId>R1</RequestId><HostId>H1</HostId>'));
+      return;
+    }
+    response.writeHead(200, { server: 'AmazonS3', 'content-type': 'image/jpeg' }).end(object);
+  });
+
+  const store = new MemoryParameterStore();
+  seedStage(store, keys, {
+    stage: 'alice',
+    customDomain: options.customDomain ?? false,
+    jwksUrl: `${jwksBase}/alice/.well-known/jwks.json`,
+    photoBaseUrl: cloudFrontBase,
+  });
+  const queue: { id: string; body: string; visible: boolean }[] = [];
+  const request = vi.fn(async (service: string, method: string, params: any) => {
+    calls.push(`${service}:${method}`);
+    if (service === 'SSM' && method === 'getParametersByPath') return store.GetParametersByPath(params);
+    if (service === 'SSM' && method === 'getParameters') {
+      if (options.signingKeysReadable === false) {
+        throw Object.assign(new Error('User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: kms:Decrypt'), {
+          code: 'AccessDeniedException',
+        });
+      }
+      return store.GetParameters(params);
+    }
+    if (service === 'S3' && method === 'deleteObject') {
+      objects.delete(params.Key);
+      return {};
+    }
+    if (service === 'SQS' && method === 'sendMessage') {
+      queue.push({ id: params.MessageDeduplicationId, body: params.MessageBody, visible: true });
+      return { MessageId: 'm-1' };
+    }
+    if (service === 'SQS' && method === 'receiveMessage') {
+      const visible = queue.filter((message) => message.visible);
+      for (const message of visible) message.visible = false;
+      return { Messages: visible.map((message) => ({ Body: message.body, ReceiptHandle: message.id })) };
+    }
+    if (service === 'SQS' && method === 'deleteMessage') {
+      queue.splice(
+        queue.findIndex((message) => message.id === params.ReceiptHandle),
+        1,
+      );
+      return {};
+    }
+    throw new Error(`unexpected ${service}.${method}`);
+  });
+
+  const serverless: any = {
+    service: {
+      custom: {
+        movementPassVerify: {
+          writes: options.writes ?? true,
+          customDomain: options.customDomain ?? false,
+          webOrigin,
+          domainWaitSeconds: 2,
+          retryIntervalSeconds: 0.05,
+        },
+      },
+    },
+    getProvider: () => ({ request, getStage: () => 'alice', getRegion: () => 'ap-south-1' }),
+    classes: { Error },
+  };
+  const lines: string[] = [];
+  const log = {
+    notice: (line: string) => lines.push(line),
+    error: (line: string) => lines.push(line),
+    warning: (line: string) => lines.push(line),
+  };
+  const plugin = new Verify(serverless, {}, { log });
+  plugin.s3Client = async () =>
+    new S3Client({
+      region: 'ap-south-1',
+      endpoint: s3Base,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  return { plugin, serverless, store, lines, calls, objects, queue, jwksRequests: () => jwksRequests };
+}
+
+const checkLine = (lines: string[], name: string) => lines.find((line) => line.slice(2).startsWith(`${name}:`)) ?? `(no line for ${name})`;
+
+describe('sls verify', () => {
+  it('passes a working sandbox, one timed line per check, writes cleaned up', async () => {
+    const stage = await deployedStage();
+
+    await stage.plugin.hooks['verify:verify']();
+
+    const checks = stage.lines.filter((line) => /^[✔✖-] /.test(line));
+    expect(checks.map((line) => line.slice(0, line.indexOf(':')))).toEqual([
+      '✔ contract',
+      '✔ JWKS endpoint',
+      '✔ token round trip',
+      '✔ CloudFront refuses an unsigned URL',
+      '✔ CloudFront trusts the URL-signing key',
+      '✔ photo upload read back through CloudFront',
+      '✔ passes load queue round trip',
+    ]);
+    for (const line of checks) expect(line).toMatch(/\(\d+ ms\)$/);
+    expect(checkLine(stage.lines, 'CloudFront trusts the URL-signing key')).toContain('reaches S3 (HTTP 403 from S3, not CloudFront)');
+    expect(stage.calls.filter((call) => call.startsWith('S3 PUT'))).toHaveLength(1);
+    expect(stage.objects.size).toBe(0);
+    expect(stage.queue).toEqual([]);
+  });
+
+  it('only reads on a stage that keeps its data', async () => {
+    const stage = await deployedStage({ writes: false });
+
+    await stage.plugin.hooks['verify:verify']();
+
+    expect(stage.lines.filter((line) => line.startsWith('✔ '))).toHaveLength(5);
+    expect(stage.calls.filter((call) => call.startsWith('S3') || call.startsWith('SQS'))).toEqual([]);
+    expect(stage.lines[0]).toBe('Verifying stage alice (ap-south-1), read-only:');
+  });
+
+  it('fails when the served JWKS lacks the signing kid', async () => {
+    const stage = await deployedStage({ jwks: { keys: [{ ...keys.jwks.keys[0], kid: 'old-key' }] } });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/checks failed on stage alice \(JWKS endpoint, token round trip\)/);
+
+    expect(checkLine(stage.lines, 'JWKS endpoint')).toMatch(/^✖ JWKS endpoint: the JWKS at .* lacks the signing kid .* \(serves old-key\)/);
+    expect(checkLine(stage.lines, 'token round trip')).toMatch(/^✖ .*does not verify against/);
+  });
+
+  it('fails when the served JWKS is not the jwks parameter', async () => {
+    const extra = { ...keys.jwks.keys[0], kid: 'unpublished' };
+    const stage = await deployedStage({ jwks: { keys: [...keys.jwks.keys, extra] } });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/JWKS endpoint/);
+
+    expect(checkLine(stage.lines, 'JWKS endpoint')).toContain('differs from the jwks parameter');
+  });
+
+  it('fails on a 403 from CloudFront for a signed URL (the key group does not trust the key)', async () => {
+    const stage = await deployedStage({ trustedKeyPairIds: ['KOTHERKEY'] });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/CloudFront trusts the URL-signing key/);
+
+    expect(checkLine(stage.lines, 'CloudFront trusts the URL-signing key')).toMatch(
+      /^✖ .*got HTTP 403 InvalidKey \(Unknown Key\) from CloudFront: its key group does not trust photoUrlKeyPairId K2JCJMDEHXQW5F/,
+    );
+    expect(checkLine(stage.lines, 'photo upload read back through CloudFront')).toMatch(/^✖ .*read back through CloudFront as HTTP 403/);
+    // The uploaded photo is deleted even when the read back fails.
+    expect(stage.objects.size).toBe(0);
+  });
+
+  it('fails when CloudFront serves unsigned URLs', async () => {
+    const stage = await deployedStage({ requireSignedUrls: false });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/CloudFront refuses an unsigned URL/);
+
+    expect(checkLine(stage.lines, 'CloudFront refuses an unsigned URL')).toContain('got HTTP 403 AccessDenied from S3');
+  });
+
+  it('fails naming a missing contract key, and checks nothing else', async () => {
+    const stage = await deployedStage();
+    stage.store.DeleteParameters({ Names: [`${contractRoot('alice')}photoBaseUrl`] });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/1 of 1 checks failed on stage alice \(contract\)/);
+
+    expect(checkLine(stage.lines, 'contract')).toMatch(
+      /^✖ contract: The foundation contract at \/movement-pass\/alice\/ lacks photoBaseUrl\./,
+    );
+    expect(stage.jwksRequests()).toBe(0);
+  });
+
+  it('requires the certificate ARNs on a stage with a custom domain', async () => {
+    const stage = await deployedStage({ customDomain: true, writes: false });
+    await stage.plugin.hooks['verify:verify']();
+    expect(checkLine(stage.lines, 'contract')).toMatch(/^✔ contract: 26 keys/);
+
+    const broken = await deployedStage({ customDomain: true, writes: false });
+    broken.store.DeleteParameters({ Names: [`${contractRoot('alice')}serverCertificateArn`] });
+
+    await expect(broken.plugin.hooks['verify:verify']()).rejects.toThrow(/\(contract\)/);
+    expect(checkLine(broken.lines, 'contract')).toMatch(
+      /^✖ contract: \/movement-pass\/alice\/ lacks serverCertificateArn \(a shared stage has certificates\)\./,
+    );
+  });
+
+  it('retries a JWKS endpoint that does not answer yet, and says so', async () => {
+    const stage = await deployedStage({ jwksFailFirst: 2, writes: false });
+
+    await stage.plugin.hooks['verify:verify']();
+
+    expect(checkLine(stage.lines, 'JWKS endpoint')).toContain('answered at attempt 3: a new custom domain takes a while');
+  });
+
+  it('gives up on a JWKS endpoint after the bounded wait', async () => {
+    const stage = await deployedStage({ jwksFailFirst: 1000, writes: false });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/JWKS endpoint/);
+
+    expect(checkLine(stage.lines, 'JWKS endpoint')).toMatch(/did not answer in 2 s \(\d+ attempts, last: HTTP 403\)/);
+  });
+
+  it('skips the checks that sign when these credentials may not read the signing keys', async () => {
+    const stage = await deployedStage({ signingKeysReadable: false, writes: false });
+
+    await stage.plugin.hooks['verify:verify']();
+
+    expect(checkLine(stage.lines, 'token round trip')).toMatch(/^- token round trip: skipped, cannot read the signing keys .*kms:Decrypt/);
+    expect(checkLine(stage.lines, 'JWKS endpoint')).toMatch(/^✔ /);
+  });
+
+  it('fails the checks that sign when the stage lacks its signing key', async () => {
+    const stage = await deployedStage({ writes: false });
+    stage.store.DeleteParameters({ Names: [`${signingRoot('alice')}photoUrlPrivateKey`] });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(
+      /1 of 5 checks failed on stage alice \(CloudFront trusts the URL-signing key\)/,
+    );
+
+    expect(checkLine(stage.lines, 'CloudFront trusts the URL-signing key')).toMatch(
+      /^✖ .*The signing root \/movement-pass-signing\/alice\/ lacks photoUrlPrivateKey/,
+    );
+  });
+
+  it('fails sls deploy when a check fails after it, saying the stack is deployed', async () => {
+    const stage = await deployedStage({ writes: false, trustedKeyPairIds: [] });
+
+    await expect(stage.plugin.hooks['after:deploy:deploy']()).rejects.toThrow(
+      /CloudFront trusts the URL-signing key\)\. .* again\. The deploy itself went through: the stack is updated\./,
+    );
+  });
+
+  it('runs after sls deploy unless --skip-verify', async () => {
+    const stage = await deployedStage({ writes: false });
+    await stage.plugin.hooks['after:deploy:deploy']();
+    expect(stage.lines.filter((line) => line.startsWith('✔ '))).toHaveLength(5);
+
+    const skipped = await deployedStage();
+    skipped.plugin.options['skip-verify'] = true;
+    await skipped.plugin.hooks['after:deploy:deploy']();
+    expect(skipped.lines).toEqual(['sls verify skipped (--skip-verify)']);
+    expect(skipped.calls).toEqual([]);
+  });
+});
+
+describe('the real CLI, offline', () => {
+  it('sls verify --help describes the command', () => {
+    const result = sls(['verify', '--help', '--stage', 'alice']);
+
+    expect(result.status, result.output).toBe(0);
+    expect(result.output).toMatch(/verify\s+Proves a deployed stage works end to end/);
+    expect(result.output).toContain('exits non-zero if any fails');
+  });
+
+  it('sls deploy --help documents --skip-verify, sls info --help documents --json', () => {
+    expect(sls(['deploy', '--help', '--stage', 'alice']).output).toMatch(/--skip-verify\s+Do not run sls verify at the end of the deploy/);
+    expect(sls(['info', '--help', '--stage', 'alice']).output).toMatch(/--json\s+Print only the contract values of the stage, as JSON/);
+  });
+});
