@@ -2,7 +2,17 @@
 // CloudFront standard logs (v2) in an S3 bucket, the foundation API's access and execution logs
 // in CloudWatch Logs; and the account-level API Gateway role that lets API Gateway write them.
 import type { AWS } from '@serverless/typescript';
-import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
+import {
+  type CfnResource,
+  dataPolicies,
+  denyInsecureTransport,
+  type Fragment,
+  getAtt,
+  type Intrinsic,
+  output,
+  ref,
+  sub,
+} from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
 import { observabilityKeyArn } from './observability';
 import { app, physicalName, type StageSettings } from './stage';
@@ -197,14 +207,7 @@ export function accessLogs(settings: StageSettings): Fragment {
           PolicyDocument: {
             Version: '2012-10-17',
             Statement: [
-              {
-                Sid: 'DenyInsecureTransport',
-                Effect: 'Deny',
-                Principal: '*',
-                Action: 's3:*',
-                Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
-                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-              },
+              denyInsecureTransport(bucketArn),
               // CloudWatch Logs' delivery of this account's us-east-1 sources, in the form documented in
               // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-V2-S3.html
               // (CreateDelivery would otherwise append it to this policy behind CloudFormation's back).

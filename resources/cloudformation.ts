@@ -73,3 +73,13 @@ export const output = (description: string, value: Intrinsic): CfnOutput => ({ D
 export const ref = (logicalId: string) => ({ Ref: logicalId });
 export const getAtt = (logicalId: string, attribute: string) => ({ 'Fn::GetAtt': [logicalId, attribute] });
 export const sub = (template: string) => ({ 'Fn::Sub': template });
+
+/** A bucket policy statement refusing every request that does not come over TLS. */
+export const denyInsecureTransport = (bucketArn: Intrinsic) => ({
+  Sid: 'DenyInsecureTransport',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+});

@@ -2,7 +2,7 @@
 // the way osls lets a template change the resources it generates: its encryption stated here,
 // and a lifecycle osls has no setting for.
 import type { AWS } from '@serverless/typescript';
-import { getAtt } from './cloudformation';
+import { denyInsecureTransport, getAtt } from './cloudformation';
 
 type Extensions = NonNullable<NonNullable<AWS['resources']>['extensions']>;
 
@@ -40,16 +40,7 @@ export function deploymentBucketExtensions(): Extensions {
       Properties: {
         PolicyDocument: {
           Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'DenyInsecureTransport',
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 's3:*',
-              Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            },
-          ],
+          Statement: [denyInsecureTransport(bucketArn)],
         },
       },
     },

@@ -1,7 +1,17 @@
 // Photos: a private bucket read only by this stage's CloudFront distribution
 // (Origin Access Control), uploads by presigned PUT from the web origins, downloads by signed
 // URL through a key group whose keys the key ring custom resource generates.
-import { contractParameter, dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
+import {
+  contractParameter,
+  dataPolicies,
+  denyInsecureTransport,
+  type Fragment,
+  getAtt,
+  type Intrinsic,
+  output,
+  ref,
+  sub,
+} from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
 import { keyRingResource, photoUrlKeyRingProperties, photoUrlKeySlots, photoUrlSigningKeyProperties } from './key-ring';
 import { physicalName, type StageSettings } from './stage';
@@ -113,14 +123,7 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
           PolicyDocument: {
             Version: '2012-10-17',
             Statement: [
-              {
-                Sid: 'DenyInsecureTransport',
-                Effect: 'Deny',
-                Principal: '*',
-                Action: 's3:*',
-                Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
-                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-              },
+              denyInsecureTransport(bucketArn),
               {
                 Sid: 'AllowThisStagesDistributionToRead',
                 Effect: 'Allow',
