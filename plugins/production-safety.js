@@ -14,11 +14,22 @@ const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { compareTemplates, describeDanger, renderComparison } = require('./lib/template-diff');
 
-/** Commands that delete what a shared stage is made of. */
-const destructiveCommands = {
-  remove: 'deletes the stack: the queues with their messages, the JWKS API, the photo distribution, every contract parameter',
-  'remove-cert': 'deletes the certificate that CloudFront and the API domain serve with',
-  delete_domain: 'deletes the API custom domain (public-api), which the public API service shares',
+/**
+ * Commands that delete what a shared stage is made of, or change it without the deploy gate,
+ * and the confirmation (`confirmations` of resources/production-safety.ts) each needs.
+ * @type {Record<string, { what: string, confirmation: 'remove' | 'rollback' }>}
+ */
+const guardedCommands = {
+  remove: {
+    what: 'deletes the stack: the queues with their messages, the JWKS API, the photo distribution, every contract parameter',
+    confirmation: 'remove',
+  },
+  'remove-cert': { what: 'deletes the certificate that CloudFront and the API domain serve with', confirmation: 'remove' },
+  delete_domain: { what: 'deletes the API custom domain (public-api), which the public API service shares', confirmation: 'remove' },
+  rollback: {
+    what: 'puts an older template on the stack without the deploy gate (a key ring pointed back at an old store starts over)',
+    confirmation: 'rollback',
+  },
 };
 
 /**
@@ -76,6 +87,38 @@ function resolvePseudoDeep(node, pseudo) {
   return node;
 }
 
+/** Whether an intrinsic function refers to a resource outside `kept` (pseudo parameters are fine). @param {any} node @param {Set<string>} kept */
+function refersOutside(node, kept) {
+  const outside = (/** @type {string} */ id) => !id.startsWith('AWS::') && !kept.has(id);
+  if (typeof node?.Ref === 'string') return outside(node.Ref);
+  if (Array.isArray(node?.['Fn::GetAtt'])) return outside(node['Fn::GetAtt'][0]);
+  const sub = node?.['Fn::Sub'];
+  const text = typeof sub === 'string' ? sub : Array.isArray(sub) ? sub[0] : undefined;
+  if (typeof text === 'string') return [...text.matchAll(/\$\{([^}!.]+)[^}]*\}/g)].some(([, id]) => outside(id));
+  return false;
+}
+
+/**
+ * The properties without any value that refers to a resource left out of the import (a kept log
+ * group's KMS key, say): an import template must stand alone, and the deploy that follows the
+ * import sets those values again.
+ * @param {any} node @param {Set<string>} kept @returns {any}
+ */
+function withoutForeignReferences(node, kept) {
+  if (Array.isArray(node)) {
+    return node.filter((item) => !refersOutside(item, kept)).map((item) => withoutForeignReferences(item, kept));
+  }
+  if (node && typeof node === 'object') {
+    if (refersOutside(node, kept)) return undefined;
+    return Object.fromEntries(
+      Object.entries(node)
+        .filter(([, value]) => !refersOutside(value, kept))
+        .map(([key, value]) => [key, withoutForeignReferences(value, kept)]),
+    );
+  }
+  return node;
+}
+
 class ProductionSafety {
   /**
    * @param {any} serverless
@@ -90,10 +133,15 @@ class ProductionSafety {
     this.policyNarrowed = false;
     /** Set once termination protection is off for a confirmed removal: back on if the removal fails. */
     this.protectionLifted = false;
+    /** @type {{ allowed: string[], dangers: import('./lib/template-diff').Danger[] } | undefined} */
+    this.allowedDangers = undefined;
     this.guardDestructiveCommand();
     this.hooks = {
       'before:deploy:deploy': () => this.beforeDeploy(),
+      'before:aws:deploy:deploy:updateStack': () => this.beforeStackUpdate(),
       'after:deploy:deploy': () => this.afterDeploy(),
+      // A confirmed rollback leaves the stack with the same protection as a deploy.
+      'after:rollback:rollback': () => this.afterDeploy(),
       'before:remove:remove': () => this.beforeRemove(),
       error: () => this.onError(),
     };
@@ -138,14 +186,22 @@ class ProductionSafety {
    * already start an AWS call, and the domain plugin deletes the domain in `before:remove:remove`.
    */
   guardDestructiveCommand() {
-    if (this.serverless.processedInput.isHelpRequest) return;
-    const what = destructiveCommands[/** @type {keyof typeof destructiveCommands} */ (this.command)];
-    if (!what || !this.config?.shared) return;
-    const { stage, confirmations } = this.config;
-    if (this.params.get(confirmations.remove) === stage) return;
+    if (this.serverless.processedInput.isHelpRequest || !this.config) return;
+    // serverless.ts reads the stage from the command line itself; osls must act on that same stage.
+    const stage = this.provider.getStage();
+    if (stage !== this.config.stage) {
+      throw this.error(
+        `osls is working on stage "${stage}" but serverless.ts was built for "${this.config.stage}". Nothing was done. ` +
+          'Give the stage once, as --stage <name>.',
+      );
+    }
+    const guarded = guardedCommands[/** @type {keyof typeof guardedCommands} */ (this.command)];
+    if (!guarded || !this.config.shared) return;
+    const param = this.config.confirmations[guarded.confirmation];
+    if (this.params.get(param) === stage) return;
     throw this.error(
-      `"${stage}" is a shared stage: \`sls ${this.command}\` ${what}. Nothing was done. ` +
-        `Deploy a fix instead, or remove it deliberately: add --param=${confirmations.remove}=${stage} ` +
+      `"${stage}" is a shared stage: \`sls ${this.command}\` ${guarded.what}. Nothing was done. ` +
+        `Deploy a fix instead, or do it deliberately: add --param=${param}=${stage} ` +
         '(see "Protecting prod" in the README for what is kept and what is lost).',
     );
   }
@@ -171,7 +227,13 @@ class ProductionSafety {
           `--param=${this.config.confirmations.replace}=${ids} (see "Protecting prod" in the README).`,
       );
     }
-    if (allowed.length) await this.narrowStackPolicy(allowed, comparison.dangers);
+    // Narrowed just before CloudFormation is called, not across the certificate step's long waits.
+    this.allowedDangers = { allowed, dangers: comparison.dangers };
+  }
+
+  async beforeStackUpdate() {
+    if (!this.config.shared || !this.allowedDangers?.allowed.length) return;
+    await this.narrowStackPolicy(this.allowedDangers.allowed, this.allowedDangers.dangers);
   }
 
   /**
@@ -374,7 +436,12 @@ class ProductionSafety {
     const template = {
       AWSTemplateFormatVersion: '2010-09-09',
       Description: `Import of the retained resources of ${this.stackName}`,
-      Resources: Object.fromEntries(found.map(({ logicalId, resource }) => [logicalId, resolvePseudoDeep(resource, pseudo)])),
+      Resources: Object.fromEntries(
+        found.map(({ logicalId, resource }) => [
+          logicalId,
+          withoutForeignReferences(resolvePseudoDeep(resource, pseudo), new Set(found.map((item) => item.logicalId))),
+        ]),
+      ),
     };
     const resourcesToImport = found.map(({ logicalId, resource, identifier, name }) => ({
       ResourceType: resource.Type,

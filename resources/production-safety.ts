@@ -87,6 +87,8 @@ export const confirmations = {
   remove: 'confirm-remove',
   /** `--param=allow-replace=<LogicalId>[,<LogicalId>...]`: one deploy may replace or remove these. */
   replace: 'allow-replace',
+  /** `--param=confirm-rollback=<stage>`: `sls rollback` puts an older template back without the deploy gate. */
+  rollback: 'confirm-rollback',
 } as const;
 
 export interface ProductionSafetyConfig {

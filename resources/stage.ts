@@ -266,6 +266,8 @@ export function validated(settings: StageSettings): StageSettings {
 
 /** Stage names a person's sandbox must never take: shared stages, and names everybody would share. */
 const commonStageNames = ['dev', 'test', 'staging', 'stage', 'main', 'default', 'sandbox'];
+/** Operating-system users that CI runners, containers and cloud images share. */
+const sharedUserNames = ['root', 'runner', 'node', 'ubuntu', 'ec2-user', 'admin', 'user', 'ci', 'jenkins', 'circleci', 'vscode'];
 
 export const isSharedStage = (stage: string): boolean => stage in sharedStages;
 
@@ -281,7 +283,7 @@ export function personalStage(username: string): string {
     .replace(/^[^a-z]+/, '')
     .slice(0, maxStageLength)
     .replace(/-+$/, '');
-  if (!stage || isSharedStage(stage) || commonStageNames.includes(stage)) {
+  if (!stage || isSharedStage(stage) || commonStageNames.includes(stage) || sharedUserNames.includes(stage)) {
     throw new StageError(
       `Without --stage the stage is your own sandbox, named after your user name "${username}", which gives ` +
         `${stage ? `"${stage}", a name others use too` : 'no usable name'}. Name your sandbox: --stage <your-name>, e.g. --stage alice.`,
@@ -296,12 +298,36 @@ export function personalStage(username: string): string {
  * one, it is the personal sandbox of `username`.
  */
 export function stageFromArgv(argv: readonly string[], username: () => string): string {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--stage' || arg === '-s') return argv[i + 1] ?? '';
-    if (arg.startsWith('--stage=')) return arg.slice('--stage='.length);
+  const stage = optionFromArgv(argv, 'stage', 's');
+  if (stage !== undefined) return stage;
+  let name: string;
+  try {
+    name = username();
+  } catch (error) {
+    // os.userInfo() throws for a user id without a passwd entry (some containers).
+    throw new StageError(
+      `Without --stage the stage is named after your user name, which cannot be read (${String(error)}); pass --stage <your-name>.`,
+    );
   }
-  return personalStage(username());
+  return personalStage(name);
+}
+
+/**
+ * osls's own pattern of a command-line option (`--name`, `--name=value`, `-n`, `-n=value`), so
+ * the stage and region serverless.ts builds for are the ones osls acts on, whatever the spelling.
+ */
+const optionPattern: RegExp = require('osls/lib/cli/param-reg-exp');
+
+/** The value of an option as osls reads it: the last one given, `--` ending the options. */
+export function optionFromArgv(argv: readonly string[], name: string, alias: string): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') break;
+    const groups = argv[i].match(optionPattern)?.groups;
+    if (!groups || (groups.fullName !== name && groups.aliasNames !== alias)) continue;
+    found = groups.value ?? argv[i + 1] ?? '';
+  }
+  return found;
 }
 
 /**
@@ -309,15 +335,11 @@ export function stageFromArgv(argv: readonly string[], username: () => string): 
  * around it, so a `--region` elsewhere is refused rather than half-working.
  */
 export function assertHomeRegion(argv: readonly string[]): void {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const region =
-      arg === '--region' || arg === '-r' ? argv[i + 1] : arg.startsWith('--region=') ? arg.slice('--region='.length) : undefined;
-    if (region !== undefined && region !== homeRegion) {
-      throw new StageError(
-        `The foundation deploys to ${homeRegion} only (got --region ${region}); drop --region. Replicas go to replicaRegions in resources/stage.ts.`,
-      );
-    }
+  const region = optionFromArgv(argv, 'region', 'r');
+  if (region !== undefined && region !== homeRegion) {
+    throw new StageError(
+      `The foundation deploys to ${homeRegion} only (got --region ${region}); drop --region. Replicas go to replicaRegions in resources/stage.ts.`,
+    );
   }
 }
 

@@ -66,7 +66,7 @@ function fakeProvider(stage: string, state: FakeAccount) {
         throw new Error(`unexpected ${service}.${method}`);
     }
   });
-  const provider = { request, naming: { getStackName: () => stackName(stage) }, getRegion: () => 'ap-south-1' };
+  const provider = { request, naming: { getStackName: () => stackName(stage) }, getRegion: () => 'ap-south-1', getStage: () => stage };
   return { provider, calls, policies, protection, methods: () => calls.map((call) => call.method) };
 }
 
@@ -120,6 +120,18 @@ describe('removal guard', () => {
   it('lets a removal through with the confirmation naming the stage, and not with another stage', () => {
     expect(plugin('prod', {}, { commands: ['remove'], param: ['confirm-remove=prod'] }).create).not.toThrow();
     expect(plugin('prod', {}, { commands: ['remove'], param: ['confirm-remove=alice'] }).create).toThrow(/shared stage/);
+  });
+
+  it('stops `sls rollback` of a shared stage unless confirmed: it bypasses the deploy gate', () => {
+    expect(plugin('prod', {}, { commands: ['rollback'] }).create).toThrow(/--param=confirm-rollback=prod/);
+    expect(plugin('prod', {}, { commands: ['rollback'], param: ['confirm-rollback=prod'] }).create).not.toThrow();
+  });
+
+  it('stops when osls works on another stage than serverless.ts was built for', () => {
+    const { create, serverless } = plugin('alice', {}, { commands: ['remove'] });
+    serverless.getProvider = () => ({ getStage: () => 'prod' });
+
+    expect(create).toThrow(/osls is working on stage "prod" but serverless.ts was built for "alice"/);
   });
 
   it('leaves sandboxes, help and other commands alone', () => {
@@ -229,6 +241,40 @@ describe('deploy gate', () => {
     expect(aws.methods()).not.toContain('CloudFormation.setStackPolicy');
   });
 
+  it.each([
+    [
+      'a table whose retention would go',
+      (t: Template) => {
+        t.Resources.PassesTable.DeletionPolicy = 'Delete';
+      },
+      /PassesTable \(AWS::DynamoDB::GlobalTable, retained data\): its DeletionPolicy would go from Retain to Delete/,
+    ],
+    [
+      'a replica whose deletion protection would be turned off',
+      (t: Template) => {
+        for (const replica of t.Resources.ApplicantsTable.Properties.Replicas) replica.DeletionProtectionEnabled = false;
+      },
+      /ApplicantsTable .*deletion protection of its replica in .* would be turned off/,
+    ],
+    [
+      'a replica that would go',
+      (t: Template) => {
+        t.Resources.PassesTable.Properties.Replicas = t.Resources.PassesTable.Properties.Replicas.slice(0, 1);
+      },
+      /PassesTable .*its replica in ap-southeast-1 would be DELETED/,
+    ],
+  ])('stops %s: a later removal would lose the data', async (_, change, message) => {
+    // The deployed stack has the protection; the new template takes it away.
+    const deployed = deployedProd();
+    const { create } = plugin('prod', { stack: deployed });
+    const safety = create();
+    const proposed = structuredClone(readTemplate('prod'));
+    change(proposed);
+    safety.serverless.service.provider.compiledCloudFormationTemplate = proposed;
+
+    await expect(safety.hooks['before:deploy:deploy']()).rejects.toThrow(message);
+  });
+
   it('lets an allowed replacement through, narrowing the policy for it and restoring it after the deploy', async () => {
     const { create, aws } = plugin(
       'prod',
@@ -242,6 +288,8 @@ describe('deploy gate', () => {
     const safety = create();
 
     await safety.hooks['before:deploy:deploy']();
+    expect(aws.policies).toEqual([]); // not across the certificate step's waits
+    await safety.hooks['before:aws:deploy:deploy:updateStack']();
     await safety.hooks['after:deploy:deploy']();
 
     const [narrowed, restored] = aws.policies;
@@ -263,6 +311,7 @@ describe('deploy gate', () => {
     const safety = create();
 
     await safety.hooks['before:deploy:deploy']();
+    await safety.hooks['before:aws:deploy:deploy:updateStack']();
     await safety.hooks.error();
 
     expect(aws.policies).toHaveLength(2);
@@ -329,6 +378,12 @@ describe('recovery of a removed shared stage', () => {
         { ResourceType: 'AWS::Logs::LogGroup', LogicalResourceId: 'ApiAccessLogGroup', ResourceIdentifier: { LogGroupName: names[3] } },
       ]),
     );
+    // A template CloudFormation can validate alone: every Ref, GetAtt and ${...} names a resource in it.
+    const references = [...JSON.stringify(importTemplate).matchAll(/"Ref":"([^"]+)"|"Fn::GetAtt":\["([^"]+)"|\$\{([^}!.]+)/g)]
+      .map((match) => match[1] ?? match[2] ?? match[3])
+      .filter((id) => !id.startsWith('AWS::'));
+    expect(references.filter((id) => !(id in importTemplate.Resources))).toEqual([]);
+    expect(importTemplate.Resources.ApiAccessLogGroup.Properties.LogGroupName).toBe(names[3]);
     const withBucket = JSON.parse(readFileSync(join(folder, 'with-deployment-bucket.json'), 'utf8'));
     expect(Object.keys(withBucket.Resources)).toEqual(expect.arrayContaining(['ServerlessDeploymentBucket', 'PassesTable']));
   });

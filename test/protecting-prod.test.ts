@@ -72,6 +72,13 @@ describe('sls remove offline (no AWS variables)', { timeout: 120_000 }, () => {
     expect(result.output).not.toMatch(/credentials/i);
   });
 
+  it('`sls remove -s=prod` (osls also reads this spelling) is stopped the same way', () => {
+    const result = sls(['remove', '-s=prod']);
+
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('"prod" is a shared stage');
+  });
+
   it('`sls remove --stage alice` goes on to AWS as before', () => {
     const result = sls(['remove', '--stage', 'alice']);
 

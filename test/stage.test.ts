@@ -35,6 +35,9 @@ describe('stage names', () => {
     expect(stageFromArgv(['node', 'sls', 'package', '--stage', 'prod'], nobody)).toBe('prod');
     expect(stageFromArgv(['node', 'sls', 'deploy', '-s', 'alice'], nobody)).toBe('alice');
     expect(stageFromArgv(['node', 'sls', 'info', '--stage=bob'], nobody)).toBe('bob');
+    // osls also takes the short flag with "=": serverless.ts must build the stage osls acts on.
+    expect(stageFromArgv(['node', 'sls', 'remove', '-s=prod'], nobody)).toBe('prod');
+    expect(stageFromArgv(['node', 'sls', 'deploy', '--', '--stage', 'prod'], nobody)).toBe('carol');
   });
 });
 
@@ -51,7 +54,14 @@ describe('default stage (no --stage)', () => {
     expect(settingsFor(stage).retainData).toBe(false);
   });
 
-  it.each(['prod', 'Prod', 'dev', 'staging', '1234', '...'])(
+  it('asks for --stage when the user name cannot be read', () => {
+    const unreadable = () => {
+      throw new Error('ENOENT: no such file or directory, uv_os_get_passwd');
+    };
+    expect(() => stageFromArgv(['node', 'sls', 'deploy'], unreadable)).toThrow(/cannot be read .*pass --stage <your-name>/);
+  });
+
+  it.each(['prod', 'Prod', 'dev', 'staging', '1234', '...', 'root', 'runner', 'ec2-user'])(
     'never is a shared or common stage (user %j): asks for --stage',
     (username) => {
       expect(() => personalStage(username)).toThrow(StageError);
@@ -176,7 +186,10 @@ describe('region', () => {
     expect(() => assertHomeRegion(['sls', 'deploy', '--region', 'ap-south-1'])).not.toThrow();
   });
 
-  it.each([['--region', 'us-west-2'], ['-r', 'eu-west-1'], ['--region=us-east-1']])('refuses %s elsewhere, saying why', (...args) => {
-    expect(() => assertHomeRegion(['sls', 'deploy', ...args])).toThrow(/deploys to ap-south-1 only .* drop --region/);
-  });
+  it.each([['--region', 'us-west-2'], ['-r', 'eu-west-1'], ['--region=us-east-1'], ['-r=eu-west-1']])(
+    'refuses %s elsewhere, saying why',
+    (...args) => {
+      expect(() => assertHomeRegion(['sls', 'deploy', ...args])).toThrow(/deploys to ap-south-1 only .* drop --region/);
+    },
+  );
 });

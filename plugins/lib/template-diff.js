@@ -49,15 +49,16 @@ function asDeployed(packaged, deployed) {
  * Copies of both templates without the differences packaging alone makes: the artifact key of
  * every function (a new folder per package), the outputs the domain plugin adds on deploy, and
  * the SSM references the deploy resolved into literal values.
- * @param {Template} deployed @param {Template} proposed
+ * @param {Template} deployed @param {Template} proposed @param {Rules} rules
  * @returns {[Template, Template]}
  */
-function withoutPackagingNoise(deployed, proposed) {
+function withoutPackagingNoise(deployed, proposed, rules) {
   const before = structuredClone(deployed);
   const after = structuredClone(proposed);
   for (const [id, resource] of Object.entries(after.Resources ?? {})) {
     const old = before.Resources?.[id];
-    if (old?.Type === resource.Type) resource.Properties = asDeployed(resource.Properties, old.Properties);
+    // Never inside a stateful resource: a reference there hides what the data lives on.
+    if (old?.Type === resource.Type && !isStateful(id, old, rules)) resource.Properties = asDeployed(resource.Properties, old.Properties);
   }
   for (const [id, resource] of Object.entries(after.Resources ?? {})) {
     const old = before.Resources?.[id];
@@ -79,13 +80,46 @@ function withoutPackagingNoise(deployed, proposed) {
 /** @param {any} resource */
 const isRetained = (resource) => ['Retain', 'RetainExceptOnCreate'].includes(resource?.DeletionPolicy);
 
+/** @param {string} logicalId @param {any} resource @param {Rules} rules */
+const isStateful = (logicalId, resource, rules) =>
+  !rules.frameworkResources?.includes(logicalId) && (isRetained(resource) || rules.statefulTypes.includes(resource.Type));
+
+/** @param {any} resource @returns {{ region: string, protected: boolean }[]} */
+const replicasOf = (resource) =>
+  (resource?.Properties?.Replicas ?? []).map((/** @type {any} */ replica) => ({
+    region: typeof replica.Region === 'string' ? replica.Region : JSON.stringify(replica.Region),
+    protected: replica.DeletionProtectionEnabled === true,
+  }));
+
+/**
+ * What an update in place takes away from a stateful resource's protection, so that a later
+ * removal or replacement would lose its data: retention, deletion protection, a table replica.
+ * @param {any} old @param {any} updated @returns {string[]}
+ */
+function protectionLosses(old, updated) {
+  const losses = [];
+  if (isRetained(old) && !isRetained(updated))
+    losses.push(`its DeletionPolicy would go from ${old.DeletionPolicy} to ${updated.DeletionPolicy ?? 'Delete'}`);
+  if (old.Properties?.DeletionProtectionEnabled === true && updated.Properties?.DeletionProtectionEnabled !== true) {
+    losses.push('its deletion protection would be turned off');
+  }
+  const newReplicas = replicasOf(updated);
+  for (const replica of replicasOf(old)) {
+    const kept = newReplicas.find((candidate) => candidate.region === replica.region);
+    if (!kept) losses.push(`its replica in ${replica.region} would be DELETED with the data it holds`);
+    else if (replica.protected && !kept.protected)
+      losses.push(`deletion protection of its replica in ${replica.region} would be turned off`);
+  }
+  return losses;
+}
+
 /**
  * @param {Template} deployed the stack's current template ({} for a stack that does not exist)
  * @param {Template} proposed the packaged template
  * @param {Rules} rules
  */
 function compareTemplates(deployed, proposed, rules) {
-  const [before, after] = withoutPackagingNoise(deployed, proposed);
+  const [before, after] = withoutPackagingNoise(deployed, proposed, rules);
   const diff = fullDiff(before, after);
   /** @type {Danger[]} */
   const dangers = [];
@@ -97,11 +131,15 @@ function compareTemplates(deployed, proposed, rules) {
     if (idChange) idChange.changeImpact = ResourceImpact.WILL_REPLACE;
 
     const old = before.Resources?.[logicalId];
-    if (!old || rules.frameworkResources?.includes(logicalId)) return;
+    if (!old || !isStateful(logicalId, old, rules)) return;
     const retained = isRetained(old);
-    const stateful = retained || rules.statefulTypes.includes(old.Type);
-    if (stateful && dangerousImpacts.includes(change.changeImpact)) {
+    if (dangerousImpacts.includes(change.changeImpact)) {
       dangers.push({ logicalId, type: old.Type, impact: change.changeImpact, retained });
+      return;
+    }
+    const updated = after.Resources?.[logicalId];
+    for (const loss of updated ? protectionLosses(old, updated) : []) {
+      dangers.push({ logicalId, type: old.Type, impact: loss, retained });
     }
   });
   return { diff, dangers };
@@ -109,7 +147,7 @@ function compareTemplates(deployed, proposed, rules) {
 
 /** @param {Danger} danger */
 const describeDanger = (danger) =>
-  `${danger.logicalId} (${danger.type}${danger.retained ? ', retained data' : ''}) ${impactWords[danger.impact] ?? danger.impact}`;
+  `${danger.logicalId} (${danger.type}${danger.retained ? ', retained data' : ''})${impactWords[danger.impact] ? ` ${impactWords[danger.impact]}` : `: ${danger.impact}`}`;
 
 /**
  * The report `sls diff` prints: dangers first, then the full diff in `cdk diff` form.
