@@ -1,6 +1,7 @@
 // @movement-pass/foundation-client: typed access to the Movement Pass foundation of a stage.
 export {
   ConfigCache,
+  contractStrings,
   defaultConfigCache,
   type LoadOptions,
   loadFoundationConfig,
