@@ -24,6 +24,7 @@ export {
   type ValueKind,
 } from './contract.js';
 export { FoundationConfigError, type FoundationErrorCode } from './errors.js';
+export { hs256KeyId } from './key-id.js';
 export { type PresignedUpload, presignPhotoUpload, signPhotoUrl } from './photos.js';
 export { type LoadSigningKeysOptions, loadSigningKeys, type SigningSsmSender, type SigningUse } from './signing.js';
 export { createTokenSigner, createTokenVerifier, type TokenSigner, type TokenVerifier, type VerifierOptions } from './tokens.js';
