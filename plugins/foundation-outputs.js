@@ -51,16 +51,11 @@ class FoundationOutputs {
    * @returns {Promise<{ path: string, values: Record<string, unknown>, missing: string[] }>}
    */
   async readContract() {
-    const { contractRoot, parseContract, readParametersByPath, signingKeys } = foundationClient();
+    const { contractRoot, contractStrings, parseContract, readParametersByPath } = foundationClient();
     const path = contractRoot(this.provider.getStage());
+    // Read without decryption (osls logs every result under --debug): a SecureString stays ciphertext and is left out.
     const parameters = await readParametersByPath(ssmThroughProvider(this.provider, this.provider.getRegion()), path);
-    /** @type {Map<string, string>} */
-    const publicValues = new Map();
-    for (const [key, parameter] of parameters) {
-      if (parameter.Type === 'SecureString' || key in signingKeys) continue;
-      publicValues.set(key, parameter.Value ?? '');
-    }
-    const { config, missing } = parseContract(publicValues, { path, partial: true });
+    const { config, missing } = parseContract(contractStrings(parameters, path), { path, partial: true });
     return { path, values: { ...config }, missing };
   }
 

@@ -5,7 +5,7 @@
 // `--skip-verify` is given. Sandboxes get write checks (a photo upload read back through
 // CloudFront, a queue message); shared stages only read.
 const { randomUUID } = require('node:crypto');
-const { foundationClient, ssmThroughProvider } = require('./lib/foundation-client');
+const { foundationClient, signingSsm, ssmThroughProvider } = require('./lib/foundation-client');
 
 /** The smallest JPEG most decoders accept (1x1 pixel): what the upload check sends. */
 const tinyJpeg = Buffer.from(
@@ -115,9 +115,11 @@ class Verify {
     if (contract) {
       const loaded = contract;
       // One read per use, as the signers have them: a stage lacking one key fails only the checks that need it.
+      // Decrypted keys never go through provider.request, which logs every result under --debug.
+      const signingClient = await this.signingSsm(region);
       /** @param {import('../client/src/index').SigningUse} use @returns {Promise<Signing>} */
       const signingFor = (use) =>
-        client.loadSigningKeys({ stage, region, ssm, use: [use] }).then(
+        client.loadSigningKeys({ stage, region, ssm: signingClient, use: [use] }).then(
           (keys) => ({ loaded: keys }),
           (error) => ({ error }),
         );
@@ -221,9 +223,17 @@ class Verify {
    */
   async checkToken(client, contract, signing) {
     const keys = signingKeys(signing);
+    const symmetric = contract.jwtAlgorithm === 'HS256';
+    // An HS256 token signed and verified with one secret proves nothing about the contract: the
+    // secret must be the one jwtKeyId names (the key ring derives the id from it).
+    if (symmetric && keys.jwtSecret !== undefined && client.hs256KeyId(keys.jwtSecret) !== contract.jwtKeyId) {
+      throw new CheckFailure(
+        `the jwtSecret of ${client.signingRoot(this.provider.getStage())} is not the key jwtKeyId ${contract.jwtKeyId} names: ` +
+          'tokens would carry a kid no verifier expects. Redeploy the stage so the key ring writes the secret and its id together.',
+      );
+    }
     const signer = await client.createTokenSigner(contract, keys);
     const token = await signer.sign({ sub: 'sls-verify' }, { expiresIn: '2m' });
-    const symmetric = contract.jwtAlgorithm === 'HS256';
     const verifier = client.createTokenVerifier(contract, symmetric ? { signingKeys: keys } : { keys: 'jwksUrl' });
     try {
       await verifier.verify(token);
@@ -233,7 +243,7 @@ class Verify {
       );
     }
     return symmetric
-      ? 'an HS256 token verifies with the secret (HS256 publishes no JWKS)'
+      ? `the secret is the key jwtKeyId ${contract.jwtKeyId} names, and an HS256 token verifies with it (HS256 publishes no JWKS)`
       : `a ${contract.jwtAlgorithm} token signed with kid ${contract.jwtKeyId} verifies against the served JWKS`;
   }
 
@@ -269,6 +279,14 @@ class Verify {
       `a signed photo URL got HTTP ${response.status}${answer.code ? ` ${answer.code}` : ''}${answer.message ? ` (${answer.message})` : ''} ` +
         `from CloudFront: its key group does not trust photoUrlKeyPairId ${contract.photoUrlKeyPairId}, or photoUrlPrivateKey is not that key's.`,
     );
+  }
+
+  /**
+   * The SSM client that reads the signing keys: the command's credentials, outside osls's request log.
+   * @param {string} region
+   */
+  signingSsm(region) {
+    return signingSsm(this.provider, region);
   }
 
   /** An S3 client with the command's credentials, for presigning. */

@@ -97,6 +97,21 @@ describe('docs/deployer-policy.json', () => {
     expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
   });
 
+  it('allows the AWS SDK v3 calls the plugins make through the consumer client (the signing keys, the presigned upload)', () => {
+    const dir = join(projectRoot, 'client', 'src');
+    const calls = readdirSync(dir)
+      .filter((file) => file.endsWith('.ts'))
+      .flatMap((file) => {
+        const source = readFileSync(join(dir, file), 'utf8');
+        const service = source.match(/from '@aws-sdk\/client-(\w+)'/)?.[1];
+        return [...source.matchAll(/new (\w+)Command\(/g)].map(([, command]) => `${service}:${command}`);
+      });
+
+    // Decrypted signing keys go through an SDK client of their own, never provider.request (osls logs its results).
+    expect(calls).toEqual(expect.arrayContaining(['ssm:GetParameters', 's3:PutObject']));
+    expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
+  });
+
   it('allows what serverless-certificate-creator calls on deploy (not its own remove-cert command)', () => {
     const source = readFileSync(join(projectRoot, 'node_modules', 'serverless-certificate-creator', 'index.js'), 'utf8');
     const calls = [...source.matchAll(/this\.(acm|route53)\.(\w+)\(/g)]

@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { format } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contractKeys, contractRoot, signingKeys } from '../client/src/contract';
 import { generateStageKeys, type StageKeys, seedStage } from '../client/test/stage-fixture';
@@ -65,8 +66,24 @@ describe('foundation outputs plugin', () => {
     // Every page, through provider.request in the stage's region.
     const pages = request.mock.calls.filter(([, method]) => method === 'getParametersByPath');
     expect(pages.length).toBeGreaterThan(2);
-    expect(pages[0][2]).toEqual({ Path: '/movement-pass/prod', Recursive: true, WithDecryption: true });
+    expect(pages[0][2]).toEqual({ Path: '/movement-pass/prod', Recursive: true });
     expect(pages[0][3]).toEqual({ region: 'ap-south-1' });
+  });
+
+  it('never asks SSM to decrypt: osls logs every request and its result under --debug', async () => {
+    const { plugin, request } = fakeServerless(seededStore());
+
+    await plugin.hooks['after:deploy:deploy']();
+
+    // What osls's lib/aws/request.js prints with --debug=aws or SLS_LOG_DEBUG.
+    const logged = await Promise.all(
+      request.mock.calls.map(async ([service, method, params], index) =>
+        format('[%d] %O %s %O\n[%d] %O', index, service, method, params, index, await request.mock.results[index].value),
+      ),
+    );
+    for (const [, , params] of request.mock.calls) expect(params.WithDecryption).toBeUndefined();
+    expect(logged.join('\n')).toContain('jwtKeyId');
+    expect(logged.join('\n')).not.toContain(keys.jwtPrivateKey!.split('\n')[1]);
   });
 
   it('sls info prints every non-secret value of the contract', async () => {

@@ -4,6 +4,7 @@
 import { verify as verifySignature } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { format } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contractRoot, signingRoot } from '../client/src/contract';
@@ -15,9 +16,11 @@ import { sls } from './package-stage';
 const keyPairId = 'K2JCJMDEHXQW5F';
 const webOrigin = 'http://localhost:3000';
 
-let keys: StageKeys;
+let rs256: StageKeys;
+let hs256: StageKeys;
 beforeAll(async () => {
-  keys = await generateStageKeys('RS256');
+  rs256 = await generateStageKeys('RS256');
+  hs256 = await generateStageKeys('HS256');
 });
 
 async function listen(handler: (request: IncomingMessage, response: ServerResponse, body: Buffer) => void) {
@@ -50,9 +53,12 @@ interface StandIns {
   writes?: boolean;
   /** A shared stage: its contract holds the certificate ARNs. */
   customDomain?: boolean;
+  /** The stage's keys; default the RS256 ones. */
+  keys?: StageKeys;
 }
 
 async function deployedStage(options: StandIns = {}) {
+  const keys = options.keys ?? rs256;
   const objects = new Map<string, Buffer>();
   const calls: string[] = [];
   let jwksRequests = 0;
@@ -106,18 +112,35 @@ async function deployedStage(options: StandIns = {}) {
     jwksUrl: `${jwksBase}/alice/.well-known/jwks.json`,
     photoBaseUrl: cloudFrontBase,
   });
+  // SSM's JSON protocol, for the SDK v3 SSMClient the plugin builds from getAwsSdkV3Config: the signing keys.
+  const ssmBase = await listen((request, response, body) => {
+    const target = String(request.headers['x-amz-target']);
+    calls.push(`SSM (SDK v3) ${target}`);
+    const answer = (status: number, json: unknown) =>
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(json));
+    if (target !== 'AmazonSSM.GetParameters') return answer(400, { __type: 'UnknownOperationException', message: target });
+    if (options.signingKeysReadable === false) {
+      return answer(400, {
+        __type: 'AccessDeniedException',
+        message: 'User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: kms:Decrypt',
+      });
+    }
+    answer(200, store.GetParameters(JSON.parse(body.toString())));
+  });
   const queue: { id: string; body: string; visible: boolean }[] = [];
+  // What osls's request logs under --debug (lib/aws/request.js): each call's arguments and result.
+  const debugLog: string[] = [];
+  let requestId = 0;
   const request = vi.fn(async (service: string, method: string, params: any) => {
+    const id = ++requestId;
+    debugLog.push(format('[%d] %O %s %O', id, service, method, params));
+    const result = await answerRequest(service, method, params);
+    debugLog.push(format('[%d] %O', id, result));
+    return result;
+  });
+  const answerRequest = async (service: string, method: string, params: any) => {
     calls.push(`${service}:${method}`);
     if (service === 'SSM' && method === 'getParametersByPath') return store.GetParametersByPath(params);
-    if (service === 'SSM' && method === 'getParameters') {
-      if (options.signingKeysReadable === false) {
-        throw Object.assign(new Error('User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: kms:Decrypt'), {
-          code: 'AccessDeniedException',
-        });
-      }
-      return store.GetParameters(params);
-    }
     if (service === 'S3' && method === 'deleteObject') {
       objects.delete(params.Key);
       return {};
@@ -139,7 +162,7 @@ async function deployedStage(options: StandIns = {}) {
       return {};
     }
     throw new Error(`unexpected ${service}.${method}`);
-  });
+  };
 
   const serverless: any = {
     service: {
@@ -153,7 +176,18 @@ async function deployedStage(options: StandIns = {}) {
         },
       },
     },
-    getProvider: () => ({ request, getStage: () => 'alice', getRegion: () => 'ap-south-1' }),
+    getProvider: () => ({
+      request,
+      getStage: () => 'alice',
+      getRegion: () => 'ap-south-1',
+      // What osls's getAwsSdkV3Config gives, pointed at the local SSM.
+      getAwsSdkV3Config: async ({ region }: { region?: string } = {}) => ({
+        region,
+        endpoint: ssmBase,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        maxAttempts: 1,
+      }),
+    }),
     classes: { Error },
   };
   const lines: string[] = [];
@@ -170,7 +204,7 @@ async function deployedStage(options: StandIns = {}) {
       forcePathStyle: true,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
-  return { plugin, serverless, store, lines, calls, objects, queue, jwksRequests: () => jwksRequests };
+  return { plugin, serverless, store, lines, calls, objects, queue, request, debugLog, jwksRequests: () => jwksRequests };
 }
 
 const checkLine = (lines: string[], name: string) => lines.find((line) => line.slice(2).startsWith(`${name}:`)) ?? `(no line for ${name})`;
@@ -209,7 +243,7 @@ describe('sls verify', () => {
   });
 
   it('fails when the served JWKS lacks the signing kid', async () => {
-    const stage = await deployedStage({ jwks: { keys: [{ ...keys.jwks.keys[0], kid: 'old-key' }] } });
+    const stage = await deployedStage({ jwks: { keys: [{ ...rs256.jwks.keys[0], kid: 'old-key' }] } });
 
     await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/checks failed on stage alice \(JWKS endpoint, token round trip\)/);
 
@@ -218,8 +252,8 @@ describe('sls verify', () => {
   });
 
   it('fails when the served JWKS is not the jwks parameter', async () => {
-    const extra = { ...keys.jwks.keys[0], kid: 'unpublished' };
-    const stage = await deployedStage({ jwks: { keys: [...keys.jwks.keys, extra] } });
+    const extra = { ...rs256.jwks.keys[0], kid: 'unpublished' };
+    const stage = await deployedStage({ jwks: { keys: [...rs256.jwks.keys, extra] } });
 
     await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/JWKS endpoint/);
 
@@ -296,6 +330,45 @@ describe('sls verify', () => {
 
     expect(checkLine(stage.lines, 'token round trip')).toMatch(/^- token round trip: skipped, cannot read the signing keys .*kms:Decrypt/);
     expect(checkLine(stage.lines, 'JWKS endpoint')).toMatch(/^✔ /);
+  });
+
+  it.each([
+    ['RS256', () => rs256, ['jwtPrivateKey', 'photoUrlPrivateKey'] as const],
+    ['HS256', () => hs256, ['jwtSecret', 'photoUrlPrivateKey'] as const],
+  ])('never passes a decrypted %s signing key through provider.request, which osls logs under --debug', async (_, stageKeys, names) => {
+    const keys = stageKeys();
+    const stage = await deployedStage({ keys });
+
+    await stage.plugin.hooks['verify:verify']();
+
+    expect(stage.lines.filter((line) => line.startsWith('✔ '))).toHaveLength(7);
+    // The keys were read, by the SDK client, outside the request log.
+    expect(stage.calls.filter((call) => call === 'SSM (SDK v3) AmazonSSM.GetParameters')).toHaveLength(2);
+    for (const [, , params] of stage.request.mock.calls) expect(params?.WithDecryption).toBeUndefined();
+    const logged = stage.debugLog.join('\n');
+    expect(logged).toContain('photoUrlKeyPairId');
+    for (const name of names) expect(logged).not.toContain(keys[name]!.split('\n')[1] ?? keys[name]);
+    expect(logged).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it('fails the HS256 round trip when the secret is not the key jwtKeyId names', async () => {
+    const stage = await deployedStage({ keys: hs256, writes: false });
+    stage.store.PutParameter({ Name: `${contractRoot('alice')}jwtKeyId`, Value: 'another-key-id', Type: 'String', Overwrite: true });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/1 of 5 checks failed on stage alice \(token round trip\)/);
+
+    expect(checkLine(stage.lines, 'token round trip')).toMatch(
+      /^✖ token round trip: the jwtSecret of \/movement-pass-signing\/alice\/ is not the key jwtKeyId another-key-id names/,
+    );
+    expect(checkLine(stage.lines, 'token round trip')).not.toContain(hs256.jwtSecret);
+  });
+
+  it('passes an HS256 stage whose secret is the key jwtKeyId names', async () => {
+    const stage = await deployedStage({ keys: hs256, writes: false });
+
+    await stage.plugin.hooks['verify:verify']();
+
+    expect(checkLine(stage.lines, 'token round trip')).toMatch(/^✔ token round trip: the secret is the key jwtKeyId \S+ names/);
   });
 
   it('fails the checks that sign when the stage lacks its signing key', async () => {

@@ -1,5 +1,5 @@
 // Loading the contract: every page of the stage's root, values parsed to their declared types,
-// missing keys named, the result frozen and cached per stage and region for a set time.
+// missing keys named, the result frozen and cached per SSM client, stage and region for a set time.
 import { GetParametersByPathCommand, type Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import {
   type ContractKey,
@@ -29,11 +29,18 @@ export interface LoadOptions {
   cache?: ConfigCache | false;
 }
 
-/** Remembers loaded contracts per stage and region for `ttlSeconds`; concurrent loads share one read. */
+/** Where `ConfigCache` files the loads of the SSM client `loadFoundationConfig` builds itself. */
+const ownClient = {};
+
+/**
+ * Remembers loaded contracts per SSM client, stage and region for `ttlSeconds` (a client given by
+ * the caller may have other credentials or another account: it never shares another's result);
+ * concurrent loads share one read.
+ */
 export class ConfigCache {
   readonly ttlSeconds: number;
   private readonly now: () => number;
-  private readonly entries = new Map<string, { expiresAt: number; value: Promise<FoundationConfig> }>();
+  private entries = new WeakMap<object, Map<string, { expiresAt: number; value: Promise<FoundationConfig> }>>();
 
   constructor(options: { ttlSeconds: number; now?: () => number }) {
     if (!(options.ttlSeconds >= 0)) {
@@ -43,21 +50,27 @@ export class ConfigCache {
     this.now = options.now ?? Date.now;
   }
 
-  /** The cached contract, or the one `load` gives (a failed load is not remembered). */
-  get(stage: string, region: string, load: () => Promise<FoundationConfig>): Promise<FoundationConfig> {
+  /**
+   * The cached contract, or the one `load` gives (a failed load is not remembered). `ssm` is the
+   * client `load` reads with; without it, the client `loadFoundationConfig` builds itself.
+   */
+  get(stage: string, region: string, load: () => Promise<FoundationConfig>, ssm?: object): Promise<FoundationConfig> {
+    const client = ssm ?? ownClient;
+    const entries = this.entries.get(client) ?? new Map<string, { expiresAt: number; value: Promise<FoundationConfig> }>();
+    this.entries.set(client, entries);
     const key = `${region}\u0000${stage}`;
-    const entry = this.entries.get(key);
+    const entry = entries.get(key);
     if (entry && entry.expiresAt > this.now()) return entry.value;
     const value = load();
-    this.entries.set(key, { expiresAt: this.now() + this.ttlSeconds * 1000, value });
+    entries.set(key, { expiresAt: this.now() + this.ttlSeconds * 1000, value });
     value.catch(() => {
-      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+      if (entries.get(key)?.value === value) entries.delete(key);
     });
     return value;
   }
 
   clear(): void {
-    this.entries.clear();
+    this.entries = new WeakMap();
   }
 }
 
@@ -68,7 +81,8 @@ export const resolveRegion = (region?: string): string => region ?? process.env.
 
 /**
  * Every parameter under a root (`/movement-pass/prod/`), all pages (SSM answers 10 at most per
- * page), decrypted, keyed by the name after the root.
+ * page), keyed by the name after the root. Never decrypted: the contract root holds String
+ * parameters only, and a SecureString's value stays ciphertext (see `contractStrings`).
  */
 export async function readParametersByPath(ssm: SsmSender, root: string): Promise<Map<string, Parameter>> {
   const path = root.endsWith('/') ? root : `${root}/`;
@@ -77,7 +91,7 @@ export async function readParametersByPath(ssm: SsmSender, root: string): Promis
   do {
     const page = await ssm.send(
       // SSM's path is the hierarchy without its trailing slash.
-      new GetParametersByPathCommand({ Path: path.slice(0, -1), Recursive: true, WithDecryption: true, NextToken }),
+      new GetParametersByPathCommand({ Path: path.slice(0, -1), Recursive: true, NextToken }),
     );
     for (const parameter of page.Parameters ?? []) {
       if (parameter.Name?.startsWith(path)) found.set(parameter.Name.slice(path.length), parameter);
@@ -85,6 +99,31 @@ export async function readParametersByPath(ssm: SsmSender, root: string): Promis
     NextToken = page.NextToken;
   } while (NextToken);
   return found;
+}
+
+/**
+ * The String values of a contract root, for `parseContract`. SecureStrings are left out (a stage
+ * deployed before the signing root kept its signing keys there); a declared key stored as a
+ * SecureString fails, naming the key and its type, never showing the value.
+ */
+export function contractStrings(parameters: ReadonlyMap<string, Parameter>, path: string): Map<string, string> {
+  const strings = new Map<string, string>();
+  for (const [key, parameter] of parameters) {
+    if (parameter.Type === 'SecureString') {
+      if (Object.hasOwn(contractKeys, key) && !Object.hasOwn(signingKeys, key)) {
+        const { kind } = (contractKeys as Record<string, KeyDeclaration>)[key];
+        throw new FoundationConfigError(
+          'FOUNDATION_VALUE_INVALID',
+          `${path}${key} is a SecureString; the contract holds it as a String parameter (${kind}). ` +
+            'Redeploy the stage (npx sls deploy --stage <stage>) so the foundation writes it again.',
+          { path, keys: [key] },
+        );
+      }
+      continue;
+    }
+    strings.set(key, parameter.Value ?? '');
+  }
+  return strings;
 }
 
 function invalid(path: string, key: string, expected: string, value: string): FoundationConfigError {
@@ -161,8 +200,8 @@ export function parseContract(
 ): { config: FoundationConfig; missing: ContractKey[] } {
   const values = new Map<string, unknown>();
   for (const [key, value] of parameters) {
-    if (key in signingKeys) continue;
-    const declaration = (contractKeys as Record<string, KeyDeclaration>)[key];
+    if (Object.hasOwn(signingKeys, key)) continue;
+    const declaration = Object.hasOwn(contractKeys, key) ? (contractKeys as Record<string, KeyDeclaration>)[key] : undefined;
     values.set(key, declaration ? parseValue(declaration.kind, value, key, options.path) : value);
   }
   const missing = requiredKeys(values).filter((key) => !values.has(key));
@@ -178,8 +217,8 @@ export function parseContract(
 }
 
 /**
- * The whole contract of a stage: every page of `/movement-pass/<stage>/`, decrypted, typed,
- * frozen. Fails with `FOUNDATION_KEYS_MISSING` naming every missing key and the path.
+ * The whole contract of a stage: every page of `/movement-pass/<stage>/`, its String parameters
+ * typed, frozen. Fails with `FOUNDATION_KEYS_MISSING` naming every missing key and the path.
  */
 export function loadFoundationConfig(options: LoadOptions): Promise<FoundationConfig> {
   const { stage } = options;
@@ -195,10 +234,8 @@ export function loadFoundationConfig(options: LoadOptions): Promise<FoundationCo
   const load = async () => {
     const path = contractRoot(stage);
     const ssm = options.ssm ?? new SSMClient({ region });
-    const parameters = await readParametersByPath(ssm, path);
-    const strings = new Map([...parameters].map(([key, parameter]) => [key, parameter.Value ?? '']));
-    return parseContract(strings, { path }).config;
+    return parseContract(contractStrings(await readParametersByPath(ssm, path), path), { path }).config;
   };
   const cache = options.cache ?? defaultConfigCache;
-  return cache === false ? load() : cache.get(stage, region, load);
+  return cache === false ? load() : cache.get(stage, region, load, options.ssm);
 }

@@ -1,6 +1,7 @@
 // @movement-pass/foundation-client: typed access to the Movement Pass foundation of a stage.
 export {
   ConfigCache,
+  contractStrings,
   defaultConfigCache,
   type LoadOptions,
   loadFoundationConfig,
@@ -23,6 +24,7 @@ export {
   type ValueKind,
 } from './contract.js';
 export { FoundationConfigError, type FoundationErrorCode } from './errors.js';
+export { hs256KeyId } from './key-id.js';
 export { type PresignedUpload, presignPhotoUpload, signPhotoUrl } from './photos.js';
 export { type LoadSigningKeysOptions, loadSigningKeys, type SigningSsmSender, type SigningUse } from './signing.js';
 export { createTokenSigner, createTokenVerifier, type TokenSigner, type TokenVerifier, type VerifierOptions } from './tokens.js';

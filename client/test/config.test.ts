@@ -32,7 +32,7 @@ beforeAll(async () => {
 });
 
 describe('loadFoundationConfig', () => {
-  it('reads every page of the contract root, decrypting, and types every key', async () => {
+  it('reads every page of the contract root, without decrypting, and types every key', async () => {
     const store = new MemoryParameterStore();
     seedStage(store, rs256);
     const { ssm, mock } = ssmOver(store);
@@ -41,7 +41,9 @@ describe('loadFoundationConfig', () => {
 
     const pages = mock.commandCalls(GetParametersByPathCommand).map((call) => call.args[0].input);
     expect(pages.length).toBe(3);
-    for (const page of pages) expect(page).toMatchObject({ Path: '/movement-pass/prod', Recursive: true, WithDecryption: true });
+    for (const page of pages) expect(page).toMatchObject({ Path: '/movement-pass/prod', Recursive: true });
+    // The contract root holds String parameters only: nothing to decrypt, no kms:Decrypt needed.
+    for (const page of pages) expect(page.WithDecryption).toBeUndefined();
     expect(Object.keys(config).sort()).toEqual(Object.keys(contractKeys).sort());
     expect(config.photoUploadExpiration).toBe(300);
     expect(config.jwks.keys[0].kid).toBe(rs256.kid);
@@ -72,6 +74,43 @@ describe('loadFoundationConfig', () => {
 
     expect(Object.keys(config).sort()).toEqual(Object.keys(contractKeys).sort());
     expect(JSON.stringify(config)).not.toContain('PRIVATE KEY');
+  });
+
+  it('leaves out any SecureString, declared or not, and never shows its value', async () => {
+    const store = new MemoryParameterStore();
+    seedStage(store, rs256);
+    store.PutParameter({ Name: `${contractRoot('prod')}legacySecret`, Value: 'the-legacy-secret', Type: 'SecureString' });
+    const { ssm } = ssmOver(store);
+
+    const config = await loadFoundationConfig({ stage: 'prod', ssm, cache: false });
+    expect(Object.keys(config).sort()).toEqual(Object.keys(contractKeys).sort());
+
+    // A declared key stored as a SecureString is named with its type, its value not shown.
+    store.PutParameter({
+      Name: `${contractRoot('prod')}jwksUrl`,
+      Value: 'not a url: secret-material',
+      Type: 'SecureString',
+      Overwrite: true,
+    });
+    const error = await rejection(loadFoundationConfig({ stage: 'prod', ssm, cache: false }));
+    expect(error.code).toBe('FOUNDATION_VALUE_INVALID');
+    expect(error.keys).toEqual(['jwksUrl']);
+    expect(error.message).toMatch(/^\/movement-pass\/prod\/jwksUrl is a SecureString; the contract holds it as a String parameter \(url\)/);
+    expect(error.message).not.toContain('secret-material');
+    expect(error.message).not.toContain('AQICAH');
+  });
+
+  it('keeps unknown keys named like Object.prototype members', async () => {
+    const store = new MemoryParameterStore();
+    seedStage(store, rs256);
+    store.PutParameter({ Name: `${contractRoot('prod')}constructor`, Value: 'a future key', Type: 'String' });
+    store.PutParameter({ Name: `${contractRoot('prod')}toString`, Value: 'another', Type: 'String' });
+    const { ssm } = ssmOver(store);
+
+    const config = (await loadFoundationConfig({ stage: 'prod', ssm, cache: false })) as unknown as Record<string, unknown>;
+
+    expect(Object.hasOwn(config, 'constructor') && config.constructor).toBe('a future key');
+    expect(Object.hasOwn(config, 'toString') && config.toString).toBe('another');
   });
 
   it('names every missing key and the path', async () => {
@@ -164,6 +203,27 @@ describe('the config cache', () => {
     const later = await load('prod');
     expect(later).not.toBe(first);
     expect(reads()).toBe(4);
+  });
+
+  it('never answers one SSM client with what another read (other credentials, another account)', async () => {
+    const ours = new MemoryParameterStore();
+    seedStage(ours, rs256);
+    const theirs = new MemoryParameterStore();
+    seedStage(theirs, rs256);
+    theirs.PutParameter({ Name: `${contractRoot('prod')}applicantsTable`, Value: 'their-applicants', Type: 'String', Overwrite: true });
+    const a = ssmOver(ours);
+    const b = ssmOver(theirs);
+    const cache = new ConfigCache({ ttlSeconds: 60 });
+
+    const first = await loadFoundationConfig({ stage: 'prod', region: 'ap-south-1', ssm: a.ssm, cache });
+    const other = await loadFoundationConfig({ stage: 'prod', region: 'ap-south-1', ssm: b.ssm, cache });
+
+    expect(first.applicantsTable).toBe('movement-pass-prod-applicants');
+    expect(other.applicantsTable).toBe('their-applicants');
+    expect(b.mock.commandCalls(GetParametersByPathCommand).length).toBeGreaterThan(0);
+    // Each client still answers from its own entry.
+    expect(await loadFoundationConfig({ stage: 'prod', region: 'ap-south-1', ssm: a.ssm, cache })).toBe(first);
+    expect(await loadFoundationConfig({ stage: 'prod', region: 'ap-south-1', ssm: b.ssm, cache })).toBe(other);
   });
 
   it('does not remember a failed load', async () => {

@@ -4,6 +4,7 @@ import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
 import type { MemoryParameterStore } from '../../test/handlers/support';
 import { type ContractKey, contractKeys, contractRoot, type JwtAlgorithm, signingRoot } from '../src/contract';
+import { hs256KeyId } from '../src/key-id';
 
 export interface StageKeys {
   algorithm: JwtAlgorithm;
@@ -23,7 +24,8 @@ export async function generateStageKeys(algorithm: JwtAlgorithm = 'RS256'): Prom
     photoUrlPublicKey: photo.publicKey,
   };
   if (algorithm === 'HS256') {
-    return { algorithm, kid: 'hs256-key-id', jwks: { keys: [] }, jwtSecret: randomBytes(32).toString('base64url'), ...photoKeys };
+    const jwtSecret = randomBytes(32).toString('base64url');
+    return { algorithm, kid: hs256KeyId(jwtSecret), jwks: { keys: [] }, jwtSecret, ...photoKeys };
   }
   const pair =
     algorithm === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -6,6 +6,7 @@ import { createLocalJWKSet, decodeProtectedHeader, importPKCS8, jwtVerify, SignJ
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseContract } from '../src/config';
 import { contractRoot, type FoundationConfig, type JwtAlgorithm } from '../src/contract';
+import { hs256KeyId } from '../src/key-id';
 import { createTokenSigner, createTokenVerifier } from '../src/tokens';
 import { contractValues, generateStageKeys, type StageKeys } from './stage-fixture';
 
@@ -80,6 +81,12 @@ describe.each(['RS256', 'ES256'] as JwtAlgorithm[])('%s tokens', (algorithm) => 
 });
 
 describe('HS256 tokens', () => {
+  it('name the secret by an HMAC-SHA256 of a fixed string under it (the key ring publishes it as jwtKeyId)', () => {
+    // printf 'movement-pass key id' | openssl dgst -sha256 -hmac 'an HS256 secret' -binary | base64 (url-safe, unpadded)
+    expect(hs256KeyId('an HS256 secret')).toBe('dim43HoTbGK8ORjfT_V9sniBwXyFtsUPdQ4vbAHl524');
+    expect(hs256KeyId('another secret')).not.toBe(hs256KeyId('an HS256 secret'));
+  });
+
   it('sign and verify with the secret, whose JWKS is empty', async () => {
     const keys = await generateStageKeys('HS256');
     const config = configOf(keys);
@@ -87,7 +94,7 @@ describe('HS256 tokens', () => {
 
     const token = await signer.sign({ sub: 'applicant-1' });
 
-    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'HS256', kid: 'hs256-key-id' });
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'HS256', kid: config.jwtKeyId });
     const independent = await jwtVerify(token, new TextEncoder().encode(keys.jwtSecret), { audience: config.jwtAudience });
     expect(independent.payload.sub).toBe('applicant-1');
     expect((await createTokenVerifier(config, { signingKeys: { jwtSecret: keys.jwtSecret } }).verify(token)).payload.sub).toBe(

@@ -1,8 +1,10 @@
 // Signing keys born inside AWS: generation with Node's crypto, public halves as JWKs (RFC 7517)
 // identified by their RFC 7638 thumbprint, through the `jose` library.
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
+// The consumer client's derivation, so `sls verify` checks a loaded secret against the very id this publishes.
+import { hs256KeyId } from '../../client/src/key-id';
 
 export type SigningAlgorithm = 'RS256' | 'ES256' | 'HS256';
 export const signingAlgorithms: readonly SigningAlgorithm[] = ['RS256', 'ES256', 'HS256'];
@@ -46,8 +48,7 @@ export async function generateSecret(algorithm: SigningAlgorithm): Promise<strin
 /** Everything public about a stored secret: its key id and, for an asymmetric key, its public half. */
 export async function describeKey(algorithm: SigningAlgorithm, secret: string): Promise<GeneratedKey> {
   if (algorithm === 'HS256') {
-    // A one-way id: an HMAC of a fixed string under the secret names it without revealing it.
-    return { algorithm, kid: createHmac('sha256', secret).update('movement-pass key id').digest('base64url'), secret };
+    return { algorithm, kid: hs256KeyId(secret), secret };
   }
   const publicKey = createPublicKey(createPrivateKey(secret));
   const publicJwk = await toPublicSigningKey(await exportJWK(publicKey), algorithm);

@@ -1,8 +1,10 @@
 // @ts-check
 // What the local plugins share to use the consumer client (client/src) inside osls: the client
 // itself, loaded from its TypeScript source the way osls loads serverless.ts (tsx), so a plugin
-// never runs a stale build; and an SSM client whose calls go through osls's provider.request
-// (the deploying profile, region, retries and credentials of the command).
+// never runs a stale build; an SSM client whose calls go through osls's provider.request (the
+// deploying profile, region, retries and credentials of the command) for the contract root; and
+// an SDK v3 SSMClient with the same credentials for the signing root, whose decrypted values
+// must never pass through provider.request: osls logs every request's result under --debug.
 
 /** @typedef {typeof import('../../client/src/index')} FoundationClient */
 
@@ -20,8 +22,9 @@ function foundationClient() {
 }
 
 /**
- * An object that answers the client's SSM commands through `provider.request` (each call spelled
- * out, so the deployer policy's test finds it).
+ * An object that answers the client's contract reads through `provider.request` (each call
+ * spelled out, so the deployer policy's test finds it). Nothing decrypted goes this way: osls
+ * logs each result (`sls ... --debug`), so the signing keys go through `signingSsm`.
  * @param {{ request: (service: string, method: string, params: any, options?: { region?: string }) => Promise<any> }} provider
  * @param {string} region
  */
@@ -32,8 +35,6 @@ function ssmThroughProvider(provider, region) {
       switch (command.constructor.name) {
         case 'GetParametersByPathCommand':
           return provider.request('SSM', 'getParametersByPath', command.input, { region });
-        case 'GetParametersCommand':
-          return provider.request('SSM', 'getParameters', command.input, { region });
         default:
           throw new Error(`ssmThroughProvider does not send ${command.constructor.name}`);
       }
@@ -41,4 +42,17 @@ function ssmThroughProvider(provider, region) {
   };
 }
 
-module.exports = { foundationClient, ssmThroughProvider };
+/**
+ * An SDK v3 SSMClient with the command's credentials, region, retries and proxy
+ * (`provider.getAwsSdkV3Config`), for `loadSigningKeys`: its answers hold decrypted keys, which
+ * osls's request log (`--debug`, `SLS_LOG_DEBUG`) would print, so they never go through
+ * `provider.request`. The deployer policy allows its one call, `ssm:GetParameters` on the signing root.
+ * @param {{ getAwsSdkV3Config: (options?: { region?: string }) => Promise<object> }} provider
+ * @param {string} region
+ */
+async function signingSsm(provider, region) {
+  const { SSMClient } = require('@aws-sdk/client-ssm');
+  return new SSMClient(await provider.getAwsSdkV3Config({ region }));
+}
+
+module.exports = { foundationClient, signingSsm, ssmThroughProvider };
