@@ -100,9 +100,11 @@ function publicData(window: Window): Record<string, string> {
 export const pick = (data: Record<string, string>, attributes: string[]): Record<string, string> =>
   Object.fromEntries(attributes.map((attribute) => [attribute, data[attribute] ?? '']));
 
-/** SSM access for one event: its abort signal, the stage key. */
+/** SSM access for one event: its abort signal, the stage key, the configured homes of its secrets. */
 export function eventParameters(ssm: Ssm, request: KeyRingRequest, signal: AbortSignal, writes: EventWrites): ParameterAccess {
-  return parameters({ ssm, signal, stageKeyArn: request.configuration.stageKeyArn }, writes);
+  const { resource, configuration } = request;
+  const secureNames = [resource.keyStore, resource.names.PrivateKeyParameter].filter((name): name is string => name !== undefined);
+  return parameters({ ssm, signal, stageKeyArn: configuration.stageKeyArn, secureNames }, writes);
 }
 
 /**

@@ -19,6 +19,11 @@ export interface ParameterOptions {
   signal: AbortSignal;
   /** The stage's KMS key for SecureStrings; absent where aws/ssm serves. */
   stageKeyArn?: string;
+  /**
+   * The only names a SecureString may be written to (the key store, the signing-root parameter of
+   * the resource): a secret never lands where consumers read public values, whatever asks for it.
+   */
+  secureNames: string[];
 }
 
 /** What one event did to SSM, shared by the calls made under its work and cleanup signals. */
@@ -37,7 +42,7 @@ export function underStageKey(keyId: string | undefined, stageKeyArn: string): b
 }
 
 export function parameters(options: ParameterOptions, writes: EventWrites = newEventWrites()) {
-  const { ssm, signal, stageKeyArn } = options;
+  const { ssm, signal, stageKeyArn, secureNames } = options;
 
   // Checked before each call too: a call started after the answer must never reach SSM.
   const abortable = () => {
@@ -93,6 +98,9 @@ export function parameters(options: ParameterOptions, writes: EventWrites = newE
 
     /** Writes a new version; SecureStrings under the stage key. Returns the version number. */
     async put(name: string, value: string, type: 'String' | 'SecureString', description: string): Promise<number> {
+      if (type === 'SecureString' && !secureNames.includes(name)) {
+        throw new Error(`refusing to write a secret to ${name}: secrets go to ${secureNames.join(', ')} only`);
+      }
       const keyId = type === 'SecureString' ? stageKeyArn : undefined;
       const { Version } = await ssm.send(
         new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description, KeyId: keyId }),

@@ -4,6 +4,7 @@ import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyRingResources } from '../../handlers/key-ring/index';
 import type { KeyRingProperties } from '../../handlers/key-ring/key-ring';
+import { parameters } from '../../handlers/key-ring/parameters';
 import { failedCreateId, makeHandler } from '../../handlers/lib/custom-resource';
 import { generateSigningKey } from '../../handlers/lib/signing-keys';
 import {
@@ -44,12 +45,14 @@ describe('key ring custom resource', () => {
   let store: ReturnType<typeof fakeParameterStore>;
   let logger: ReturnType<typeof memoryLogger>;
   let handler: ReturnType<typeof makeHandler>;
+  let environment: Record<string, string>;
 
   beforeEach(async () => {
     server = await startResponseServer();
     store = fakeParameterStore();
     logger = memoryLogger();
-    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment: keyRingEnvironment('alice') }), { logger });
+    environment = keyRingEnvironment('alice');
+    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment }), { logger });
   });
   afterEach(async () => {
     store.mock.restore();
@@ -57,11 +60,21 @@ describe('key ring custom resource', () => {
   });
 
   const lastResponse = () => server.received[server.received.length - 1].body;
-  const create = async (properties: KeyRingProperties) => {
+  /** The function as the template of a stage with this JWT algorithm configures it (a deploy updates it before the ring). */
+  const deployFor = (algorithm: string) =>
+    Object.assign(
+      environment,
+      keyRingEnvironment('alice', (settings) => {
+        settings.jwt.algorithm = algorithm as typeof settings.jwt.algorithm;
+      }),
+    );
+  const create = async (properties: KeyRingProperties, deployed: string = properties.Algorithm) => {
+    deployFor(deployed);
     await handler(makeEvent({ RequestType: 'Create', ResourceProperties: properties, ResponseURL: server.url }), context());
     return lastResponse();
   };
   const update = async (properties: KeyRingProperties, old: KeyRingProperties) => {
+    deployFor(properties.Algorithm);
     await handler(
       makeEvent({
         RequestType: 'Update',
@@ -326,7 +339,9 @@ describe('key ring custom resource', () => {
     expect(otherStack).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('serves the stack') });
     expect(elsewhere).toMatchObject({
       Status: 'FAILED',
-      Reason: expect.stringContaining('may not write /movement-pass/alice/jwtPrivateKey2'),
+      Reason: expect.stringContaining(
+        'PrivateKeyParameter must be /movement-pass-signing/alice/jwtPrivateKey (got /movement-pass/alice/jwtPrivateKey2)',
+      ),
     });
     expect(otherDelete).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('refusing an event from') });
     expect(JSON.stringify([...store.store.history])).toBe(before);
@@ -413,14 +428,52 @@ describe('key ring custom resource', () => {
     expectNoSecretOutside();
   });
 
-  it('answers FAILED, naming the fix, to an unknown algorithm', async () => {
-    const response = await create({ ...asymmetric('RS256'), Algorithm: 'none' as 'RS256' });
+  it('answers FAILED, naming the fix, to an algorithm its configuration does not have', async () => {
+    const unknown = await create({ ...asymmetric('RS256'), Algorithm: 'none' as 'RS256' }, 'RS256');
+    const other = await create(symmetric(), 'RS256');
 
-    expect(response).toMatchObject({
+    expect(unknown).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('configured for RS256; refusing Algorithm none') });
+    expect(other).toMatchObject({
       Status: 'FAILED',
-      Reason: expect.stringContaining('Algorithm must be one of RS256, ES256, HS256 (got "none")'),
+      Reason: expect.stringContaining(
+        "refusing Algorithm HS256. Change the algorithm in the stage settings and deploy the stack's template",
+      ),
     });
     expect(store.parameters.size).toBe(0);
+  });
+
+  it('writes each value only where its configuration names: a private key never reaches the contract root', async () => {
+    await create(asymmetric('RS256', 0));
+    const before = JSON.stringify([...store.store.history]);
+
+    const intoContract = await create({ ...asymmetric('RS256', 0), PrivateKeyParameter: `${root}/jwks` });
+    const swapped = await create({ ...asymmetric('RS256', 0), PublicKeysParameter: `${signing}/jwtPrivateKey` });
+    const withoutPrivateKey = await create({ ...asymmetric('RS256', 0), PrivateKeyParameter: undefined });
+    const otherAlgorithmsName = await create({ ...asymmetric('RS256', 0), PrivateKeyParameter: `${signing}/jwtSecret` });
+
+    expect(intoContract).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`PrivateKeyParameter must be ${signing}/jwtPrivateKey (got ${root}/jwks)`),
+    });
+    expect(swapped).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`PublicKeysParameter must be ${root}/jwks (got ${signing}/jwtPrivateKey)`),
+    });
+    // Leaving it out would have the ring delete the signing key as unused.
+    expect(withoutPrivateKey).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`PrivateKeyParameter must be ${signing}/jwtPrivateKey (got none)`),
+    });
+    expect(otherAlgorithmsName).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('PrivateKeyParameter must be') });
+    expect(JSON.stringify([...store.store.history])).toBe(before);
+  });
+
+  it('refuses to write a SecureString anywhere but the configured homes of secrets', async () => {
+    const ssm = parameters({ ssm: store.ssm, signal: new AbortController().signal, secureNames: [keyStore, `${signing}/jwtPrivateKey`] });
+
+    await expect(ssm.put(`${root}/jwks`, 'secret', 'SecureString', 'x')).rejects.toThrow(`refusing to write a secret to ${root}/jwks`);
+    await expect(ssm.put(`${signing}/jwtPrivateKey`, 'secret', 'SecureString', 'x')).resolves.toBe(1);
+    expect([...store.parameters.keys()]).toEqual([`${signing}/jwtPrivateKey`]);
   });
 
   it('answers FAILED before the Lambda timeout when key generation hangs', async () => {
