@@ -558,6 +558,41 @@ describe('key ring of a stage that keeps its keys (prod)', () => {
     expect(store.parameters.size).toBe(5);
   });
 
+  it('re-encrypts a full store so that a failed write of the next rotation loses no key', async () => {
+    // 100 versions under aws/ssm (the store before the stage had its key), the window on top.
+    const memory = store.store;
+    const secrets: string[] = [];
+    for (let version = 1; version <= 100; version++) {
+      const secret = version <= 97 ? 'filler' : (await generateSigningKey('RS256')).secret;
+      memory.PutParameter({ Name: prodStore, Value: secret, Type: 'SecureString', Overwrite: true });
+      if (version > 97) {
+        secrets.push(secret);
+        memory.LabelParameterVersion({ Name: prodStore, ParameterVersion: version, Labels: [`RS256-k${version - 98}`] });
+      }
+    }
+    const reencrypted = await send('Create', prodRing(1));
+    expect(reencrypted.Status, reencrypted.Reason).toBe('SUCCESS');
+    expect(memory.encryptedWith(awsManagedKey)).toEqual([]);
+    // SSM throttles one write of the next rotation.
+    let throttled = false;
+    store.mock.on(PutParameterCommand).callsFake((input) => {
+      if (input.Name === prodStore && !throttled) {
+        throttled = true;
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      }
+      return memory.PutParameter(input);
+    });
+
+    const failed = await send('Update', prodRing(2));
+
+    expect(failed).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('ThrottlingException') });
+    const stored = (rotation: number) => memory.GetParameters({ Names: [`${prodStore}:RS256-k${rotation}`] }).Parameters[0]?.Value;
+    expect([0, 1, 2].map(stored)).toEqual(secrets);
+    const retried = await send('Update', prodRing(2));
+    expect(retried.Status, retried.Reason).toBe('SUCCESS');
+    expect([1, 2].map(stored)).toEqual(secrets.slice(1));
+  });
+
   it('keeps the key store a failed first Create made (its role may not delete it), and removes the rest', async () => {
     store.mock.on(PutParameterCommand, { Name: `${prodSigning}/jwtPrivateKey` }).rejects(new Error('AccessDeniedException'));
 
