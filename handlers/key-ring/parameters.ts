@@ -1,6 +1,6 @@
 // SSM as one event of the key ring sees it: every call carries the event's abort signal (after
 // the handler has answered, nothing more reaches SSM), SecureStrings go to the stage's KMS key,
-// and the parameters the event creates are remembered so a failed Create can remove them.
+// and the parameters the event tries to write are remembered so a failed Create can remove them.
 import {
   DeleteParametersCommand,
   GetParameterHistoryCommand,
@@ -28,13 +28,16 @@ export interface ParameterOptions {
 
 /** What one event did to SSM, shared by the calls made under its work and cleanup signals. */
 export interface EventWrites {
-  /** Parameters this event created (version 1), in order. */
-  created: Set<string>;
-  /** Parameters this event deleted: a name created after that existed before the event. */
-  deleted: Set<string>;
+  /** What existed of the resource's names when a Create started; unknown (nothing is undone) until read. */
+  existedAtStart?: Set<string>;
+  /**
+   * Every name the event sent a PutParameter for, answered or not: SSM may have applied a call
+   * whose answer was lost, aborted or retried (the retry then answers version 2).
+   */
+  attempted: Set<string>;
 }
 
-export const newEventWrites = (): EventWrites => ({ created: new Set(), deleted: new Set() });
+export const newEventWrites = (): EventWrites => ({ attempted: new Set() });
 
 /** Whether a version is encrypted with the stage key (SSM reports the KeyId it was given: its ARN, or its id). */
 export function underStageKey(keyId: string | undefined, stageKeyArn: string): boolean {
@@ -62,9 +65,14 @@ export function parameters(options: ParameterOptions, writes: EventWrites = newE
 
     /** Which of the names exist (values are not decrypted). */
     async existing(names: string[]): Promise<string[]> {
-      if (!names.length) return [];
-      const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: names, WithDecryption: false }), abortable());
-      return Parameters.map((parameter) => parameter.Name ?? '');
+      const found: string[] = [];
+      // GetParameters takes at most 10 names.
+      for (let start = 0; start < names.length; start += 10) {
+        const Names = names.slice(start, start + 10);
+        const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names, WithDecryption: false }), abortable());
+        found.push(...Parameters.map((parameter) => parameter.Name ?? ''));
+      }
+      return found;
     },
 
     /** The value of `name:label` or `name:version`, undefined when SSM has none. */
@@ -102,11 +110,11 @@ export function parameters(options: ParameterOptions, writes: EventWrites = newE
         throw new Error(`refusing to write a secret to ${name}: secrets go to ${secureNames.join(', ')} only`);
       }
       const keyId = type === 'SecureString' ? stageKeyArn : undefined;
+      writes.attempted.add(name);
       const { Version } = await ssm.send(
         new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description, KeyId: keyId }),
         abortable(),
       );
-      if (Version === 1 && !writes.deleted.has(name)) writes.created.add(name);
       return Version ?? 0;
     },
 
@@ -129,7 +137,6 @@ export function parameters(options: ParameterOptions, writes: EventWrites = newE
       for (let start = 0; start < names.length; start += 10) {
         const batch = names.slice(start, start + 10);
         await ssm.send(new DeleteParametersCommand({ Names: batch }), abortable());
-        for (const name of batch) if (!writes.created.has(name)) writes.deleted.add(name);
       }
     },
   };

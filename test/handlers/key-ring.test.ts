@@ -428,6 +428,47 @@ describe('key ring custom resource', () => {
     expectNoSecretOutside();
   });
 
+  /** SSM applies the first put of `name` but its answer never arrives (`retried`: the SDK's retry answers version 2). */
+  const loseFirstAnswer = (name: string, retried: boolean) => {
+    let lost = false;
+    store.mock.on(PutParameterCommand).callsFake((input) => {
+      if (input.Name !== name || lost) return store.store.PutParameter(input);
+      lost = true;
+      store.store.PutParameter(input);
+      if (retried) return store.store.PutParameter(input);
+      throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    });
+  };
+
+  it('a failed Create removes a parameter SSM wrote though its answer was lost', async () => {
+    loseFirstAnswer(`${signing}/jwtPrivateKey`, false);
+
+    const failed = await create(asymmetric('RS256'));
+
+    expect(failed).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('socket hang up') });
+    expect(store.store.changes.filter((change) => change.name === `${signing}/jwtPrivateKey`).map((c) => c.operation)).toEqual([
+      'PutParameter',
+      'DeleteParameters',
+    ]);
+    expect([...store.parameters.keys()]).toEqual([]);
+  });
+
+  it('a failed Create removes a parameter whose put was retried (version 2), but nothing that existed before it', async () => {
+    store.store.PutParameter({ Name: `${root}/jwtKeyId`, Value: 'kept', Type: 'String' });
+    loseFirstAnswer(`${root}/jwks`, true);
+    let puts = 0;
+    store.mock.on(PutParameterCommand, { Name: `${signing}/jwtPrivateKey` }).callsFake(() => {
+      puts++;
+      throw Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
+    });
+
+    const failed = await create(asymmetric('RS256'));
+
+    expect(failed.Status).toBe('FAILED');
+    expect(puts).toBe(1);
+    expect([...store.parameters.keys()]).toEqual([`${root}/jwtKeyId`]);
+  });
+
   it('answers FAILED, naming the fix, to an algorithm its configuration does not have', async () => {
     const unknown = await create({ ...asymmetric('RS256'), Algorithm: 'none' as 'RS256' }, 'RS256');
     const other = await create(symmetric(), 'RS256');
