@@ -112,7 +112,17 @@ export function parameters(options: ParameterOptions, writes: EventWrites = newE
       const keyId = type === 'SecureString' ? stageKeyArn : undefined;
       writes.attempted.add(name);
       const { Version } = await ssm.send(
-        new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description, KeyId: keyId }),
+        new PutParameterCommand({
+          Name: name,
+          Value: value,
+          Type: type,
+          Overwrite: true,
+          Description: description,
+          KeyId: keyId,
+          // Never the account's default tier: an Advanced SecureString is envelope-encrypted
+          // (kms:GenerateDataKey, which the stage key's policy does not grant) and costs per month.
+          Tier: 'Standard',
+        }),
         abortable(),
       );
       return Version ?? 0;

@@ -469,6 +469,16 @@ describe('key ring custom resource', () => {
     expect([...store.parameters.keys()]).toEqual([`${root}/jwtKeyId`]);
   });
 
+  it("writes every parameter in SSM's Standard tier, whatever the account's default", async () => {
+    await create(asymmetric('RS256', 0));
+    await update(asymmetric('RS256', 1), asymmetric('RS256', 0));
+
+    const tiers = store.mock.commandCalls(PutParameterCommand).map((call) => [call.args[0].input.Name, call.args[0].input.Tier]);
+    // The keys and outputs of a Create (3 + 4), then a rotation's new key and outputs.
+    expect(tiers.length).toBeGreaterThanOrEqual(8);
+    expect(tiers.filter(([, tier]) => tier !== 'Standard')).toEqual([]);
+  });
+
   it('answers FAILED, naming the fix, to an algorithm its configuration does not have', async () => {
     const unknown = await create({ ...asymmetric('RS256'), Algorithm: 'none' as 'RS256' }, 'RS256');
     const other = await create(symmetric(), 'RS256');
