@@ -44,7 +44,36 @@ export interface KeyRingResourcePlan {
   obsolete: string[];
   /** The attributes the template reads with Fn::GetAtt, and so the only ones the response carries. */
   attributes: string[];
+  /** The algorithm the stage configures: an event asking for another is refused. */
+  algorithm: string;
+  /**
+   * The parameter each property of an event must name, and so the only place each value can go
+   * (a private key only to the signing root); a property not listed here must be absent.
+   */
+  names: Partial<Record<KeyRingNameProperty, string>>;
 }
+
+/** The properties of a key ring event that name a parameter it writes (the key store aside). */
+export type KeyRingNameProperty = 'PrivateKeyParameter' | 'PublicKeysParameter' | 'PublicKeyParameter' | 'KeyIdParameter';
+
+/** Where the JWT ring writes, for the configured algorithm: a public key and a JWKS only for RS256 and ES256. */
+function jwtNames(settings: StageSettings): KeyRingResourcePlan['names'] {
+  const symmetric = settings.jwt.algorithm === 'HS256';
+  return {
+    PrivateKeyParameter: signingParameter(settings, symmetric ? 'jwtSecret' : 'jwtPrivateKey'),
+    PublicKeysParameter: contractParameter(settings, 'jwks'),
+    ...(symmetric ? {} : { PublicKeyParameter: contractParameter(settings, 'jwtPublicKey') }),
+    KeyIdParameter: contractParameter(settings, 'jwtKeyId'),
+  };
+}
+
+/** CloudFront signs URLs with RSA keys only. */
+const photoUrlAlgorithm = 'RS256';
+const photoUrlRingNames = (settings: StageSettings) => ({ PublicKeysParameter: contractParameter(settings, 'photoUrlPublicKeys') });
+const photoUrlSigningKeyNames = (settings: StageSettings) => ({
+  PrivateKeyParameter: signingParameter(settings, 'photoUrlPrivateKey'),
+  KeyIdParameter: contractParameter(settings, 'photoUrlKeyPairId'),
+});
 
 /** The photo ring's window as the template uses it: one CloudFront public key per rotation number. */
 export function photoUrlKeySlots(settings: StageSettings): { keyRotation: number; attribute: string }[] {
@@ -72,6 +101,8 @@ export function keyRingPlan(settings: StageSettings): Record<KeyRingResourceId, 
       obsolete: [contract('jwtPrivateKey'), contract('jwtSecret')],
       // The JWKS endpoint (resources/api.ts) and the JwtKeyId output.
       attributes: ['Jwks', 'KeyId'],
+      algorithm: settings.jwt.algorithm,
+      names: jwtNames(settings),
     },
     PhotoUrlKeyRing: {
       kind: 'ring',
@@ -80,6 +111,8 @@ export function keyRingPlan(settings: StageSettings): Record<KeyRingResourceId, 
       obsolete: [],
       // The CloudFront public keys (resources/photos.ts).
       attributes: photoUrlKeySlots(settings).map(({ attribute }) => attribute),
+      algorithm: photoUrlAlgorithm,
+      names: photoUrlRingNames(settings),
     },
     PhotoUrlSigningKey: {
       kind: 'signingKey',
@@ -87,39 +120,34 @@ export function keyRingPlan(settings: StageSettings): Record<KeyRingResourceId, 
       parameters: [signingParameter(settings, 'photoUrlPrivateKey'), contract('photoUrlKeyPairId')],
       obsolete: [contract('photoUrlPrivateKey')],
       attributes: [],
+      algorithm: photoUrlAlgorithm,
+      names: photoUrlSigningKeyNames(settings),
     },
   };
 }
 
-export function jwtKeyRingProperties(settings: StageSettings): Record<string, unknown> {
-  const symmetric = settings.jwt.algorithm === 'HS256';
-  return {
-    Algorithm: settings.jwt.algorithm,
-    Rotation: String(settings.jwt.rotation),
-    KeyStoreParameter: keyStoreParameter(settings, 'jwt'),
-    PrivateKeyParameter: signingParameter(settings, symmetric ? 'jwtSecret' : 'jwtPrivateKey'),
-    PublicKeysParameter: contractParameter(settings, 'jwks'),
-    ...(symmetric ? {} : { PublicKeyParameter: contractParameter(settings, 'jwtPublicKey') }),
-    KeyIdParameter: contractParameter(settings, 'jwtKeyId'),
-  };
-}
+export const jwtKeyRingProperties = (settings: StageSettings): Record<string, unknown> => ({
+  Algorithm: settings.jwt.algorithm,
+  Rotation: String(settings.jwt.rotation),
+  KeyStoreParameter: keyStoreParameter(settings, 'jwt'),
+  ...jwtNames(settings),
+});
 
 const photoUrlKey = (settings: StageSettings) => ({
-  Algorithm: 'RS256',
+  Algorithm: photoUrlAlgorithm,
   Rotation: String(settings.photos.keyRotation),
   KeyStoreParameter: keyStoreParameter(settings, 'photoUrl'),
 });
 
 export const photoUrlKeyRingProperties = (settings: StageSettings): Record<string, unknown> => ({
   ...photoUrlKey(settings),
-  PublicKeysParameter: contractParameter(settings, 'photoUrlPublicKeys'),
+  ...photoUrlRingNames(settings),
 });
 
 /** The private key goes out with CloudFront's id of its public key (`keyId`). */
 export const photoUrlSigningKeyProperties = (settings: StageSettings, keyId: Intrinsic): Record<string, unknown> => ({
   ...photoUrlKey(settings),
-  PrivateKeyParameter: signingParameter(settings, 'photoUrlPrivateKey'),
-  KeyIdParameter: contractParameter(settings, 'photoUrlKeyPairId'),
+  ...photoUrlSigningKeyNames(settings),
   KeyId: keyId,
 });
 

@@ -75,12 +75,18 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
     expect(variables.KEY_RING_STACK_ID).toEqual({ Ref: 'AWS::StackId' });
     expect(variables.KEY_RING_RETAIN).toBe(stage === 'prod' ? 'true' : 'false');
     const resources = JSON.parse(variables.KEY_RING_RESOURCES);
-    for (const [id, ring] of Object.entries(resourcesOfType(template, 'Custom::KeyRing'))) {
-      const { PrivateKeyParameter, PublicKeysParameter, PublicKeyParameter, KeyIdParameter, KeyStoreParameter } = ring.Properties;
+    const keyRingResources = { ...resourcesOfType(template, 'Custom::KeyRing'), ...resourcesOfType(template, 'Custom::SigningKey') };
+    expect(Object.keys(keyRingResources).sort()).toEqual(Object.keys(resources).sort());
+    for (const [id, ring] of Object.entries(keyRingResources)) {
+      const { Algorithm, PrivateKeyParameter, PublicKeysParameter, PublicKeyParameter, KeyIdParameter, KeyStoreParameter } =
+        ring.Properties;
       expect(resources[id].keyStore).toBe(KeyStoreParameter);
-      for (const name of [PrivateKeyParameter, PublicKeysParameter, PublicKeyParameter, KeyIdParameter].filter(Boolean)) {
-        expect(resources[id].parameters).toContain(name);
-      }
+      expect(resources[id].algorithm).toBe(Algorithm);
+      // The handler lets each property name exactly this parameter, and no other.
+      const names = { PrivateKeyParameter, PublicKeysParameter, PublicKeyParameter, KeyIdParameter };
+      expect(resources[id].names, id).toEqual(Object.fromEntries(Object.entries(names).filter(([, name]) => name !== undefined)));
+      for (const name of Object.values(resources[id].names)) expect(resources[id].parameters).toContain(name);
+      if (resources[id].names.PrivateKeyParameter) expect(resources[id].names.PrivateKeyParameter).toMatch(/^\/movement-pass-signing\//);
     }
   });
 

@@ -1,6 +1,7 @@
 // What the key ring function may do comes from its own configuration in the template (its
 // environment), never from the event: the stack it serves, whether the stage keeps its keys,
-// the KMS key of the signing keys, and per custom resource the parameters it may write.
+// the KMS key of the signing keys, and per custom resource its algorithm and the one parameter
+// each property may name (so a private key can only ever go to the signing root).
 // Anyone allowed to invoke the function can write an event; nobody but a deploy can change this.
 import type { CustomResourceEvent } from '../lib/custom-resource';
 
@@ -18,6 +19,10 @@ export interface KeyRingResourceConfiguration {
   obsolete: string[];
   /** The attributes the template reads with Fn::GetAtt: the response carries these and no other. */
   attributes: string[];
+  /** The stage's algorithm for this resource. */
+  algorithm: string;
+  /** The parameter each property of an event must name; a property not listed must be absent. */
+  names: Partial<Record<NameProperty, string>>;
 }
 
 export interface KeyRingConfiguration {
@@ -57,8 +62,29 @@ export function readConfiguration(environment: Record<string, string | undefined
   };
 }
 
-/** Names of the parameters an event's properties ask to write. */
-const parameterProperties = ['PrivateKeyParameter', 'PublicKeysParameter', 'PublicKeyParameter', 'KeyIdParameter'];
+/** The properties of an event that name a parameter it writes. */
+const nameProperties = ['PrivateKeyParameter', 'PublicKeysParameter', 'PublicKeyParameter', 'KeyIdParameter'] as const;
+type NameProperty = (typeof nameProperties)[number];
+
+/**
+ * What a property may name: the configured parameter; for the private key also a parameter of the
+ * earlier layout (the rollback of the upgrade), which is never written (key-ring.ts `writable`).
+ */
+function allowedNames(resource: KeyRingResourceConfiguration, property: NameProperty): (string | undefined)[] {
+  return property === 'PrivateKeyParameter' && resource.names[property]
+    ? [resource.names[property], ...resource.obsolete]
+    : [resource.names[property]];
+}
+
+/** The properties that name another parameter than the configuration gives them, with what they should name. */
+function misnamed(resource: KeyRingResourceConfiguration, properties: Record<string, unknown>): string[] {
+  return nameProperties.flatMap((property) => {
+    const named = properties[property] === undefined ? undefined : String(properties[property]);
+    if (allowedNames(resource, property).includes(named)) return [];
+    const expected = resource.names[property];
+    return [`${property} must be ${expected ?? 'absent'} (got ${named ?? 'none'})`];
+  });
+}
 
 /**
  * The configuration of the resource an event is for, or an error when the event is not one this
@@ -82,13 +108,16 @@ export function resourceOf(event: CustomResourceEvent, configuration: KeyRingCon
   if (properties.KeyStoreParameter !== resource.keyStore) {
     throw new Error(`${event.LogicalResourceId} must use the key store ${resource.keyStore} (got ${String(properties.KeyStoreParameter)})`);
   }
-  const allowed = new Set([...resource.parameters, ...resource.obsolete]);
-  const foreign = parameterProperties.filter((key) => properties[key] !== undefined && !allowed.has(String(properties[key])));
-  if (foreign.length) {
+  // Rotation stays the event's: it moves by one per deploy, and the key store judges it (checkRotation).
+  if (properties.Algorithm !== resource.algorithm) {
     throw new Error(
-      `${event.LogicalResourceId} may not write ${foreign.map((key) => `${String(properties[key])} (${key})`).join(', ')}: ` +
-        `its parameters are ${resource.parameters.join(', ')}`,
+      `${event.LogicalResourceId} is configured for ${resource.algorithm}; refusing Algorithm ${String(properties.Algorithm)}. ` +
+        "Change the algorithm in the stage settings and deploy the stack's template.",
     );
+  }
+  const problems = misnamed(resource, properties);
+  if (problems.length) {
+    throw new Error(`${event.LogicalResourceId} may write only its configured parameters: ${problems.join('; ')}`);
   }
   return resource;
 }

@@ -100,9 +100,11 @@ function publicData(window: Window): Record<string, string> {
 export const pick = (data: Record<string, string>, attributes: string[]): Record<string, string> =>
   Object.fromEntries(attributes.map((attribute) => [attribute, data[attribute] ?? '']));
 
-/** SSM access for one event: its abort signal, the stage key. */
+/** SSM access for one event: its abort signal, the stage key, the configured homes of its secrets. */
 export function eventParameters(ssm: Ssm, request: KeyRingRequest, signal: AbortSignal, writes: EventWrites): ParameterAccess {
-  return parameters({ ssm, signal, stageKeyArn: request.configuration.stageKeyArn }, writes);
+  const { resource, configuration } = request;
+  const secureNames = [resource.keyStore, resource.names.PrivateKeyParameter].filter((name): name is string => name !== undefined);
+  return parameters({ ssm, signal, stageKeyArn: configuration.stageKeyArn, secureNames }, writes);
 }
 
 /**
@@ -143,13 +145,29 @@ export async function removeUnused(ssm: ParameterAccess, resource: KeyRingResour
   await ssm.delete(await ssm.existing(unused));
 }
 
+/** Every name the resource may write, and its key store. */
+const resourceNames = (resource: KeyRingResourceConfiguration): string[] => [
+  ...new Set([...resource.parameters, ...resource.obsolete, resource.keyStore]),
+];
+
+/** Notes what exists before a Create writes anything: only the rest may its failure remove. */
+export async function noteExisting(ssm: ParameterAccess, resource: KeyRingResourceConfiguration): Promise<void> {
+  ssm.writes.existedAtStart = new Set(await ssm.existing(resourceNames(resource)));
+}
+
 /**
- * A Create that fails (or runs out of time) removes the parameters it created before the handler
- * answers, under the signal that aborts at the answer; never a key store of a stage that keeps its
- * keys (its role may not), never what existed before the event.
+ * A Create that fails (or runs out of time) removes every parameter it tried to write that did not
+ * exist when it started, acknowledged or not (SSM may have applied a put whose answer was lost),
+ * before the handler answers, under the signal that aborts at the answer; never a key store of a
+ * stage that keeps its keys (its role may not), never what existed before the event, and nothing
+ * at all when what existed could not be read.
  */
 export async function undoCreate(deps: { ssm: Ssm; logger: Logger }, request: KeyRingRequest, writes: EventWrites): Promise<void> {
-  const created = [...writes.created].filter((name) => !(request.configuration.retain && name === request.resource.keyStore));
+  const { existedAtStart } = writes;
+  if (!existedAtStart) return;
+  const created = [...writes.attempted].filter(
+    (name) => !existedAtStart.has(name) && !(request.configuration.retain && name === request.resource.keyStore),
+  );
   if (!created.length) return;
   try {
     await eventParameters(deps.ssm, request, request.invocation.answered, writes).delete(created);
@@ -277,7 +295,9 @@ export function keyRing(deps: KeyRingDeps) {
     if (request.event.RequestType === 'Delete') return deleteResource(deps, request);
     const writes = newEventWrites();
     try {
-      return await ensureRing(eventParameters(deps.ssm, request, request.invocation.signal, writes), request);
+      const ssm = eventParameters(deps.ssm, request, request.invocation.signal, writes);
+      if (request.event.RequestType === 'Create') await noteExisting(ssm, request.resource);
+      return await ensureRing(ssm, request);
     } catch (error) {
       if (request.event.RequestType === 'Create') await undoCreate(deps, request, writes);
       throw error;

@@ -126,6 +126,12 @@ export async function openKeyStore(ssm: ParameterAccess, name: string, stageKeyA
       const value = newest && (await ssm.select(name, newest.version));
       if (value === undefined) throw new Error(`SSM has no value for ${name}`);
       while (foreign().length) {
+        // As add does: the labeled copies made above would otherwise end up as the oldest
+        // versions, and the next rotation would have to unlabel them to carry them forward.
+        for (const old of growingOld()) {
+          await copyForward(old);
+          written++;
+        }
         await append(value);
         written++;
       }

@@ -1,6 +1,6 @@
 // SSM as one event of the key ring sees it: every call carries the event's abort signal (after
 // the handler has answered, nothing more reaches SSM), SecureStrings go to the stage's KMS key,
-// and the parameters the event creates are remembered so a failed Create can remove them.
+// and the parameters the event tries to write are remembered so a failed Create can remove them.
 import {
   DeleteParametersCommand,
   GetParameterHistoryCommand,
@@ -19,17 +19,25 @@ export interface ParameterOptions {
   signal: AbortSignal;
   /** The stage's KMS key for SecureStrings; absent where aws/ssm serves. */
   stageKeyArn?: string;
+  /**
+   * The only names a SecureString may be written to (the key store, the signing-root parameter of
+   * the resource): a secret never lands where consumers read public values, whatever asks for it.
+   */
+  secureNames: string[];
 }
 
 /** What one event did to SSM, shared by the calls made under its work and cleanup signals. */
 export interface EventWrites {
-  /** Parameters this event created (version 1), in order. */
-  created: Set<string>;
-  /** Parameters this event deleted: a name created after that existed before the event. */
-  deleted: Set<string>;
+  /** What existed of the resource's names when a Create started; unknown (nothing is undone) until read. */
+  existedAtStart?: Set<string>;
+  /**
+   * Every name the event sent a PutParameter for, answered or not: SSM may have applied a call
+   * whose answer was lost, aborted or retried (the retry then answers version 2).
+   */
+  attempted: Set<string>;
 }
 
-export const newEventWrites = (): EventWrites => ({ created: new Set(), deleted: new Set() });
+export const newEventWrites = (): EventWrites => ({ attempted: new Set() });
 
 /** Whether a version is encrypted with the stage key (SSM reports the KeyId it was given: its ARN, or its id). */
 export function underStageKey(keyId: string | undefined, stageKeyArn: string): boolean {
@@ -37,7 +45,7 @@ export function underStageKey(keyId: string | undefined, stageKeyArn: string): b
 }
 
 export function parameters(options: ParameterOptions, writes: EventWrites = newEventWrites()) {
-  const { ssm, signal, stageKeyArn } = options;
+  const { ssm, signal, stageKeyArn, secureNames } = options;
 
   // Checked before each call too: a call started after the answer must never reach SSM.
   const abortable = () => {
@@ -57,9 +65,14 @@ export function parameters(options: ParameterOptions, writes: EventWrites = newE
 
     /** Which of the names exist (values are not decrypted). */
     async existing(names: string[]): Promise<string[]> {
-      if (!names.length) return [];
-      const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: names, WithDecryption: false }), abortable());
-      return Parameters.map((parameter) => parameter.Name ?? '');
+      const found: string[] = [];
+      // GetParameters takes at most 10 names.
+      for (let start = 0; start < names.length; start += 10) {
+        const Names = names.slice(start, start + 10);
+        const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names, WithDecryption: false }), abortable());
+        found.push(...Parameters.map((parameter) => parameter.Name ?? ''));
+      }
+      return found;
     },
 
     /** The value of `name:label` or `name:version`, undefined when SSM has none. */
@@ -93,12 +106,25 @@ export function parameters(options: ParameterOptions, writes: EventWrites = newE
 
     /** Writes a new version; SecureStrings under the stage key. Returns the version number. */
     async put(name: string, value: string, type: 'String' | 'SecureString', description: string): Promise<number> {
+      if (type === 'SecureString' && !secureNames.includes(name)) {
+        throw new Error(`refusing to write a secret to ${name}: secrets go to ${secureNames.join(', ')} only`);
+      }
       const keyId = type === 'SecureString' ? stageKeyArn : undefined;
+      writes.attempted.add(name);
       const { Version } = await ssm.send(
-        new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true, Description: description, KeyId: keyId }),
+        new PutParameterCommand({
+          Name: name,
+          Value: value,
+          Type: type,
+          Overwrite: true,
+          Description: description,
+          KeyId: keyId,
+          // Never the account's default tier: an Advanced SecureString is envelope-encrypted
+          // (kms:GenerateDataKey, which the stage key's policy does not grant) and costs per month.
+          Tier: 'Standard',
+        }),
         abortable(),
       );
-      if (Version === 1 && !writes.deleted.has(name)) writes.created.add(name);
       return Version ?? 0;
     },
 
@@ -121,7 +147,6 @@ export function parameters(options: ParameterOptions, writes: EventWrites = newE
       for (let start = 0; start < names.length; start += 10) {
         const batch = names.slice(start, start + 10);
         await ssm.send(new DeleteParametersCommand({ Names: batch }), abortable());
-        for (const name of batch) if (!writes.created.has(name)) writes.deleted.add(name);
       }
     },
   };

@@ -10,6 +10,7 @@ import {
   existingId,
   forgetForeignVersions,
   type KeyRingRequest,
+  noteExisting,
   parameterName,
   pick,
   removeUnused,
@@ -51,6 +52,7 @@ export function signingKey(deps: { ssm: Ssm; logger: Logger }) {
   async function publish(request: KeyRingRequest, writes: EventWrites): Promise<CustomResourceResult> {
     const { event, resource, configuration, invocation } = request;
     const ssm = eventParameters(deps.ssm, request, invocation.signal, writes);
+    if (event.RequestType === 'Create') await noteExisting(ssm, resource);
     const properties = readSigningKeyProperties(event.ResourceProperties);
     const store = await openKeyStore(ssm, properties.KeyStoreParameter, configuration.stageKeyArn);
     const secret = await store.read(properties.Algorithm, Number(properties.Rotation));

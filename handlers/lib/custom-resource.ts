@@ -113,11 +113,30 @@ function responseBody(event: CustomResourceEvent, outcome: { result: CustomResou
     response = { ...common, Status: 'SUCCESS', PhysicalResourceId: outcome.result.physicalResourceId, Data: outcome.result.data };
   } else {
     const physicalResourceId = event.RequestType === 'Create' ? failedCreateId : event.PhysicalResourceId;
-    response = { ...common, Status: 'FAILED', PhysicalResourceId: physicalResourceId ?? failedCreateId, Reason: outcome.reason };
+    const failed = { ...common, Status: 'FAILED' as const, PhysicalResourceId: physicalResourceId ?? failedCreateId };
+    return fitReason((reason) => JSON.stringify({ ...failed, Reason: reason }), outcome.reason);
   }
   const body = JSON.stringify(response);
   if (Buffer.byteLength(body) > maxResponseBytes && 'result' in outcome) {
     return responseBody(event, { reason: `the response Data is over CloudFormation's ${maxResponseBytes} byte limit` });
+  }
+  return body;
+}
+
+/** Marks a Reason cut to fit; the handler has logged it whole. */
+const reasonCut = ' [...] (cut to fit the response; the whole reason is in the CloudWatch logs)';
+
+/**
+ * The body of a FAILED answer with its Reason cut until the body fits CloudFormation's limit: a
+ * larger answer is refused, and the stack would wait for one until the resource times out.
+ */
+function fitReason(render: (reason: string) => string, reason: string): string {
+  let body = render(reason);
+  let kept = reason.length;
+  while (Buffer.byteLength(body) > maxResponseBytes && kept > 0) {
+    // Every character is at least one byte: cutting the excess in characters gets there in a step or two.
+    kept = Math.max(0, kept - (Buffer.byteLength(body) - maxResponseBytes));
+    body = render(reason.slice(0, kept) + reasonCut);
   }
   return body;
 }

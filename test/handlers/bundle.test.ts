@@ -30,7 +30,10 @@ const { readFileSync } = require('node:fs');
 const [bundle, eventsFile, remainingMs, lingerMs] = process.argv.slice(2);
 const { handler } = require(bundle);
 (async () => {
-  for (const event of JSON.parse(readFileSync(eventsFile, 'utf8'))) {
+  for (const entry of JSON.parse(readFileSync(eventsFile, 'utf8'))) {
+    // An entry with its own environment is the function as a deploy configured it for that event.
+    const event = entry.environment ? entry.event : entry;
+    if (entry.environment) Object.assign(process.env, entry.environment);
     const deadline = Date.now() + Number(remainingMs);
     await handler(event, { getRemainingTimeInMillis: () => deadline - Date.now() });
   }
@@ -207,15 +210,19 @@ describe('the packaged key ring bundle', () => {
 
   it('goes on rotating past 100 key store versions after RS256 → ES256 → RS256 switches', { timeout: 240_000 }, async () => {
     ssm = await startSsmEndpoint(store);
-    const events = [event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod', 'RS256', 0) })];
     const steps: [string, number][] = [];
     for (let r = 1; r <= 3; r++) steps.push(['RS256', r]);
     for (let r = 0; r <= 3; r++) steps.push(['ES256', r]);
     for (let r = 3; r <= 123; r++) steps.push(['RS256', r]);
     let previous = jwtRing('prod', 'RS256', 0);
+    const events: unknown[] = [event('prod', { RequestType: 'Create', ResourceProperties: previous })];
     for (const [algorithm, rotation] of steps) {
       const next = jwtRing('prod', algorithm, rotation);
-      events.push(update('prod', next, previous));
+      // Each switch deploys the function configured for the new algorithm.
+      const environment = keyRingEnvironment('prod', (settings) => {
+        settings.jwt.algorithm = algorithm as typeof settings.jwt.algorithm;
+      });
+      events.push({ event: update('prod', next, previous), environment });
       previous = next;
     }
 

@@ -190,6 +190,32 @@ describe('makeHandler: answering CloudFormation', () => {
     ]);
   });
 
+  it('cuts a long failure Reason so the answer stays within the 4 KB response limit, logging it whole', async () => {
+    // Multi-byte and escaped characters: the limit counts bytes of the JSON body.
+    const reason = `SSM refused ${'/movement-pass/ä"name, '.repeat(400)}end`;
+    const handler = makeHandler(
+      async () => {
+        throw new Error(reason);
+      },
+      { logger },
+    );
+
+    await handler(makeEvent({ RequestType: 'Create', ResponseURL: server.url }), context());
+
+    expect(server.received).toHaveLength(1);
+    expect(server.received[0].bytes).toBeLessThanOrEqual(4096);
+    // As much of the reason as fits, not a stub.
+    expect(server.received[0].bytes).toBeGreaterThan(3000);
+    expect(server.received[0].body).toMatchObject({
+      Status: 'FAILED',
+      PhysicalResourceId: failedCreateId,
+      Reason: expect.stringMatching(
+        /^SSM refused \/movement-pass\/ä"name, .*cut to fit the response; the whole reason is in the CloudWatch logs\)$/,
+      ),
+    });
+    expect(logger.lines.join('\n')).toContain('"name, end');
+  });
+
   it('never logs the presigned URL signature', async () => {
     const handler = makeHandler(async () => ({ physicalResourceId: 'ring-1' }), { logger });
 

@@ -4,6 +4,7 @@ import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyRingResources } from '../../handlers/key-ring/index';
 import type { KeyRingProperties } from '../../handlers/key-ring/key-ring';
+import { parameters } from '../../handlers/key-ring/parameters';
 import { failedCreateId, makeHandler } from '../../handlers/lib/custom-resource';
 import { generateSigningKey } from '../../handlers/lib/signing-keys';
 import {
@@ -44,12 +45,14 @@ describe('key ring custom resource', () => {
   let store: ReturnType<typeof fakeParameterStore>;
   let logger: ReturnType<typeof memoryLogger>;
   let handler: ReturnType<typeof makeHandler>;
+  let environment: Record<string, string>;
 
   beforeEach(async () => {
     server = await startResponseServer();
     store = fakeParameterStore();
     logger = memoryLogger();
-    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment: keyRingEnvironment('alice') }), { logger });
+    environment = keyRingEnvironment('alice');
+    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment }), { logger });
   });
   afterEach(async () => {
     store.mock.restore();
@@ -57,11 +60,21 @@ describe('key ring custom resource', () => {
   });
 
   const lastResponse = () => server.received[server.received.length - 1].body;
-  const create = async (properties: KeyRingProperties) => {
+  /** The function as the template of a stage with this JWT algorithm configures it (a deploy updates it before the ring). */
+  const deployFor = (algorithm: string) =>
+    Object.assign(
+      environment,
+      keyRingEnvironment('alice', (settings) => {
+        settings.jwt.algorithm = algorithm as typeof settings.jwt.algorithm;
+      }),
+    );
+  const create = async (properties: KeyRingProperties, deployed: string = properties.Algorithm) => {
+    deployFor(deployed);
     await handler(makeEvent({ RequestType: 'Create', ResourceProperties: properties, ResponseURL: server.url }), context());
     return lastResponse();
   };
   const update = async (properties: KeyRingProperties, old: KeyRingProperties) => {
+    deployFor(properties.Algorithm);
     await handler(
       makeEvent({
         RequestType: 'Update',
@@ -326,7 +339,9 @@ describe('key ring custom resource', () => {
     expect(otherStack).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('serves the stack') });
     expect(elsewhere).toMatchObject({
       Status: 'FAILED',
-      Reason: expect.stringContaining('may not write /movement-pass/alice/jwtPrivateKey2'),
+      Reason: expect.stringContaining(
+        'PrivateKeyParameter must be /movement-pass-signing/alice/jwtPrivateKey (got /movement-pass/alice/jwtPrivateKey2)',
+      ),
     });
     expect(otherDelete).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('refusing an event from') });
     expect(JSON.stringify([...store.store.history])).toBe(before);
@@ -413,14 +428,103 @@ describe('key ring custom resource', () => {
     expectNoSecretOutside();
   });
 
-  it('answers FAILED, naming the fix, to an unknown algorithm', async () => {
-    const response = await create({ ...asymmetric('RS256'), Algorithm: 'none' as 'RS256' });
+  /** SSM applies the first put of `name` but its answer never arrives (`retried`: the SDK's retry answers version 2). */
+  const loseFirstAnswer = (name: string, retried: boolean) => {
+    let lost = false;
+    store.mock.on(PutParameterCommand).callsFake((input) => {
+      if (input.Name !== name || lost) return store.store.PutParameter(input);
+      lost = true;
+      store.store.PutParameter(input);
+      if (retried) return store.store.PutParameter(input);
+      throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    });
+  };
 
-    expect(response).toMatchObject({
+  it('a failed Create removes a parameter SSM wrote though its answer was lost', async () => {
+    loseFirstAnswer(`${signing}/jwtPrivateKey`, false);
+
+    const failed = await create(asymmetric('RS256'));
+
+    expect(failed).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('socket hang up') });
+    expect(store.store.changes.filter((change) => change.name === `${signing}/jwtPrivateKey`).map((c) => c.operation)).toEqual([
+      'PutParameter',
+      'DeleteParameters',
+    ]);
+    expect([...store.parameters.keys()]).toEqual([]);
+  });
+
+  it('a failed Create removes a parameter whose put was retried (version 2), but nothing that existed before it', async () => {
+    store.store.PutParameter({ Name: `${root}/jwtKeyId`, Value: 'kept', Type: 'String' });
+    loseFirstAnswer(`${root}/jwks`, true);
+    let puts = 0;
+    store.mock.on(PutParameterCommand, { Name: `${signing}/jwtPrivateKey` }).callsFake(() => {
+      puts++;
+      throw Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
+    });
+
+    const failed = await create(asymmetric('RS256'));
+
+    expect(failed.Status).toBe('FAILED');
+    expect(puts).toBe(1);
+    expect([...store.parameters.keys()]).toEqual([`${root}/jwtKeyId`]);
+  });
+
+  it("writes every parameter in SSM's Standard tier, whatever the account's default", async () => {
+    await create(asymmetric('RS256', 0));
+    await update(asymmetric('RS256', 1), asymmetric('RS256', 0));
+
+    const tiers = store.mock.commandCalls(PutParameterCommand).map((call) => [call.args[0].input.Name, call.args[0].input.Tier]);
+    // The keys and outputs of a Create (3 + 4), then a rotation's new key and outputs.
+    expect(tiers.length).toBeGreaterThanOrEqual(8);
+    expect(tiers.filter(([, tier]) => tier !== 'Standard')).toEqual([]);
+  });
+
+  it('answers FAILED, naming the fix, to an algorithm its configuration does not have', async () => {
+    const unknown = await create({ ...asymmetric('RS256'), Algorithm: 'none' as 'RS256' }, 'RS256');
+    const other = await create(symmetric(), 'RS256');
+
+    expect(unknown).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('configured for RS256; refusing Algorithm none') });
+    expect(other).toMatchObject({
       Status: 'FAILED',
-      Reason: expect.stringContaining('Algorithm must be one of RS256, ES256, HS256 (got "none")'),
+      Reason: expect.stringContaining(
+        "refusing Algorithm HS256. Change the algorithm in the stage settings and deploy the stack's template",
+      ),
     });
     expect(store.parameters.size).toBe(0);
+  });
+
+  it('writes each value only where its configuration names: a private key never reaches the contract root', async () => {
+    await create(asymmetric('RS256', 0));
+    const before = JSON.stringify([...store.store.history]);
+
+    const intoContract = await create({ ...asymmetric('RS256', 0), PrivateKeyParameter: `${root}/jwks` });
+    const swapped = await create({ ...asymmetric('RS256', 0), PublicKeysParameter: `${signing}/jwtPrivateKey` });
+    const withoutPrivateKey = await create({ ...asymmetric('RS256', 0), PrivateKeyParameter: undefined });
+    const otherAlgorithmsName = await create({ ...asymmetric('RS256', 0), PrivateKeyParameter: `${signing}/jwtSecret` });
+
+    expect(intoContract).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`PrivateKeyParameter must be ${signing}/jwtPrivateKey (got ${root}/jwks)`),
+    });
+    expect(swapped).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`PublicKeysParameter must be ${root}/jwks (got ${signing}/jwtPrivateKey)`),
+    });
+    // Leaving it out would have the ring delete the signing key as unused.
+    expect(withoutPrivateKey).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(`PrivateKeyParameter must be ${signing}/jwtPrivateKey (got none)`),
+    });
+    expect(otherAlgorithmsName).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('PrivateKeyParameter must be') });
+    expect(JSON.stringify([...store.store.history])).toBe(before);
+  });
+
+  it('refuses to write a SecureString anywhere but the configured homes of secrets', async () => {
+    const ssm = parameters({ ssm: store.ssm, signal: new AbortController().signal, secureNames: [keyStore, `${signing}/jwtPrivateKey`] });
+
+    await expect(ssm.put(`${root}/jwks`, 'secret', 'SecureString', 'x')).rejects.toThrow(`refusing to write a secret to ${root}/jwks`);
+    await expect(ssm.put(`${signing}/jwtPrivateKey`, 'secret', 'SecureString', 'x')).resolves.toBe(1);
+    expect([...store.parameters.keys()]).toEqual([`${signing}/jwtPrivateKey`]);
   });
 
   it('answers FAILED before the Lambda timeout when key generation hangs', async () => {
@@ -503,6 +607,41 @@ describe('key ring of a stage that keeps its keys (prod)', () => {
 
     expect(failed.Status).toBe('FAILED');
     expect(store.parameters.size).toBe(5);
+  });
+
+  it('re-encrypts a full store so that a failed write of the next rotation loses no key', async () => {
+    // 100 versions under aws/ssm (the store before the stage had its key), the window on top.
+    const memory = store.store;
+    const secrets: string[] = [];
+    for (let version = 1; version <= 100; version++) {
+      const secret = version <= 97 ? 'filler' : (await generateSigningKey('RS256')).secret;
+      memory.PutParameter({ Name: prodStore, Value: secret, Type: 'SecureString', Overwrite: true });
+      if (version > 97) {
+        secrets.push(secret);
+        memory.LabelParameterVersion({ Name: prodStore, ParameterVersion: version, Labels: [`RS256-k${version - 98}`] });
+      }
+    }
+    const reencrypted = await send('Create', prodRing(1));
+    expect(reencrypted.Status, reencrypted.Reason).toBe('SUCCESS');
+    expect(memory.encryptedWith(awsManagedKey)).toEqual([]);
+    // SSM throttles one write of the next rotation.
+    let throttled = false;
+    store.mock.on(PutParameterCommand).callsFake((input) => {
+      if (input.Name === prodStore && !throttled) {
+        throttled = true;
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      }
+      return memory.PutParameter(input);
+    });
+
+    const failed = await send('Update', prodRing(2));
+
+    expect(failed).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('ThrottlingException') });
+    const stored = (rotation: number) => memory.GetParameters({ Names: [`${prodStore}:RS256-k${rotation}`] }).Parameters[0]?.Value;
+    expect([0, 1, 2].map(stored)).toEqual(secrets);
+    const retried = await send('Update', prodRing(2));
+    expect(retried.Status, retried.Reason).toBe('SUCCESS');
+    expect([1, 2].map(stored)).toEqual(secrets.slice(1));
   });
 
   it('keeps the key store a failed first Create made (its role may not delete it), and removes the rest', async () => {
