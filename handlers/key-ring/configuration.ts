@@ -3,27 +3,11 @@
 // the KMS key of the signing keys, and per custom resource its algorithm and the one parameter
 // each property may name (so a private key can only ever go to the signing root).
 // Anyone allowed to invoke the function can write an event; nobody but a deploy can change this.
+import type { KeyRingResourcePlan } from '../../resources/key-ring';
 import type { CustomResourceEvent } from '../lib/custom-resource';
 
-export interface KeyRingResourceConfiguration {
-  /** A ring generates keys into its key store; a signing key publishes one of them with its id. */
-  kind: 'ring' | 'signingKey';
-  keyStore: string;
-  /** Every parameter the resource may write (both algorithms' names: a switch removes the other's). */
-  parameters: string[];
-  /**
-   * Parameters of the earlier layout (private keys inside the contract root): removed by every
-   * Create and Update, never written. An event naming one (the rollback of the upgrade) is
-   * answered without writing it.
-   */
-  obsolete: string[];
-  /** The attributes the template reads with Fn::GetAtt: the response carries these and no other. */
-  attributes: string[];
-  /** The stage's algorithm for this resource. */
-  algorithm: string;
-  /** The parameter each property of an event must name; a property not listed must be absent. */
-  names: Partial<Record<NameProperty, string>>;
-}
+/** One resource's configuration: the plan resources/key-ring.ts writes into the environment. */
+export type KeyRingResourceConfiguration = KeyRingResourcePlan;
 
 export interface KeyRingConfiguration {
   stackId: string;
