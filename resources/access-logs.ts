@@ -10,6 +10,7 @@ import {
   getAtt,
   type Intrinsic,
   output,
+  privateBucket,
   ref,
   sub,
 } from './cloudformation';
@@ -171,13 +172,7 @@ export function accessLogs(settings: StageSettings): Fragment {
         ...dataPolicies(settings),
         Properties: {
           BucketName: sub(logBucketName(settings)),
-          PublicAccessBlockConfiguration: {
-            BlockPublicAcls: true,
-            BlockPublicPolicy: true,
-            IgnorePublicAcls: true,
-            RestrictPublicBuckets: true,
-          },
-          OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+          ...privateBucket,
           BucketEncryption: {
             ServerSideEncryptionConfiguration: [
               {

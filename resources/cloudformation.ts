@@ -83,3 +83,14 @@ export const denyInsecureTransport = (bucketArn: Intrinsic) => ({
   Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
   Condition: { Bool: { 'aws:SecureTransport': 'false' } },
 });
+
+/** A bucket nobody outside the account reaches by ACL or public policy, its objects owned by the bucket owner. */
+export const privateBucket = {
+  PublicAccessBlockConfiguration: {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  },
+  OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+};

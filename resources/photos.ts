@@ -9,6 +9,7 @@ import {
   getAtt,
   type Intrinsic,
   output,
+  privateBucket,
   ref,
   sub,
 } from './cloudformation';
@@ -85,13 +86,7 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
         ...dataPolicies(settings),
         Properties: {
           BucketName: sub(bucketName(settings)),
-          PublicAccessBlockConfiguration: {
-            BlockPublicAcls: true,
-            BlockPublicPolicy: true,
-            IgnorePublicAcls: true,
-            RestrictPublicBuckets: true,
-          },
-          OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+          ...privateBucket,
           // SSE-S3: CloudFront's OAC cannot read SSE-KMS objects under the AWS managed key, and a
           // customer managed key would cost every sandbox 1 USD/month.
           BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
