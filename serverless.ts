@@ -52,7 +52,7 @@ const serverlessConfiguration: AWS = {
   service,
   frameworkVersion: '3',
   // Order matters on deploy: the AWS preflight, the safety checks, certificates, then the API
-  // domain, then the stack, then the mapping. On remove, the guard stops a shared stage while
+  // domain, then the stack, its protection, then the mapping, the outputs file and sls verify. On remove, the guard stops a shared stage while
   // the plugins load, before the domain plugin would delete the domain.
   plugins: [
     './plugins/preflight',

@@ -338,18 +338,32 @@ class ProductionSafety {
     }
   }
 
-  async stackExists() {
+  /** The stack's status, or undefined when it does not exist. */
+  async stackStatus() {
     try {
-      await this.provider.request('CloudFormation', 'describeStacks', { StackName: this.stackName });
-      return true;
+      const { Stacks = [] } = await this.provider.request('CloudFormation', 'describeStacks', { StackName: this.stackName });
+      return /** @type {string} */ (Stacks[0]?.StackStatus ?? 'UNKNOWN');
     } catch (error) {
-      if (/does not exist/.test(String(/** @type {Error} */ (error)?.message))) return false;
+      if (/does not exist/.test(String(/** @type {Error} */ (error)?.message))) return undefined;
       throw error;
     }
   }
 
+  async stackExists() {
+    return (await this.stackStatus()) !== undefined;
+  }
+
   async deployedTemplate() {
-    if (!(await this.stackExists())) return undefined;
+    const status = await this.stackStatus();
+    if (status === undefined) return undefined;
+    if (status === 'ROLLBACK_COMPLETE') {
+      // What a failed first deploy leaves: CloudFormation can only delete such a stack.
+      throw this.error(
+        `The stack ${this.stackName} is in ROLLBACK_COMPLETE (its first deploy failed) and CloudFormation cannot update it. ` +
+          `Delete it with \`npx sls remove --stage ${this.config.stage} --param=${this.config.confirmations.remove}=${this.config.stage}\`, ` +
+          'then deploy again: the kept tables are then found and brought back by import (see "When the first prod deploy fails" in the README).',
+      );
+    }
     const { TemplateBody } = await this.provider.request('CloudFormation', 'getTemplate', {
       StackName: this.stackName,
       TemplateStage: 'Original',

@@ -27,6 +27,7 @@ interface FakeAccount {
   /** Physical names of tables and buckets that exist. */
   existing?: string[];
   failOn?: string;
+  status?: string;
 }
 
 function fakeProvider(stage: string, state: FakeAccount) {
@@ -41,7 +42,9 @@ function fakeProvider(stage: string, state: FakeAccount) {
       case 'CloudFormation.getTemplate':
         if (!state.stack)
           throw new ProviderError(`Stack with id ${params.StackName} does not exist`, 'VALIDATION_ERROR', { statusCode: 400 });
-        return method === 'getTemplate' ? { TemplateBody: JSON.stringify(state.stack) } : { Stacks: [{ StackStatus: 'UPDATE_COMPLETE' }] };
+        return method === 'getTemplate'
+          ? { TemplateBody: JSON.stringify(state.stack) }
+          : { Stacks: [{ StackStatus: state.status ?? 'UPDATE_COMPLETE' }] };
       case 'CloudFormation.setStackPolicy':
         policies.push(JSON.parse(params.StackPolicyBody));
         return {};
@@ -319,6 +322,14 @@ describe('deploy gate', () => {
       protectedIds()
         .map((id) => `LogicalResourceId/${id}`)
         .sort(),
+    );
+  });
+
+  it('stops on a stack a failed first deploy left in ROLLBACK_COMPLETE, saying how to get out', async () => {
+    const { create } = plugin('prod', { stack: deployedProd(), status: 'ROLLBACK_COMPLETE' });
+
+    await expect(create().hooks['before:deploy:deploy']()).rejects.toThrow(
+      /ROLLBACK_COMPLETE .*`npx sls remove --stage prod --param=confirm-remove=prod`/,
     );
   });
 
