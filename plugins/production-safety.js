@@ -12,7 +12,7 @@
 // Must be listed before the certificate and domain plugins, which write to ACM, Route 53 and SSM.
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { compareTemplates, describeDanger, renderComparison } = require('./lib/template-diff');
+const { compareTemplates, describeDanger, isStateful, renderComparison } = require('./lib/template-diff');
 
 /**
  * Commands that delete what a shared stage is made of, or change it without the deploy gate,
@@ -208,6 +208,7 @@ class ProductionSafety {
 
   async beforeDeploy() {
     if (!this.config.shared) return;
+    this.assertPolicyCoversPackage();
     await this.assertAccount();
     const deployed = await this.deployedTemplate();
     if (!deployed) {
@@ -229,6 +230,23 @@ class ProductionSafety {
     }
     // Narrowed just before CloudFormation is called, not across the certificate step's long waits.
     this.allowedDangers = { allowed, dangers: comparison.dangers };
+  }
+
+  /**
+   * The stack policy comes from serverless.ts; `sls deploy --package <dir>` deploys a template
+   * packaged elsewhere. A stateful resource of that template the policy does not name stops it.
+   */
+  assertPolicyCoversPackage() {
+    const { Resources = {} } = this.serverless.service.provider.compiledCloudFormationTemplate;
+    const unprotected = Object.entries(Resources)
+      .filter(([id, resource]) => isStateful(id, resource, this.config) && !this.config.protectedResources.includes(id))
+      .map(([id]) => id);
+    if (unprotected.length) {
+      throw this.error(
+        `The template to deploy holds stateful resources the stack policy of this serverless.ts does not protect: ${unprotected.join(', ')}. ` +
+          'Nothing was deployed. Package and deploy from the same commit (plain `sls deploy`, or `sls package` then `sls deploy --package` of that package).',
+      );
+    }
   }
 
   async beforeStackUpdate() {

@@ -333,6 +333,19 @@ describe('deploy gate', () => {
     );
   });
 
+  it('stops a package whose stateful resources this configuration does not protect (sls deploy --package)', async () => {
+    const { create, aws } = plugin('prod', { stack: deployedProd() });
+    const safety = create();
+    safety.serverless.service.provider.compiledCloudFormationTemplate.Resources.AuditTable = {
+      Type: 'AWS::DynamoDB::GlobalTable',
+      DeletionPolicy: 'Retain',
+      Properties: {},
+    };
+
+    await expect(safety.hooks['before:deploy:deploy']()).rejects.toThrow(/does not protect: AuditTable/);
+    expect(aws.calls).toEqual([]);
+  });
+
   it('refuses an override naming something that is not protected', async () => {
     const { create } = plugin('prod', { stack: deployedProd() }, { param: ['allow-replace=PasesTable'] });
 

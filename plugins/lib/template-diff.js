@@ -171,4 +171,4 @@ function renderComparison({ diff, dangers }) {
   return text;
 }
 
-module.exports = { compareTemplates, renderComparison, describeDanger, dangerousImpacts };
+module.exports = { compareTemplates, renderComparison, describeDanger, dangerousImpacts, isStateful };
