@@ -15,33 +15,48 @@ import { observability } from './resources/observability';
 import { bucketEmptierFunction, photos } from './resources/photos';
 import { productionSafetyConfig } from './resources/production-safety';
 import { queue } from './resources/queue';
-import { assertHomeRegion, homeRegion, service, settingsFor, stageFromArgv } from './resources/stage';
+import { isHomeRegion, service, settingsFromArgv } from './resources/stage';
 import { stageKey } from './resources/stage-key';
 import { verifyPluginConfig } from './resources/verify';
 
-assertHomeRegion(process.argv);
-// No --stage: the sandbox of whoever runs sls, never a shared stage.
-const settings = settingsFor(stageFromArgv(process.argv, () => userInfo().username));
+// No --stage: the sandbox of whoever runs sls, never a shared stage. No --region: the stage's home
+// region, whose stack owns the global resources; `--region <secondary>` builds the regional stack.
+const settings = settingsFromArgv(process.argv, () => userInfo().username);
+const home = isHomeRegion(settings);
 const keyRing = keyRingFunction(settings);
 // Sandboxes only: a shared stage keeps its photos, so nothing ever empties its bucket.
 const bucketEmptier = settings.retainData ? undefined : bucketEmptierFunction(settings);
 // Shared stages only: access logs cost storage, and sandboxes keep a 0 USD idle cost.
 const accessLogSetup = settings.observability.accessLogs ? accessLogSetupFunction(settings) : undefined;
 const jwksUrl = { 'Fn::Join': ['', [apiBaseUrl(settings), jwksPath]] };
-const resources = mergeFragments(
-  configuration(settings),
-  database(settings),
-  queue(settings),
-  stageKey(settings),
-  keyRing.fragment,
-  ...(bucketEmptier ? [bucketEmptier.fragment] : []),
-  jwt(settings, jwksUrl),
-  photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn') }),
-  api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings)),
-  accessLogs(settings),
-  ...(accessLogSetup ? [accessLogSetup.fragment] : []),
-  observability(settings),
-);
+const jwks = api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings));
+const resources = home
+  ? mergeFragments(
+      configuration(settings),
+      database(settings),
+      queue(settings),
+      stageKey(settings),
+      keyRing.fragment,
+      ...(bucketEmptier ? [bucketEmptier.fragment] : []),
+      jwt(settings, jwksUrl),
+      photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn') }),
+      jwks,
+      accessLogs(settings),
+      ...(accessLogSetup ? [accessLogSetup.fragment] : []),
+      observability(settings),
+    )
+  : // The regional stack of a secondary region: what serves there when home is down, no table.
+    mergeFragments(
+      configuration(settings),
+      queue(settings),
+      stageKey(settings),
+      keyRing.fragment,
+      jwt(settings, jwksUrl),
+      jwks,
+      accessLogs(settings),
+      ...(accessLogSetup ? [accessLogSetup.fragment] : []),
+      observability(settings),
+    );
 // Amendments to the resources osls generates itself.
 const extensions = {
   ...deploymentBucketExtensions(),
@@ -71,7 +86,7 @@ const serverlessConfiguration: AWS = {
     name: 'aws',
     runtime: 'nodejs24.x',
     architecture: 'arm64',
-    region: homeRegion,
+    region: settings.region as NonNullable<AWS['provider']['region']>,
     // Custom resource functions are called by CloudFormation only: numbered versions would just pile up.
     versionFunctions: false,
     deploymentBucket: { blockPublicAccess: true, versioning: true },

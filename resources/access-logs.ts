@@ -9,6 +9,7 @@ import {
   type Fragment,
   getAtt,
   type Intrinsic,
+  mergeFragments,
   output,
   privateBucket,
   ref,
@@ -16,7 +17,7 @@ import {
 } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
 import { observabilityKeyArn } from './observability';
-import { app, physicalName, type StageSettings } from './stage';
+import { app, isHomeRegion, physicalName, type StageSettings } from './stage';
 
 export const accessLogSetupFunctionName = 'accessLogSetup';
 export const accessLogGroupId = 'ApiAccessLogGroup';
@@ -164,8 +165,11 @@ function logGroup(settings: StageSettings, name: Intrinsic, retentionInDays: num
 export function accessLogs(settings: StageSettings): Fragment {
   if (!settings.observability.accessLogs) return { Resources: {} };
   const retention = settings.observability.accessLogRetentionDays;
+  const api = apiAccessLogs(settings, retention);
+  // The photo distribution is global and the home stack's: its logs go to the home region only.
+  if (!isHomeRegion(settings)) return api;
   const bucketArn = getAtt('AccessLogBucket', 'Arn');
-  return {
+  return mergeFragments(api, {
     Resources: {
       AccessLogBucket: {
         Type: 'AWS::S3::Bucket',
@@ -246,6 +250,15 @@ export function accessLogs(settings: StageSettings): Fragment {
           SuffixPath: '{DistributionId}/{yyyy}/{MM}/{dd}',
         },
       },
+    },
+    Outputs: { AccessLogBucketName: output('Bucket of the photo distribution access logs', ref('AccessLogBucket')) },
+  });
+}
+
+/** The foundation API's access and execution logs, in each region the API runs in. */
+function apiAccessLogs(settings: StageSettings, retention: number): Fragment {
+  return {
+    Resources: {
       [accessLogGroupId]: logGroup(settings, `/aws/apigateway/${app}-${settings.stage}-foundation-api-access`, retention),
       // API Gateway would create this group itself, never expiring and unencrypted; declared first, it is ours.
       [executionLogGroupId]: logGroup(
@@ -277,10 +290,7 @@ export function accessLogs(settings: StageSettings): Fragment {
         },
       },
     },
-    Outputs: {
-      AccessLogBucketName: output('Bucket of the photo distribution access logs', ref('AccessLogBucket')),
-      ApiAccessLogGroupName: output('Log group of the foundation API access logs', ref(accessLogGroupId)),
-    },
+    Outputs: { ApiAccessLogGroupName: output('Log group of the foundation API access logs', ref(accessLogGroupId)) },
   };
 }
 

@@ -24,7 +24,8 @@ function globalTable(settings: StageSettings, name: string, properties: Record<s
       // KMS with the AWS-managed key: encrypted at rest and auditable in CloudTrail, no key to run.
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
       ...properties,
-      Replicas: [replica(sub('${AWS::Region}')), ...settings.replicaRegions.map(replica)],
+      // The home stack owns the tables; every other region of the stage holds a replica.
+      Replicas: [replica(sub('${AWS::Region}')), ...settings.regions.slice(1).map(replica)],
     },
   };
 }

@@ -23,8 +23,15 @@ export interface StageSettings {
   customDomain: boolean;
   /** The product's domain (its Route 53 hosted zone must exist where `customDomain` is on). */
   domain: string;
-  /** Global table replicas besides the home region. */
-  replicaRegions: string[];
+  /**
+   * The regions the stage runs in, home first: the home stack owns what is global (tables,
+   * photo distribution, CloudFront certificate, the key stores of record); the secondary region
+   * runs a regional stack of the same name that serves logins, registrations and photos when
+   * home is down. At most one secondary: CloudFront's origin group fails over between two origins.
+   */
+  regions: string[];
+  /** The region this stack is built for: one of `regions` (`--region`, home by default). */
+  region: string;
   /**
    * IAM role ARNs of the services that sign (the login service signs JWTs, the photo service
    * signs URLs): on a shared stage the only principals besides the key ring that may decrypt
@@ -76,12 +83,12 @@ export interface StageSettings {
 const productDomain = 'movement-pass.com';
 
 /** Settings of the shared stages; any other name is a sandbox built by `sandboxSettings`. */
-const sharedStages: Record<string, Omit<StageSettings, 'stage'>> = {
+const sharedStages: Record<string, Omit<StageSettings, 'stage' | 'region'>> = {
   prod: {
     retainData: true,
     customDomain: true,
     domain: productDomain,
-    replicaRegions: ['ap-southeast-1'],
+    regions: [homeRegion, 'ap-southeast-1'],
     // Add the login and photo services' role ARNs here once those roles exist, e.g.
     // 'arn:aws:iam::123456789012:role/movement-pass-prod-login'; until then only the key ring
     // can read the signing keys (see "Signing keys" in the README).
@@ -109,13 +116,17 @@ const sharedStages: Record<string, Omit<StageSettings, 'stage'>> = {
   },
 };
 
-function sandboxSettings(stage: string): StageSettings {
+/**
+ * A sandbox runs in the home region only, unless its developer opts in to a second region with
+ * `--param=secondary-region=<region>` on every command of that sandbox (see "Regions" in the README).
+ */
+function sandboxSettings(stage: string, secondaryRegion: string | undefined): Omit<StageSettings, 'region'> {
   return {
     stage,
     retainData: false,
     customDomain: false,
     domain: productDomain,
-    replicaRegions: [],
+    regions: secondaryRegion === undefined ? [homeRegion] : [homeRegion, secondaryRegion],
     signerRoleArns: [],
     logRetentionDays: 7,
     jwt: {
@@ -168,7 +179,17 @@ export function stageNameProblem(stage: string): string | undefined {
   return undefined;
 }
 
-export function settingsFor(stage: string): StageSettings {
+/** The sandbox opt-in to a second region: `--param=secondary-region=<region>`. */
+export const secondaryRegionParam = 'secondary-region';
+
+export interface StackChoice {
+  /** `--region`: the stage's region to build; its home region when absent. */
+  region?: string;
+  /** A sandbox's opt-in to a second region (`--param=secondary-region=<region>`). */
+  secondaryRegion?: string;
+}
+
+export function settingsFor(stage: string, choice: StackChoice = {}): StageSettings {
   const problem = stageNameProblem(stage);
   if (problem) {
     throw new StageError(
@@ -176,8 +197,60 @@ export function settingsFor(stage: string): StageSettings {
         'Use 1 to 16 lowercase letters, digits or single hyphens, starting with a letter, e.g. --stage alice.',
     );
   }
-  const settings: StageSettings = sharedStages[stage] ? { stage, ...sharedStages[stage] } : sandboxSettings(stage);
-  return validated(settings);
+  const shared = sharedStages[stage];
+  if (shared && choice.secondaryRegion !== undefined) {
+    throw new StageError(
+      `--param=${secondaryRegionParam} is a sandbox's opt-in; stage "${stage}" runs in ${shared.regions.join(', ')} ` +
+        '(regions in resources/stage.ts). Drop the parameter.',
+    );
+  }
+  if (choice.secondaryRegion !== undefined && !regionPattern.test(choice.secondaryRegion)) {
+    throw new StageError(
+      `--param=${secondaryRegionParam}=${choice.secondaryRegion} is not an AWS region; write its code, e.g. --param=${secondaryRegionParam}=ap-southeast-1.`,
+    );
+  }
+  const stageSettings = shared ? { stage, ...shared } : sandboxSettings(stage, choice.secondaryRegion);
+  const region = choice.region ?? stageSettings.regions[0];
+  if (!stageSettings.regions.includes(region)) {
+    const optIn = shared
+      ? ''
+      : ` A sandbox tries a second region by opting in on every command: --param=${secondaryRegionParam}=${region}.`;
+    throw new StageError(
+      `Stage "${stage}" runs in ${stageSettings.regions.join(' (home), ')}${stageSettings.regions.length > 1 ? '' : ' (home)'}, ` +
+        `not ${region}: pass --region ${stageSettings.regions.join(' or --region ')}, or none for the home region.${optIn}`,
+    );
+  }
+  return validated({ ...stageSettings, region });
+}
+
+/** An AWS region code of the commercial partitions, e.g. ap-southeast-1. */
+const regionPattern = /^[a-z]{2}(-gov)?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-\d$/;
+
+/** The home stack owns the global resources; every other region of the stage runs a regional stack. */
+export const isHomeRegion = (settings: StageSettings): boolean => settings.region === settings.regions[0];
+/** The stage's secondary region, if it has one. */
+export const secondaryRegionOf = (settings: StageSettings): string | undefined => settings.regions[1];
+/** The settings of the same stage in another of its regions. */
+export const inRegion = (settings: StageSettings, region: string): StageSettings => ({ ...settings, region });
+
+const directionCodes: Record<string, string> = {
+  central: 'c',
+  north: 'n',
+  south: 's',
+  east: 'e',
+  west: 'w',
+  northeast: 'ne',
+  northwest: 'nw',
+  southeast: 'se',
+  southwest: 'sw',
+};
+/**
+ * A region's short code (`ap-southeast-1` is `apse1`), for global names that must fit a limit:
+ * S3 bucket names (63 characters) are shared by every region.
+ */
+export function regionCode(region: string): string {
+  const [area, direction, number] = region.replace('-gov-', 'gov-').split('-');
+  return `${area}${directionCodes[direction] ?? direction}${number}`;
 }
 
 /** An IAM role ARN, path included (what the key policy compares `aws:PrincipalArn` with). */
@@ -186,6 +259,17 @@ const roleArn = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 /** Checks the settings of a stage, failing with what is wrong and how to fix it. */
 export function validated(settings: StageSettings): StageSettings {
   const where = `stage "${settings.stage}" in resources/stage.ts`;
+  const { regions } = settings;
+  if (regions[0] !== homeRegion || regions.length > 2 || new Set(regions).size !== regions.length) {
+    throw new StageError(
+      `regions of ${where} must be the home region ${homeRegion} first, then at most one other region ` +
+        `(CloudFront's origin group fails over between two photo buckets); got ${regions.join(', ')}.`,
+    );
+  }
+  for (const region of regions) {
+    if (!regionPattern.test(region))
+      throw new StageError(`"${region}" in regions of ${where} is not an AWS region code, e.g. ap-southeast-1.`);
+  }
   if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(settings.domain)) {
     throw new StageError(
       `The domain "${settings.domain}" of ${where} is not a DNS name; set it to the hosted zone's name, e.g. movement-pass.com.`,
@@ -331,16 +415,28 @@ export function optionFromArgv(argv: readonly string[], name: string, alias: str
 }
 
 /**
- * The foundation lives in its home region: SSM paths, certificates and replicas are planned
- * around it, so a `--region` elsewhere is refused rather than half-working.
+ * The values of osls's `--param="<name>=<value>"` options named `name`, the last one winning,
+ * as osls itself resolves `${param:<name>}`.
  */
-export function assertHomeRegion(argv: readonly string[]): void {
-  const region = optionFromArgv(argv, 'region', 'r');
-  if (region !== undefined && region !== homeRegion) {
-    throw new StageError(
-      `The foundation deploys to ${homeRegion} only (got --region ${region}); drop --region. Replicas go to replicaRegions in resources/stage.ts.`,
-    );
+export function paramFromArgv(argv: readonly string[], name: string): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') break;
+    const groups = argv[i].match(optionPattern)?.groups;
+    if (groups?.fullName !== 'param') continue;
+    const value = groups.value ?? argv[i + 1] ?? '';
+    const separator = value.indexOf('=');
+    if (separator > 0 && value.slice(0, separator) === name) found = value.slice(separator + 1);
   }
+  return found;
+}
+
+/** The stage, region and opt-ins of the command line, as the settings of the stack to build. */
+export function settingsFromArgv(argv: readonly string[], username: () => string): StageSettings {
+  return settingsFor(stageFromArgv(argv, username), {
+    region: optionFromArgv(argv, 'region', 'r'),
+    secondaryRegion: paramFromArgv(argv, secondaryRegionParam),
+  });
 }
 
 /** Physical names: app and stage in every one, so two stages in one account never collide. */

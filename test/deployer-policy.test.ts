@@ -5,8 +5,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { testedStages } from './global-setup';
-import { projectRoot, readTemplate } from './package-stage';
+import { projectRoot, readTemplate, testedStacks } from './package-stage';
+
+const testedStackNames = Object.keys(testedStacks);
 
 interface Statement {
   Sid: string;
@@ -155,7 +156,7 @@ describe('docs/deployer-policy.json', () => {
     expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
   });
 
-  it.each(testedStages)('lets CloudFormation create every resource type of the %s template', (stage) => {
+  it.each(testedStackNames)('lets CloudFormation create every resource type of the %s template', (stage) => {
     const createdWith: Record<string, string[]> = {
       'AWS::ApiGateway': ['apigateway:POST', 'apigateway:PATCH'],
       'AWS::CloudFront::Distribution': ['cloudfront:CreateDistribution', 'cloudfront:UpdateDistribution'],

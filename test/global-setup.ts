@@ -2,8 +2,16 @@
 // (serverless-esbuild works in one shared .esbuild folder, so two packagings cannot overlap),
 // from a copy of the project, so the project's own `.serverless/` stays as the developer left it.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { copyProject, packageRoot, packageStage, serverlessDirFingerprint, serverlessDirFingerprintFile } from './package-stage';
+import {
+  copyProject,
+  packageRoot,
+  packageStack,
+  serverlessDirFingerprint,
+  serverlessDirFingerprintFile,
+  testedStacks,
+} from './package-stage';
 
+/** The home stacks of a shared stage and of a sandbox, as most template tests read them. */
 export const testedStages = ['prod', 'alice'] as const;
 
 export default function setup(): void {
@@ -11,5 +19,5 @@ export default function setup(): void {
   mkdirSync(packageRoot, { recursive: true });
   writeFileSync(serverlessDirFingerprintFile, JSON.stringify(serverlessDirFingerprint()));
   copyProject();
-  for (const stage of testedStages) packageStage(stage);
+  for (const [name, args] of Object.entries(testedStacks)) packageStack(name, args);
 }

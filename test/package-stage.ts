@@ -56,9 +56,31 @@ export function sls(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
+/** The sandbox the tests opt in to a second region, and the option that does it. */
+export const optedInSandbox = 'bob';
+export const secondaryRegionOptIn = '--param=secondary-region=ap-southeast-1';
+
+/**
+ * The stacks the template tests read, by the name of their package folder: a stage's home stack
+ * is named after the stage, a secondary region's regional stack `<stage>.<region>`.
+ */
+export const testedStacks = {
+  prod: ['--stage', 'prod'],
+  'prod.ap-southeast-1': ['--stage', 'prod', '--region', 'ap-southeast-1'],
+  alice: ['--stage', 'alice'],
+  [optedInSandbox]: ['--stage', optedInSandbox, secondaryRegionOptIn],
+  [`${optedInSandbox}.ap-southeast-1`]: ['--stage', optedInSandbox, secondaryRegionOptIn, '--region', 'ap-southeast-1'],
+} as const satisfies Record<string, readonly string[]>;
+export type TestedStack = keyof typeof testedStacks;
+
+/** Packages one stack into `.serverless-test/<name>`, `args` choosing stage, region and opt-ins. */
+export function packageStack(name: string, args: readonly string[]): void {
+  const result = sls(['package', ...args, '--package', join(packageRoot, name)]);
+  if (result.status !== 0) throw new Error(`sls package ${args.join(' ')} failed:\n${result.output}`);
+}
+
 export function packageStage(stage: string): void {
-  const result = sls(['package', '--stage', stage, '--package', join(packageRoot, stage)]);
-  if (result.status !== 0) throw new Error(`sls package --stage ${stage} failed:\n${result.output}`);
+  packageStack(stage, ['--stage', stage]);
 }
 
 export interface Template {

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  assertHomeRegion,
+  isHomeRegion,
   maxStageLength,
+  paramFromArgv,
   personalStage,
+  regionCode,
   StageError,
+  secondaryRegionOf,
   settingsFor,
+  settingsFromArgv,
   stageFromArgv,
   stageNameProblem,
   validated,
@@ -72,7 +76,7 @@ describe('default stage (no --stage)', () => {
 
 describe('stage settings', () => {
   it('makes prod a shared stage that keeps its data', () => {
-    expect(settingsFor('prod')).toMatchObject({ retainData: true, customDomain: true, replicaRegions: ['ap-southeast-1'] });
+    expect(settingsFor('prod')).toMatchObject({ retainData: true, customDomain: true, regions: ['ap-south-1', 'ap-southeast-1'] });
   });
 
   it('accepts signer role ARNs on a shared stage, paths included', () => {
@@ -89,7 +93,7 @@ describe('stage settings', () => {
   });
 
   it('makes any other name a deletable sandbox without domain or replicas', () => {
-    expect(settingsFor('alice')).toMatchObject({ stage: 'alice', retainData: false, customDomain: false, replicaRegions: [] });
+    expect(settingsFor('alice')).toMatchObject({ stage: 'alice', retainData: false, customDomain: false, regions: ['ap-south-1'] });
   });
 });
 
@@ -180,16 +184,66 @@ describe('stage settings validation', () => {
   });
 });
 
-describe('region', () => {
-  it('accepts the home region or none', () => {
-    expect(() => assertHomeRegion(['sls', 'deploy', '--stage', 'prod'])).not.toThrow();
-    expect(() => assertHomeRegion(['sls', 'deploy', '--region', 'ap-south-1'])).not.toThrow();
+describe('regions', () => {
+  const fromArgv = (...args: string[]) => settingsFromArgv(['node', 'sls', 'package', ...args], () => 'alice');
+
+  it('builds the home region without --region, and any region of the stage with it', () => {
+    expect(fromArgv('--stage', 'prod')).toMatchObject({ region: 'ap-south-1', regions: ['ap-south-1', 'ap-southeast-1'] });
+    expect(isHomeRegion(fromArgv('--stage', 'prod'))).toBe(true);
+    for (const args of [['--region', 'ap-southeast-1'], ['-r', 'ap-southeast-1'], ['--region=ap-southeast-1'], ['-r=ap-southeast-1']]) {
+      const settings = fromArgv('--stage', 'prod', ...args);
+      expect(settings.region).toBe('ap-southeast-1');
+      expect(isHomeRegion(settings)).toBe(false);
+      expect(secondaryRegionOf(settings)).toBe('ap-southeast-1');
+    }
   });
 
-  it.each([['--region', 'us-west-2'], ['-r', 'eu-west-1'], ['--region=us-east-1'], ['-r=eu-west-1']])(
-    'refuses %s elsewhere, saying why',
+  it.each([['--region', 'eu-west-1'], ['-r', 'us-east-1'], ['--region=eu-west-1']])(
+    'refuses %s outside the stage, listing its regions',
     (...args) => {
-      expect(() => assertHomeRegion(['sls', 'deploy', ...args])).toThrow(/deploys to ap-south-1 only .* drop --region/);
+      expect(() => fromArgv('--stage', 'prod', ...args)).toThrow(StageError);
+      expect(() => fromArgv('--stage', 'prod', ...args)).toThrow(
+        /Stage "prod" runs in ap-south-1 \(home\), ap-southeast-1, not .*--region ap-south-1 or --region ap-southeast-1/,
+      );
     },
   );
+
+  it('keeps a sandbox in its home region unless it opts in to a second one', () => {
+    expect(fromArgv('--stage', 'alice').regions).toEqual(['ap-south-1']);
+    expect(() => fromArgv('--stage', 'alice', '--region', 'ap-southeast-1')).toThrow(
+      /Stage "alice" runs in ap-south-1 \(home\), not ap-southeast-1.*--param=secondary-region=ap-southeast-1/,
+    );
+    const optedIn = ['--param=secondary-region=ap-southeast-1'];
+    expect(fromArgv('--stage', 'alice', ...optedIn).regions).toEqual(['ap-south-1', 'ap-southeast-1']);
+    expect(fromArgv('--stage', 'alice', '--param', 'secondary-region=ap-southeast-1', '--region', 'ap-southeast-1')).toMatchObject({
+      region: 'ap-southeast-1',
+      regions: ['ap-south-1', 'ap-southeast-1'],
+    });
+  });
+
+  it('refuses an opt-in on a shared stage, or one that is not a region', () => {
+    expect(() => fromArgv('--stage', 'prod', '--param=secondary-region=eu-west-1')).toThrow(
+      /sandbox's opt-in; stage "prod" runs in ap-south-1, ap-southeast-1/,
+    );
+    expect(() => fromArgv('--stage', 'alice', '--param=secondary-region=Singapore')).toThrow(/is not an AWS region.*ap-southeast-1/);
+    expect(() => fromArgv('--stage', 'alice', '--param=secondary-region=ap-south-1')).toThrow(
+      /home region ap-south-1 first, then at most one other/,
+    );
+  });
+
+  it('reads --param the way osls does: the last value of a name wins, other names are ignored', () => {
+    expect(paramFromArgv(['sls', '--param=a=1', '--param', 'secondary-region=x', '--param=b=2'], 'secondary-region')).toBe('x');
+    expect(paramFromArgv(['sls', '--param=secondary-region=x', '--param=secondary-region=y'], 'secondary-region')).toBe('y');
+    expect(paramFromArgv(['sls', '--param=confirm-remove=prod'], 'secondary-region')).toBeUndefined();
+  });
+
+  it('gives regions short codes for global names', () => {
+    expect(['ap-southeast-1', 'ap-south-1', 'us-east-1', 'eu-central-1', 'ap-northeast-2'].map(regionCode)).toEqual([
+      'apse1',
+      'aps1',
+      'use1',
+      'euc1',
+      'apne2',
+    ]);
+  });
 });
