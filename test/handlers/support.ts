@@ -283,13 +283,22 @@ export function fakeParameterStore() {
   return { ssm, mock, store, parameters, value: (name: string) => store.latest(name)?.value };
 }
 
+/** The region a SigV4 request was signed for (its credential scope), as AWS routes it. */
+const signedRegion = (authorization: string | undefined) => /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/ssm\//.exec(authorization ?? '')?.[1];
+
 /**
  * A local SSM endpoint (AWS JSON 1.1 protocol) over the in-memory store, for the bundled handler.
+ * With `regions`, one store per region, by the region each request is signed for (the bundle's
+ * clients of both regions share the AWS_ENDPOINT_URL_SSM of the process); a region marked `down`
+ * drops its connections, as a region that does not answer. The object is read at each request.
  * `delayMs` makes it slow: each request is applied only after the delay, and not at all when the
  * client has given up on it meanwhile (an aborted request never reaches the store); the operations
  * in `stalled` take a minute.
  */
-export async function startSsmEndpoint(store: MemoryParameterStore, options: { delayMs?: number; stalled?: string[] } = {}) {
+export async function startSsmEndpoint(
+  store: MemoryParameterStore,
+  options: { delayMs?: number; stalled?: string[]; regions?: Record<string, MemoryParameterStore | 'down'> } = {},
+) {
   const operations: string[] = [];
   /** When each request arrived. */
   const received: { at: number; operation: string }[] = [];
@@ -302,10 +311,15 @@ export async function startSsmEndpoint(store: MemoryParameterStore, options: { d
       const operation = String(request.headers['x-amz-target'] ?? '').replace('AmazonSSM.', '') as 'PutParameter';
       operations.push(operation);
       received.push({ at: Date.now(), operation });
+      const target = options.regions ? options.regions[signedRegion(request.headers.authorization) ?? ''] : store;
+      if (target === 'down' || target === undefined) {
+        request.socket.destroy();
+        return;
+      }
       const apply = () => {
         if (response.destroyed || request.socket.destroyed) return;
         try {
-          const result = store[operation](JSON.parse(text || '{}'));
+          const result = target[operation](JSON.parse(text || '{}'));
           response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(result));
         } catch (error) {
           response
