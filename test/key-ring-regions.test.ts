@@ -1,7 +1,7 @@
 // The signing keys across regions, as packaged: a secondary region's key ring follows the home
 // one (reads the home key stores, nothing else there), and the home stage key lets it decrypt them.
 import { describe, expect, it } from 'vitest';
-import { settingsFor } from '../resources/stage';
+import { inRegion, settingsFor } from '../resources/stage';
 import { stageKeyPolicy } from '../resources/stage-key';
 import { readTemplate, type Template } from './package-stage';
 import { resource, resourceCountIs, resourcesOfType } from './template';
@@ -118,6 +118,19 @@ describe('the stage keys of prod in both regions', () => {
     expect(bySid(regional, 'SecondaryKeyRingsReadKeyStores')).toBeUndefined();
     expect(JSON.stringify(policy(regional))).not.toContain('ap-south-1');
     expect(variables(regional).KEY_RING_STAGE_KEY_ARN).toEqual({ 'Fn::GetAtt': ['SigningKeysKey', 'Arn'] });
+  });
+});
+
+describe('the secondary region’s stage key policy', () => {
+  it('lets the signers the stage settings name decrypt the signing keys there too, and no other region’s key ring', () => {
+    const settings = inRegion(settingsFor('prod'), 'ap-southeast-1');
+    settings.signerRoleArns = ['arn:aws:iam::123456789012:role/movement-pass-prod-login'];
+    const statements = stageKeyPolicy(settings).Statement as Statement[];
+    const signers = statements.find((statement) => statement.Sid === 'SignersReadSigningKeys');
+
+    expect(signers?.Condition?.ArnEquals['aws:PrincipalArn']).toEqual(settings.signerRoleArns);
+    expect(signers?.Action).toEqual(['kms:Decrypt']);
+    expect(statements.map((statement) => statement.Sid)).not.toContain('SecondaryKeyRingsReadKeyStores');
   });
 });
 
