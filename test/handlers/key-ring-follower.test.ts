@@ -234,6 +234,19 @@ describe('follower key ring of prod in ap-southeast-1', () => {
     expect(value(secondaryStore, `${root}/jwtKeyId`)).toBe(rotatedAtHome.Data.KeyId);
   });
 
+  it('rolls a followed rotation back to the keys it had, as home does', async () => {
+    await regions.jwt(home, 'Create', 0);
+    const before = await regions.jwt(secondary, 'Create', 0);
+    await regions.jwt(home, 'Update', 1);
+    await regions.jwt(secondary, 'Update', 1);
+
+    // CloudFormation's rollback of the secondary region's deploy: the same resource, rotation 0 again.
+    const rolledBack = await regions.jwt(secondary, 'Update', 0);
+
+    expect(rolledBack).toMatchObject({ Status: 'SUCCESS', Data: before.Data });
+    expect(value(secondaryStore, `${root}/jwks`)).toBe(before.Data.Jwks);
+  });
+
   it('with the home region down, deploys a rotation it already holds, and fails clearly for a new one', async () => {
     await regions.jwt(home, 'Create', 0);
     const held = await regions.jwt(secondary, 'Create', 0);
@@ -406,12 +419,13 @@ describe('follower key ring of an opted-in sandbox (bob in ap-southeast-1)', () 
     expect(labeledKeys(secondaryStore, jwtStore)).toEqual(labeledKeys(homeStore, jwtStore));
   });
 
-  it('a sandbox Delete removes its own region’s parameters only, never the home store', async () => {
+  it('a sandbox Delete removes its own region’s parameters only, never the home store, and needs no home region', async () => {
     await regions.jwt(home, 'Create', 0);
     const homeWrites = () => regions.homeEndpoint.operations.filter((operation) => !operation.startsWith('Get'));
     const writtenByHome = homeWrites().length;
     await regions.jwt(secondary, 'Create', 0);
     const homeBefore = JSON.stringify([...homeStore.history]);
+    await regions.homeDown();
 
     const deleted = await regions.send(secondary, 'Delete', 'JwtKeyRing', jwtKeyRingProperties(regions.settingsIn(secondary)));
 
