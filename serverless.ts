@@ -10,7 +10,7 @@ import { configuration } from './resources/configuration';
 import { database } from './resources/database';
 import { deploymentBucketExtensions } from './resources/deployment-bucket';
 import { jwt, jwtKeyRingProperties } from './resources/jwt';
-import { keyRingFunction, keyRingFunctionName } from './resources/key-ring';
+import { keyRingFunction, keyRingFunctionName, regionalPhotoUrlKeys } from './resources/key-ring';
 import { observability } from './resources/observability';
 import { bucketEmptierFunction, photos } from './resources/photos';
 import { productionSafetyConfig } from './resources/production-safety';
@@ -52,6 +52,8 @@ const resources = home
       stageKey(settings),
       keyRing.fragment,
       jwt(settings, jwksUrl),
+      // The home keys, copied by the key ring in its follower role.
+      regionalPhotoUrlKeys(settings),
       jwks,
       accessLogs(settings),
       ...(accessLogSetup ? [accessLogSetup.fragment] : []),

@@ -1,10 +1,13 @@
 // The key ring custom resources (handlers/key-ring): one function generates and rotates every
 // signing key of the stage (JWTs, photo URLs) straight into SSM, so no key is ever in a template.
+// In a secondary region the same resources follow the home region's key ring: they copy its keys
+// (never generate one), so a token or URL signed in either region verifies in both.
 // This module owns their names: the key stores, what each resource writes, and the function's
 // configuration, which the handler trusts instead of the event.
-import { type CfnResource, dataPolicies, getAtt, type Intrinsic, ref, sub } from './cloudformation';
+import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, ref, sub } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
-import { app, type StageSettings, service, signingRoot, ssmRoot } from './stage';
+import { cloudFrontPublicKeyLookup, lookupIds } from './regional-lookup';
+import { app, isHomeRegion, physicalName, type StageSettings, secondaryRegionOf, service, signingRoot, ssmRoot } from './stage';
 
 export const keyRingFunctionName = 'keyRing';
 
@@ -32,6 +35,12 @@ export const signingParameters = (settings: StageSettings): string[] => signingK
 
 export const parameterArn = (name: string) => sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`);
 
+/** The home region, whose key stores are the keys of record; a secondary region's key ring copies them. */
+export const keyStoresHome = (settings: StageSettings): string => settings.regions[0];
+/** A key store of the home region, by ARN (the follower's role reads it there, and only it). */
+export const homeKeyStoreArn = (settings: StageSettings, store: (typeof keyStores)[number]) =>
+  sub(`arn:\${AWS::Partition}:ssm:${keyStoresHome(settings)}:\${AWS::AccountId}:parameter${keyStoreParameter(settings, store)}`);
+
 export type KeyRingResourceId = 'JwtKeyRing' | 'PhotoUrlKeyRing' | 'PhotoUrlSigningKey';
 
 /** What one key ring resource is, as the handler reads it from its environment. */
@@ -51,6 +60,11 @@ export interface KeyRingResourcePlan {
    * (a private key only to the signing root); a property not listed here must be absent.
    */
   names: Partial<Record<KeyRingNameProperty, string>>;
+  /**
+   * A ring of a secondary region: the key store of the home region it copies its keys from (in
+   * the region KEY_RING_HOME_REGION names). Absent in the home region, whose rings generate.
+   */
+  homeKeyStore?: string;
 }
 
 /** The properties of a key ring event that name a parameter it writes (the key store aside). */
@@ -87,6 +101,9 @@ export function photoUrlKeySlots(settings: StageSettings): { keyRotation: number
 
 export function keyRingPlan(settings: StageSettings): Record<KeyRingResourceId, KeyRingResourcePlan> {
   const contract = (key: string) => contractParameter(settings, key);
+  // The same names in every region: a secondary region's copy of a key store has the home one's name.
+  const follows = (store: (typeof keyStores)[number]) =>
+    isHomeRegion(settings) ? {} : { homeKeyStore: keyStoreParameter(settings, store) };
   return {
     JwtKeyRing: {
       kind: 'ring',
@@ -103,16 +120,18 @@ export function keyRingPlan(settings: StageSettings): Record<KeyRingResourceId, 
       attributes: ['Jwks', 'KeyId'],
       algorithm: settings.jwt.algorithm,
       names: jwtNames(settings),
+      ...follows('jwt'),
     },
     PhotoUrlKeyRing: {
       kind: 'ring',
       keyStore: keyStoreParameter(settings, 'photoUrl'),
       parameters: [contract('photoUrlPublicKeys')],
       obsolete: [],
-      // The CloudFront public keys (resources/photos.ts).
-      attributes: photoUrlKeySlots(settings).map(({ attribute }) => attribute),
+      // The CloudFront public keys (resources/photos.ts), which only the home stack has.
+      attributes: isHomeRegion(settings) ? photoUrlKeySlots(settings).map(({ attribute }) => attribute) : [],
       algorithm: photoUrlAlgorithm,
       names: photoUrlRingNames(settings),
+      ...follows('photoUrl'),
     },
     PhotoUrlSigningKey: {
       kind: 'signingKey',
@@ -160,10 +179,15 @@ export const stageKeyId = 'SigningKeysKey';
  * like the stack's other roles (`movement-pass-foundation-<stage>-...`, at most 63 characters of
  * IAM's 64) and per region, as a regional stack of the same stage will have its own.
  */
-const keyRingRole = (settings: StageSettings) => `${service}-${settings.stage}-${keyRingFunctionName}-\${AWS::Region}`;
+const keyRingRole = (settings: StageSettings, region = '${AWS::Region}') => `${service}-${settings.stage}-${keyRingFunctionName}-${region}`;
 export const keyRingRoleName = (settings: StageSettings): Intrinsic => sub(keyRingRole(settings));
-export const keyRingRoleArn = (settings: StageSettings): Intrinsic =>
-  sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${keyRingRole(settings)}`);
+export const keyRingRoleArn = (settings: StageSettings, region?: string): Intrinsic =>
+  sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${keyRingRole(settings, region)}`);
+/** The key ring roles of the stage's secondary regions, which read the home key stores (home stack only). */
+export const followerKeyRingRoleArns = (settings: StageSettings): Intrinsic[] => {
+  const secondary = isHomeRegion(settings) ? secondaryRegionOf(settings) : undefined;
+  return secondary ? [keyRingRoleArn(settings, secondary)] : [];
+};
 
 /** The function's environment: what it serves and may write, read by handlers/key-ring/configuration.ts. */
 export function keyRingEnvironment(settings: StageSettings): Record<string, Intrinsic> {
@@ -171,6 +195,8 @@ export function keyRingEnvironment(settings: StageSettings): Record<string, Intr
     KEY_RING_STACK_ID: ref('AWS::StackId'),
     KEY_RING_RETAIN: String(settings.retainData),
     ...(settings.retainData ? { KEY_RING_STAGE_KEY_ARN: getAtt(stageKeyId, 'Arn') } : {}),
+    // A secondary region's key ring copies from the home region's key stores, never generates.
+    ...(isHomeRegion(settings) ? {} : { KEY_RING_HOME_REGION: keyStoresHome(settings) }),
     KEY_RING_RESOURCES: JSON.stringify(keyRingPlan(settings)),
   };
 }
@@ -181,10 +207,13 @@ export function keyRingFunction(settings: StageSettings) {
   const outputs = unique(plan.flatMap((resource) => resource.parameters));
   const obsolete = unique(plan.flatMap((resource) => resource.obsolete));
   const stores = unique(plan.map((resource) => resource.keyStore));
+  const home = isHomeRegion(settings);
   return customResourceFunction(settings, {
     name: keyRingFunctionName,
     handler: 'handlers/key-ring/index.handler',
-    description: 'Generates and rotates the signing keys of the JWTs and the photo URLs into SSM',
+    description: home
+      ? 'Generates and rotates the signing keys of the JWTs and the photo URLs into SSM'
+      : `Copies the signing keys of the JWTs and the photo URLs from ${keyStoresHome(settings)} into this region's SSM`,
     // RSA key generation is CPU-bound; Lambda's CPU share grows with memory.
     memorySize: 1024,
     timeout: 300,
@@ -209,8 +238,19 @@ export function keyRingFunction(settings: StageSettings) {
         Action: ['ssm:GetParameters', 'ssm:DeleteParameters'],
         Resource: [...outputs, ...obsolete, ...(settings.retainData ? [] : stores)].map(parameterArn),
       },
-      // No KMS statement: the stage key's policy names this role itself (resources/stage-key.ts),
-      // and aws/ssm lets every principal of the account use it through SSM.
+      // A secondary region's key ring reads the home key stores, nothing else there, and never writes them.
+      ...(home
+        ? []
+        : [
+            {
+              Effect: 'Allow',
+              Action: ['ssm:GetParameterHistory', 'ssm:GetParameters'],
+              Resource: keyStores.map((store) => homeKeyStoreArn(settings, store)),
+            },
+          ]),
+      // No KMS statement: the stage keys' policies name this role themselves (resources/stage-key.ts;
+      // the home one lets a secondary region's key ring decrypt the key stores), and aws/ssm lets
+      // every principal of the account use it through SSM in its region.
     ],
   });
 }
@@ -227,6 +267,26 @@ export function keyRingResource(settings: StageSettings, logicalId: KeyRingResou
       // Without it a handler that never answers holds the stack for an hour.
       ServiceTimeout: 360, // function timeout + a minute
       ...properties,
+    },
+  };
+}
+
+/**
+ * The photo URL keys of a secondary region: the ring copies the home keys and publishes their
+ * JWKS; the signing key is published with the id CloudFront gave the home stack's public key of
+ * the current rotation (CloudFront is global: the regional stack creates no public key).
+ */
+export function regionalPhotoUrlKeys(settings: StageSettings): Fragment {
+  const lookupId = lookupIds.photoUrlPublicKey;
+  return {
+    Resources: {
+      PhotoUrlKeyRing: keyRingResource(settings, 'PhotoUrlKeyRing', photoUrlKeyRingProperties(settings)),
+      [lookupId]: cloudFrontPublicKeyLookup(physicalName(settings, `photo-url-${settings.photos.keyRotation}`)),
+      PhotoUrlSigningKey: {
+        ...keyRingResource(settings, 'PhotoUrlSigningKey', photoUrlSigningKeyProperties(settings, getAtt(lookupId, 'Id'))),
+        // It reads the key the ring has copied; nothing else in its properties says so.
+        DependsOn: ['PhotoUrlKeyRing'],
+      },
     },
   };
 }

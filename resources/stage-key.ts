@@ -4,7 +4,16 @@
 // use through SSM, at no cost.
 // https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-restrict-decryption.html
 import { dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
-import { keyRingRoleArn, parameterArn, protectedParameters, signingParameters, stageKeyId } from './key-ring';
+import {
+  followerKeyRingRoleArns,
+  keyRingRoleArn,
+  keyStoreParameter,
+  keyStores,
+  parameterArn,
+  protectedParameters,
+  signingParameters,
+  stageKeyId,
+} from './key-ring';
 import { app, type StageSettings } from './stage';
 
 export const stageKeyAlias = (settings: StageSettings) => `alias/${app}-${settings.stage}-signing-keys`;
@@ -69,6 +78,8 @@ function useStatement(sid: string, actions: string[], roleArns: Intrinsic[], par
 }
 
 export function stageKeyPolicy(settings: StageSettings) {
+  // The home key's policy only: a secondary region's key ring copies the key stores from here.
+  const followers = followerKeyRingRoleArns(settings);
   return {
     Version: '2012-10-17',
     Statement: [
@@ -97,6 +108,18 @@ export function stageKeyPolicy(settings: StageSettings) {
       },
       ...(settings.signerRoleArns.length
         ? [useStatement('SignersReadSigningKeys', ['kms:Decrypt'], settings.signerRoleArns, signingParameters(settings))]
+        : []),
+      // Through SSM of this (the home) region, as every statement: the follower calls SSM here, and
+      // its own region's copy is under its own region's stage key.
+      ...(followers.length
+        ? [
+            useStatement(
+              'SecondaryKeyRingsReadKeyStores',
+              ['kms:Decrypt'],
+              followers,
+              keyStores.map((store) => keyStoreParameter(settings, store)),
+            ),
+          ]
         : []),
     ],
   };

@@ -1,7 +1,8 @@
 // What the key ring function may do comes from its own configuration in the template (its
 // environment), never from the event: the stack it serves, whether the stage keeps its keys,
-// the KMS key of the signing keys, and per custom resource its algorithm and the one parameter
-// each property may name (so a private key can only ever go to the signing root).
+// the KMS key of the signing keys, in a secondary region the home region it copies the keys
+// from, and per custom resource its algorithm and the one parameter each property may name (so a
+// private key can only ever go to the signing root).
 // Anyone allowed to invoke the function can write an event; nobody but a deploy can change this.
 import type { KeyRingResourcePlan } from '../../resources/key-ring';
 import type { CustomResourceEvent } from '../lib/custom-resource';
@@ -15,6 +16,11 @@ export interface KeyRingConfiguration {
   retain: boolean;
   /** ARN of the stage's KMS key for the signing keys and key stores; absent where aws/ssm serves. */
   stageKeyArn?: string;
+  /**
+   * In a secondary region: the home region, whose key stores this key ring copies (each ring's
+   * `homeKeyStore`) instead of generating keys. Absent in the home region.
+   */
+  homeRegion?: string;
   /** By logical id of the custom resource. */
   resources: Record<string, KeyRingResourceConfiguration>;
 }
@@ -24,11 +30,15 @@ export const environmentNames = {
   stackId: 'KEY_RING_STACK_ID',
   retain: 'KEY_RING_RETAIN',
   stageKeyArn: 'KEY_RING_STAGE_KEY_ARN',
+  homeRegion: 'KEY_RING_HOME_REGION',
   resources: 'KEY_RING_RESOURCES',
 } as const;
 
+/** Variables only some stacks have: the stage key (shared stages), the home region (secondary regions). */
+const optional: string[] = [environmentNames.stageKeyArn, environmentNames.homeRegion];
+
 export function readConfiguration(environment: Record<string, string | undefined>): KeyRingConfiguration {
-  const missing = Object.values(environmentNames).filter((name) => name !== environmentNames.stageKeyArn && !environment[name]);
+  const missing = Object.values(environmentNames).filter((name) => !optional.includes(name) && !environment[name]);
   if (missing.length) {
     throw new Error(`The key ring function has no ${missing.join(', ')} in its environment; deploy it with the stack's template.`);
   }
@@ -38,10 +48,21 @@ export function readConfiguration(environment: Record<string, string | undefined
   } catch {
     throw new Error(`${environmentNames.resources} of the key ring function is not JSON; deploy it with the stack's template.`);
   }
+  const homeRegion = environment[environmentNames.homeRegion] || undefined;
+  const rings = Object.entries(resources).filter(([, resource]) => resource.kind === 'ring');
+  const unfollowed = rings.filter(([, resource]) => (homeRegion !== undefined) !== (resource.homeKeyStore !== undefined));
+  if (unfollowed.length) {
+    // A half-configured follower would generate keys the home region does not have.
+    throw new Error(
+      `${environmentNames.homeRegion} and the home key stores of ${unfollowed.map(([id]) => id).join(', ')} disagree ` +
+        "in the key ring function's environment; deploy it with the stack's template.",
+    );
+  }
   return {
     stackId: environment[environmentNames.stackId] as string,
     retain: environment[environmentNames.retain] === 'true',
     stageKeyArn: environment[environmentNames.stageKeyArn] || undefined,
+    homeRegion,
     resources,
   };
 }

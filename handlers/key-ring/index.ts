@@ -1,15 +1,18 @@
-// Lambda entry of the key ring custom resources: the SSM client is built once, at cold start,
-// without any network call; the function's configuration is read from its environment on each
-// event (a broken one is answered FAILED instead of failing the cold start unanswered).
+// Lambda entry of the key ring custom resources: the SSM clients (this region's, and in a
+// secondary region the home region's) are built once, at cold start, without any network call;
+// the function's configuration is read from its environment on each event (a broken one is
+// answered FAILED instead of failing the cold start unanswered).
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { jsonLogger, type Logger, makeHandler, type OnEvent } from '../lib/custom-resource';
-import { readConfiguration, resourceOf } from './configuration';
+import { environmentNames, readConfiguration, resourceOf } from './configuration';
+import { homeRegionSsm } from './follower';
 import { type KeyRingDeps, keyRing } from './key-ring';
 import type { Ssm } from './parameters';
 import { signingKey } from './signing-key';
 
 export interface KeyRingResourcesDeps extends KeyRingDeps {
   ssm: Ssm;
+  homeSsm?: Ssm;
   logger: Logger;
   environment: Record<string, string | undefined>;
 }
@@ -26,10 +29,14 @@ export function keyRingResources(deps: KeyRingResourcesDeps): OnEvent {
   };
 }
 
+const homeRegion = process.env[environmentNames.homeRegion];
+
 export const handler = makeHandler(
   keyRingResources({
     // Re-encrypting a key store writes up to 100 versions once: room for SSM's throttling.
     ssm: new SSMClient({ maxAttempts: 8 }),
+    // Bounded: a home region that does not answer is an outage to deploy through, not to wait for.
+    homeSsm: homeRegion ? homeRegionSsm(homeRegion) : undefined,
     logger: jsonLogger,
     environment: process.env,
   }),

@@ -3,11 +3,14 @@
 // window of keys N-1, N and N+1: N signs, N+1 is published one deploy before it signs (so a
 // rotation never signs with a key verifiers do not know yet), N-1 stays trusted for tokens
 // signed before the last rotation. The parameters (private key in the signing root; JWKS, public
-// key and key id in the contract root) are written from the window.
+// key and key id in the contract root) are written from the window. In a secondary region the
+// ring follows the home region's (follower.ts): the window comes from the home key store, copied
+// into this region's, and everything published from it is derived exactly as at home.
 import type { CustomResourceEvent, CustomResourceResult, Invocation, Logger } from '../lib/custom-resource';
 import { describeKey, type GeneratedKey, generateSecret, type Jwks, type SigningAlgorithm, signingAlgorithms } from '../lib/signing-keys';
 import type { KeyRingConfiguration, KeyRingResourceConfiguration } from './configuration';
-import { type KeyStore, openKeyStore } from './key-store';
+import { followHome } from './follower';
+import { type KeyStore, keyLabel, openKeyStore } from './key-store';
 import { type EventWrites, newEventWrites, type ParameterAccess, parameters, type Ssm, underStageKey } from './parameters';
 
 /** The custom resource's properties, as CloudFormation sends them (every value a string). */
@@ -32,6 +35,8 @@ export interface KeyRingProperties {
 
 export interface KeyRingDeps {
   ssm: Ssm;
+  /** SSM of the home region, for the key ring of a secondary region (follower.ts `homeRegionSsm`). */
+  homeSsm?: Ssm;
   logger: Logger;
   generate?: (algorithm: SigningAlgorithm) => Promise<string>;
 }
@@ -206,6 +211,33 @@ export function keyRing(deps: KeyRingDeps) {
     return described;
   }
 
+  /** Key `rotation` as this region's store holds it: a follower never makes one. */
+  async function held(store: KeyStore, algorithm: SigningAlgorithm, rotation: number): Promise<GeneratedKey> {
+    const stored = await store.read(algorithm, rotation);
+    if (stored === undefined) throw new Error(`This region's key store has no ${keyLabel(algorithm, rotation)} after following home`);
+    return describeKey(algorithm, stored);
+  }
+
+  /** A secondary region's ring: the home keys of the window into this region's store. */
+  async function follow(request: KeyRingRequest, store: KeyStore, properties: KeyRingProperties): Promise<void> {
+    const { resource, configuration, invocation } = request;
+    const homeRegion = configuration.homeRegion as string;
+    if (!deps.homeSsm || !resource.homeKeyStore) {
+      throw new Error(`The key ring follows ${homeRegion} but has no SSM client or key store there; deploy it with the stack's template.`);
+    }
+    await followHome({
+      homeSsm: deps.homeSsm,
+      homeRegion,
+      homeKeyStore: resource.homeKeyStore,
+      local: store,
+      localKeyStore: properties.KeyStoreParameter,
+      algorithm: properties.Algorithm,
+      rotation: Number(properties.Rotation),
+      signal: invocation.signal,
+      logger,
+    });
+  }
+
   /**
    * A current key that is not in the store yet may only start an algorithm's first window: where
    * the store holds other keys of the algorithm, a missing current key was never published as
@@ -269,16 +301,20 @@ export function keyRing(deps: KeyRingDeps) {
     const { event, resource, configuration } = request;
     const properties = readProperties(event.ResourceProperties);
     const store = await openKeyStore(ssm, properties.KeyStoreParameter, configuration.stageKeyArn);
-    checkRotation(store, properties);
+    // A follower's rotation is judged by the home store: it holds the keys home has published.
+    const following = configuration.homeRegion !== undefined;
+    if (!following) checkRotation(store, properties);
     // Before anything is written: a store an earlier key ring left full of labels needs the room.
     await releaseUnreachable(store, properties);
     const reencrypted = await store.reencrypt();
     if (reencrypted) logger.info('re-encrypted the key store under the stage key', { keyStore: properties.KeyStoreParameter, reencrypted });
+    if (following) await follow(request, store, properties);
+    const obtain = following ? held : key;
     const rotation = Number(properties.Rotation);
     // Next first: on a first deploy every key is new, and the current one is the last to exist.
-    const next = await key(store, properties.Algorithm, rotation + 1);
-    const current = await key(store, properties.Algorithm, rotation);
-    const previous = rotation > 0 ? await key(store, properties.Algorithm, rotation - 1) : undefined;
+    const next = await obtain(store, properties.Algorithm, rotation + 1);
+    const current = await obtain(store, properties.Algorithm, rotation);
+    const previous = rotation > 0 ? await obtain(store, properties.Algorithm, rotation - 1) : undefined;
     const window: Window = { previous, current, next };
     const names = writable(resource, outputNames(properties), logger);
     const secret = properties.PrivateKeyParameter;

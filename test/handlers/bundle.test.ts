@@ -2,6 +2,7 @@
 // real AWS SDK against a local SSM endpoint, answering a local CloudFormation response server,
 // configured with the environment the template gives it.
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import {
   keyRingEnvironment,
   MemoryParameterStore,
   makeEvent,
+  secondaryStageKeyArn,
   stackId,
   stageKeyArn,
   startResponseServer,
@@ -21,6 +23,8 @@ import {
 } from './support';
 
 const bundleDir = join(packageRoot, 'bundles', 'keyRing');
+/** Secrets are compared by digest: a failed assertion must not print a key. */
+const digest = (secret: string | undefined) => secret && createHash('sha256').update(secret).digest('hex');
 const driver = join(bundleDir, 'driver.js');
 
 // Runs events one after the other in one Lambda-like process, then keeps it alive a while, as a
@@ -47,6 +51,8 @@ interface Run {
   environment: Record<string, string>;
   remainingMs?: number;
   lingerMs?: number;
+  /** The region the function runs in (Lambda's AWS_REGION). */
+  region?: string;
 }
 
 function runKeyRing({
@@ -55,6 +61,7 @@ function runKeyRing({
   environment,
   remainingMs = 60_000,
   lingerMs = 0,
+  region = 'ap-south-1',
 }: Run): Promise<{ code: number | null; output: string }> {
   const eventsFile = join(bundleDir, `events-${process.hrtime.bigint()}.json`);
   writeFileSync(eventsFile, JSON.stringify(events));
@@ -65,7 +72,7 @@ function runKeyRing({
       env: {
         ...offlineEnv(),
         ...environment,
-        AWS_REGION: 'ap-south-1',
+        AWS_REGION: region,
         AWS_ACCESS_KEY_ID: 'test',
         AWS_SECRET_ACCESS_KEY: 'test',
         AWS_ENDPOINT_URL_SSM: endpoint,
@@ -206,6 +213,55 @@ describe('the packaged key ring bundle', () => {
       expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('refusing an event from') }),
     ]);
     expect(JSON.stringify([...store.history])).toBe(before);
+  });
+
+  it('in a secondary region, copies the home keys (both regions behind one endpoint, by signing region), and with home down keeps only what it holds', async () => {
+    const secondaryStore = new MemoryParameterStore();
+    const regions: Record<string, MemoryParameterStore | 'down'> = { 'ap-south-1': store, 'ap-southeast-1': secondaryStore };
+    ssm = await startSsmEndpoint(store, { regions });
+    const { root, signing, jwtStore } = names('prod');
+    const secondary = { StackId: stackId('prod', 'ap-southeast-1') };
+    const follower = {
+      endpoint: ssm.url,
+      environment: keyRingEnvironment('prod', undefined, { region: 'ap-southeast-1' }),
+      region: 'ap-southeast-1',
+    };
+    await runKeyRing({
+      events: [event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod') })],
+      endpoint: ssm.url,
+      environment: keyRingEnvironment('prod'),
+    });
+    const copied = await runKeyRing({
+      ...follower,
+      events: [event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod'), ...secondary })],
+    });
+    await runKeyRing({
+      events: [update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 0))],
+      endpoint: ssm.url,
+      environment: keyRingEnvironment('prod'),
+    });
+    regions['ap-south-1'] = 'down';
+
+    const homeDown = await runKeyRing({
+      ...follower,
+      events: [
+        { ...update('prod', jwtRing('prod', 'RS256', 0), jwtRing('prod', 'RS256', 0)), ...secondary },
+        { ...update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 0)), ...secondary },
+      ],
+    });
+
+    expect(copied.code, copied.output).toBe(0);
+    expect(homeDown.code, homeDown.output).toBe(0);
+    const [home, followed, , held, notHeld] = answers();
+    expect(followed).toMatchObject({ Status: 'SUCCESS', Data: home.Data });
+    // Home has rotated since: the region still signs with the home key of rotation 0, byte for byte.
+    const homeKey0 = store.GetParameters({ Names: [`${jwtStore}:RS256-k0`] }).Parameters[0]?.Value;
+    expect(digest(secondaryStore.latest(`${signing}/jwtPrivateKey`)?.value)).toBe(digest(homeKey0));
+    expect(secondaryStore.latest(`${root}/jwks`)?.value).toBe(home.Data.Jwks);
+    expect(secondaryStore.encryptedWith(secondaryStageKeyArn).sort()).toEqual([jwtStore, `${signing}/jwtPrivateKey`].sort());
+    expect(held).toMatchObject({ Status: 'SUCCESS', Data: home.Data });
+    expect(notHeld).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('The home region ap-south-1 did not answer') });
+    expect(`${copied.output}${homeDown.output}`).not.toContain('PRIVATE KEY');
   });
 
   it('goes on rotating past 100 key store versions after RS256 → ES256 → RS256 switches', { timeout: 240_000 }, async () => {

@@ -13,10 +13,9 @@ import {
   UnlabelParameterVersionCommand,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { environmentNames } from '../../handlers/key-ring/configuration';
 import type { CustomResourceEvent, Logger } from '../../handlers/lib/custom-resource';
-import { keyRingPlan } from '../../resources/key-ring';
-import { type StageSettings, settingsFor } from '../../resources/stage';
+import { keyRingEnvironment as templateEnvironment } from '../../resources/key-ring';
+import { homeRegion, type StackChoice, type StageSettings, settingsFor } from '../../resources/stage';
 
 export interface ReceivedResponse {
   /** When the answer arrived. */
@@ -64,26 +63,35 @@ export async function startResponseServer(options: { failFirst?: number } = {}) 
   };
 }
 
-export const stackId = (stage: string) =>
-  `arn:aws:cloudformation:ap-south-1:123456789012:stack/movement-pass-foundation-${stage}/5c1a2f40-cb1b-11ef-a3ae-0a1b2c3d4e5f`;
+export const stackId = (stage: string, region = homeRegion) =>
+  `arn:aws:cloudformation:${region}:123456789012:stack/movement-pass-foundation-${stage}/5c1a2f40-cb1b-11ef-a3ae-0a1b2c3d4e5f`;
 export const stageKeyArn = 'arn:aws:kms:ap-south-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+/** The stage key of a shared stage's secondary region: every region has its own. */
+export const secondaryStageKeyArn = 'arn:aws:kms:ap-southeast-1:123456789012:key/66666666-7777-8888-9999-000000000000';
+export const stageKeyArnIn = (region: string) => (region === homeRegion ? stageKeyArn : secondaryStageKeyArn);
 /** The AWS managed key SSM uses when none is given. */
 export const awsManagedKey = 'alias/aws/ssm';
 
 /**
- * The key ring function's environment as the template gives it to a stage: the resources and
- * names come from resources/key-ring.ts itself; the stack id and the key ARN are what
- * CloudFormation would resolve.
+ * The key ring function's environment as the template gives it to a stage in a region: the
+ * variables resources/key-ring.ts writes, with the stack id and the key ARN CloudFormation would
+ * resolve. `choice` picks a secondary region (and a sandbox's opt-in to it).
  */
-export function keyRingEnvironment(stage: string, change?: (settings: StageSettings) => void): Record<string, string> {
-  const settings = settingsFor(stage);
+export function keyRingEnvironment(
+  stage: string,
+  change?: (settings: StageSettings) => void,
+  choice?: StackChoice,
+): Record<string, string> {
+  const settings = settingsFor(stage, choice);
   change?.(settings);
-  return {
-    [environmentNames.stackId]: stackId(stage),
-    [environmentNames.retain]: String(settings.retainData),
-    ...(settings.retainData ? { [environmentNames.stageKeyArn]: stageKeyArn } : {}),
-    [environmentNames.resources]: JSON.stringify(keyRingPlan(settings)),
+  const resolve = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const json = JSON.stringify(value);
+    if (json === '{"Ref":"AWS::StackId"}') return stackId(stage, settings.region);
+    if (json === '{"Fn::GetAtt":["SigningKeysKey","Arn"]}') return stageKeyArnIn(settings.region);
+    throw new Error(`no test value for ${json} in the key ring's environment`);
   };
+  return Object.fromEntries(Object.entries(templateEnvironment(settings)).map(([name, value]) => [name, resolve(value)]));
 }
 
 export function makeEvent(partial: Partial<Record<string, unknown>> & { RequestType: string }): CustomResourceEvent {
@@ -275,13 +283,22 @@ export function fakeParameterStore() {
   return { ssm, mock, store, parameters, value: (name: string) => store.latest(name)?.value };
 }
 
+/** The region a SigV4 request was signed for (its credential scope), as AWS routes it. */
+const signedRegion = (authorization: string | undefined) => /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/ssm\//.exec(authorization ?? '')?.[1];
+
 /**
  * A local SSM endpoint (AWS JSON 1.1 protocol) over the in-memory store, for the bundled handler.
+ * With `regions`, one store per region, by the region each request is signed for (the bundle's
+ * clients of both regions share the AWS_ENDPOINT_URL_SSM of the process); a region marked `down`
+ * drops its connections, as a region that does not answer. The object is read at each request.
  * `delayMs` makes it slow: each request is applied only after the delay, and not at all when the
  * client has given up on it meanwhile (an aborted request never reaches the store); the operations
  * in `stalled` take a minute.
  */
-export async function startSsmEndpoint(store: MemoryParameterStore, options: { delayMs?: number; stalled?: string[] } = {}) {
+export async function startSsmEndpoint(
+  store: MemoryParameterStore,
+  options: { delayMs?: number; stalled?: string[]; regions?: Record<string, MemoryParameterStore | 'down'> } = {},
+) {
   const operations: string[] = [];
   /** When each request arrived. */
   const received: { at: number; operation: string }[] = [];
@@ -294,10 +311,15 @@ export async function startSsmEndpoint(store: MemoryParameterStore, options: { d
       const operation = String(request.headers['x-amz-target'] ?? '').replace('AmazonSSM.', '') as 'PutParameter';
       operations.push(operation);
       received.push({ at: Date.now(), operation });
+      const target = options.regions ? options.regions[signedRegion(request.headers.authorization) ?? ''] : store;
+      if (target === 'down' || target === undefined) {
+        request.socket.destroy();
+        return;
+      }
       const apply = () => {
         if (response.destroyed || request.socket.destroyed) return;
         try {
-          const result = store[operation](JSON.parse(text || '{}'));
+          const result = target[operation](JSON.parse(text || '{}'));
           response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(result));
         } catch (error) {
           response
