@@ -102,7 +102,7 @@ class PhotoReplication {
         );
       }
       const bucket = destination.replace('${AWS::AccountId}', Account);
-      const state = await this.bucketState(bucket, region);
+      const state = await this.bucketState(bucket, region, Account);
       if (state === 'unreachable') continue;
       if (state !== 'ready') throw this.notReady(bucket, region, state);
       this.log.info(`Photo replication: ${bucket} in ${region} exists and is versioned.`);
@@ -110,12 +110,19 @@ class PhotoReplication {
   }
 
   /**
-   * @param {string} bucket @param {string} region
+   * The bucket's versioning, if this account owns it: S3 answers 403 for a bucket of the same
+   * name in another account, which the origin group must never read from.
+   * @param {string} bucket @param {string} region @param {string} account
    * @returns {Promise<'ready' | 'missing' | 'unversioned' | 'unreachable'>}
    */
-  async bucketState(bucket, region) {
+  async bucketState(bucket, region, account) {
     try {
-      const { Status } = await this.provider.request('S3', 'getBucketVersioning', { Bucket: bucket }, { region });
+      const { Status } = await this.provider.request(
+        'S3',
+        'getBucketVersioning',
+        { Bucket: bucket, ExpectedBucketOwner: account },
+        { region },
+      );
       return Status === 'Enabled' ? 'ready' : 'unversioned';
     } catch (error) {
       const providerError = /** @type {any} */ (error).providerError;
@@ -131,7 +138,8 @@ class PhotoReplication {
       throw this.error(
         `Could not check the photo bucket ${bucket} in ${region}, the destination of this deploy's replication rule ` +
           `(${code ?? 'error'}: ${/** @type {Error} */ (error).message}). Nothing was deployed. The deployer needs ` +
-          's3:GetBucketVersioning on it (docs/deployer-policy.json); run the deploy again once it has.',
+          's3:GetBucketVersioning on it (docs/deployer-policy.json); run the deploy again once it has. If it has, the ' +
+          `bucket belongs to another account: the name is taken, and this stage cannot use it.`,
       );
     }
   }

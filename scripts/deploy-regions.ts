@@ -82,14 +82,16 @@ export async function secondaryBucketState(settings: StageSettings, profile?: st
   try {
     const { Account } = await sts.send(new GetCallerIdentityCommand({}));
     bucket = name.replace('${AWS::AccountId}', String(Account));
-    const { Status } = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+    // Owned by this account only: a bucket of that name elsewhere answers 403.
+    const { Status } = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket, ExpectedBucketOwner: Account }));
     return Status === 'Enabled' ? 'ready' : 'unversioned';
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchBucket') return 'missing';
     throw new DeployError(
       `Could not ask S3 whether the photo bucket ${bucket} of ${region} exists (${(error as Error).name}: ${(error as Error).message}). ` +
         'Nothing was deployed. Give this command the credentials sls uses (AWS_PROFILE, --aws-profile, or AWS_ACCESS_KEY_ID and ' +
-        'AWS_SECRET_ACCESS_KEY), with s3:GetBucketVersioning on the photo buckets (docs/deployer-policy.json).',
+        'AWS_SECRET_ACCESS_KEY), with s3:GetBucketVersioning on the photo buckets (docs/deployer-policy.json). If it has them, ' +
+        'an AccessDenied means the bucket belongs to another account: the name is taken, and this stage cannot use it.',
       1,
     );
   }

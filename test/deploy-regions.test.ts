@@ -230,7 +230,7 @@ describe('the secondary bucket question', () => {
     expect(await secondaryBucketState(settingsFor('prod'))).toBe('ready');
 
     expect(s3.commandCalls(GetBucketVersioningCommand).map((call) => call.args[0].input)).toEqual([
-      { Bucket: 'movement-pass-prod-photos-apse1-123456789012' },
+      { Bucket: 'movement-pass-prod-photos-apse1-123456789012', ExpectedBucketOwner: '123456789012' },
     ]);
     expect(await s3.commandCalls(GetBucketVersioningCommand)[0].thisValue.config.region()).toBe('ap-southeast-1');
   });

@@ -59,7 +59,12 @@ describe('photo replication check on sls deploy', () => {
 
     expect(request.mock.calls).toEqual([
       ['STS', 'getCallerIdentity', {}],
-      ['S3', 'getBucketVersioning', { Bucket: `movement-pass-prod-photos-apse1-${account}` }, { region: 'ap-southeast-1' }],
+      [
+        'S3',
+        'getBucketVersioning',
+        { Bucket: `movement-pass-prod-photos-apse1-${account}`, ExpectedBucketOwner: account },
+        { region: 'ap-southeast-1' },
+      ],
     ]);
   });
 
@@ -107,7 +112,7 @@ describe('photo replication check on sls deploy', () => {
     expect(request.mock.calls[1]).toEqual([
       'S3',
       'getBucketVersioning',
-      { Bucket: `movement-pass-prod-photos-${account}` },
+      { Bucket: `movement-pass-prod-photos-${account}`, ExpectedBucketOwner: account },
       { region: 'ap-south-1' },
     ]);
   });
@@ -116,7 +121,7 @@ describe('photo replication check on sls deploy', () => {
     const { check } = await loadPlugin('prod', () => Promise.reject(awsError('AccessDenied', 'Access Denied')));
 
     await expect(check()).rejects.toThrow(
-      /Could not check the photo bucket movement-pass-prod-photos-apse1-123456789012 in ap-southeast-1.*\(AccessDenied: Access Denied\)\. Nothing was deployed\. The deployer needs s3:GetBucketVersioning/,
+      /Could not check the photo bucket movement-pass-prod-photos-apse1-123456789012 in ap-southeast-1.*\(AccessDenied: Access Denied\)\. Nothing was deployed\. The deployer needs s3:GetBucketVersioning.* If it has, the bucket belongs to another account/,
     );
   });
 
