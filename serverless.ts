@@ -12,7 +12,8 @@ import { deploymentBucketExtensions } from './resources/deployment-bucket';
 import { jwt, jwtKeyRingProperties } from './resources/jwt';
 import { keyRingFunction, keyRingFunctionName, regionalPhotoUrlKeys } from './resources/key-ring';
 import { observability } from './resources/observability';
-import { bucketEmptierFunction, photos } from './resources/photos';
+import { photoReplicationFromArgv, photoReplicationPluginConfig } from './resources/photo-replication';
+import { bucketEmptierFunction, photos, regionalPhotos } from './resources/photos';
 import { productionSafetyConfig } from './resources/production-safety';
 import { queue } from './resources/queue';
 import { isHomeRegion, service, settingsFromArgv } from './resources/stage';
@@ -24,7 +25,9 @@ import { verifyPluginConfig } from './resources/verify';
 const settings = settingsFromArgv(process.argv, () => userInfo().username);
 const home = isHomeRegion(settings);
 const keyRing = keyRingFunction(settings);
-// Sandboxes only: a shared stage keeps its photos, so nothing ever empties its bucket.
+// The home photo bucket's replication rule, off only for the first deploy of a new secondary region.
+const photoReplication = photoReplicationFromArgv(process.argv, settings);
+// Sandboxes only (each region's bucket): a shared stage keeps its photos, so nothing ever empties its bucket.
 const bucketEmptier = settings.retainData ? undefined : bucketEmptierFunction(settings);
 // Shared stages only: access logs cost storage, and sandboxes keep a 0 USD idle cost.
 const accessLogSetup = settings.observability.accessLogs ? accessLogSetupFunction(settings) : undefined;
@@ -39,7 +42,7 @@ const resources = home
       keyRing.fragment,
       ...(bucketEmptier ? [bucketEmptier.fragment] : []),
       jwt(settings, jwksUrl),
-      photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn') }),
+      photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn'), replication: photoReplication }),
       jwks,
       accessLogs(settings),
       ...(accessLogSetup ? [accessLogSetup.fragment] : []),
@@ -51,9 +54,11 @@ const resources = home
       queue(settings),
       stageKey(settings),
       keyRing.fragment,
+      ...(bucketEmptier ? [bucketEmptier.fragment] : []),
       jwt(settings, jwksUrl),
       // The home keys, copied by the key ring in its follower role.
       regionalPhotoUrlKeys(settings),
+      regionalPhotos(settings),
       jwks,
       accessLogs(settings),
       ...(accessLogSetup ? [accessLogSetup.fragment] : []),
@@ -68,12 +73,14 @@ const extensions = {
 const serverlessConfiguration: AWS = {
   service,
   frameworkVersion: '3',
-  // Order matters on deploy: the AWS preflight, the safety checks, certificates, then the API
+  // Order matters on deploy: the AWS preflight, the safety checks, the photo replication check, certificates, then the API
   // domain, then the stack, its protection, then the mapping, the outputs file and sls verify. On remove, the guard stops a shared stage while
   // the plugins load, before the domain plugin would delete the domain.
   plugins: [
     './plugins/preflight',
     './plugins/production-safety',
+    // Before anything is written: a photo replication rule whose destination bucket is not ready stops the deploy.
+    './plugins/photo-replication',
     './plugins/diff',
     'serverless-esbuild',
     'serverless-certificate-creator',
@@ -112,6 +119,7 @@ const serverlessConfiguration: AWS = {
     movementPassCertificates: certificatesPluginConfig(settings),
     customDomain: apiDomainPluginConfig(settings),
     productionSafety: productionSafetyConfig(settings, { ...resources.Resources, ...extensions }),
+    photoReplication: photoReplicationPluginConfig(settings),
     movementPassVerify: verifyPluginConfig(settings),
   },
   package: { individually: true },

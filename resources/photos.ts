@@ -1,7 +1,11 @@
-// Photos: a private bucket read only by this stage's CloudFront distribution
-// (Origin Access Control), uploads by presigned PUT from the web origins, downloads by signed
-// URL through a key group whose keys the key ring custom resource generates.
+// Photos: a private bucket in each region of the stage, read only by the stage's one CloudFront
+// distribution (Origin Access Control), uploads by presigned PUT from the web origins to the
+// region's own bucket, downloads by signed URL through a key group whose keys the key ring
+// custom resource generates. With a secondary region the buckets replicate both ways
+// (resources/photo-replication.ts) and the distribution reads through an origin group that fails
+// over from the home bucket to the secondary one.
 import {
+  type CfnResource,
   contractParameter,
   dataPolicies,
   denyInsecureTransport,
@@ -15,7 +19,16 @@ import {
 } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
 import { keyRingResource, photoUrlKeyRingProperties, photoUrlKeySlots, photoUrlSigningKeyProperties } from './key-ring';
-import { physicalName, type StageSettings } from './stage';
+import {
+  photoBucketArn,
+  photoBucketDomainName,
+  photoBucketName,
+  replicationConfiguration,
+  replicationRole,
+  replicationRoleId,
+} from './photo-replication';
+import { lookupIds, photoDistributionLookup } from './regional-lookup';
+import { physicalName, regionCode, type StageSettings, secondaryRegionOf } from './stage';
 
 // AWS managed policies: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html
 /** Managed-CachingOptimized: TTL 1 day by default, up to 1 year; query strings (the URL signature) out of the key. */
@@ -32,12 +45,17 @@ export const photoHostname = (settings: StageSettings) => `photos.${settings.dom
 export interface PhotoOptions {
   /** ARN of the us-east-1 certificate covering `photos.<domain>`; the alias is on only with it. */
   certificateArn?: Intrinsic;
+  /**
+   * With a secondary region: the home bucket's replication rule to the secondary bucket. Off
+   * only for the first deploy of a new secondary region (`--param=photo-replication=off`).
+   */
+  replication?: boolean;
 }
 
-/** The sandbox-only function that empties the bucket so `sls remove` can delete it. */
+/** The sandbox-only function that empties the region's bucket so `sls remove` can delete it. */
 export function bucketEmptierFunction(settings: StageSettings) {
-  const bucketArn = sub(`arn:\${AWS::Partition}:s3:::${bucketName(settings)}`);
-  const objectsArn = sub(`arn:\${AWS::Partition}:s3:::${bucketName(settings)}/*`);
+  const bucketArn = photoBucketArn(settings);
+  const objectsArn = sub(`arn:\${AWS::Partition}:s3:::${photoBucketName(settings)}/*`);
   return customResourceFunction(settings, {
     name: bucketEmptierFunctionName,
     handler: 'handlers/empty-bucket/index.handler',
@@ -52,16 +70,133 @@ export function bucketEmptierFunction(settings: StageSettings) {
   });
 }
 
-/** Globally unique: S3 names are shared by every account, so the account id is part of it. */
-const bucketName = (settings: StageSettings) => `${physicalName(settings, 'photos')}-\${AWS::AccountId}`;
+/**
+ * The photo bucket of the stack's region, the same in every region: uploads come to it by
+ * presigned PUT; with a replication configuration, it copies them to the other region's bucket.
+ */
+function photoBucket(settings: StageSettings, replication?: Record<string, unknown>): CfnResource {
+  return {
+    Type: 'AWS::S3::Bucket',
+    ...dataPolicies(settings),
+    Properties: {
+      BucketName: sub(photoBucketName(settings)),
+      ...privateBucket,
+      // SSE-S3: CloudFront's OAC cannot read SSE-KMS objects under the AWS managed key, and a
+      // customer managed key would cost every sandbox 1 USD/month.
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      // Replication needs it on both sides.
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: [
+          { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+          { Id: 'expire-replaced-photos', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 } },
+        ],
+      },
+      CorsConfiguration: {
+        CorsRules: [
+          {
+            Id: 'presigned-upload',
+            AllowedMethods: ['PUT'],
+            AllowedOrigins: settings.photos.webOrigins,
+            AllowedHeaders: ['content-type', 'content-md5', 'x-amz-*'],
+            ExposedHeaders: ['ETag'],
+            MaxAge: settings.photos.uploadExpirationSeconds,
+          },
+        ],
+      },
+      ...(replication && { ReplicationConfiguration: replication }),
+    },
+  };
+}
 
+/** TLS only, and reads by the stage's photo distribution only (`distributionArn`), through its OAC. */
+function photoBucketPolicy(distributionArn: Intrinsic): CfnResource {
+  const bucketArn = getAtt('PhotoBucket', 'Arn');
+  return {
+    Type: 'AWS::S3::BucketPolicy',
+    Properties: {
+      Bucket: ref('PhotoBucket'),
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          denyInsecureTransport(bucketArn),
+          {
+            Sid: 'AllowThisStagesDistributionToRead',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+            Action: 's3:GetObject',
+            Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
+            Condition: { StringEquals: { 'AWS:SourceArn': distributionArn } },
+          },
+        ],
+      },
+    },
+  };
+}
+
+function originAccessControl(name: string, description: string): CfnResource {
+  return {
+    Type: 'AWS::CloudFront::OriginAccessControl',
+    Properties: {
+      OriginAccessControlConfig: {
+        Name: name,
+        Description: description,
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      },
+    },
+  };
+}
+
+/** The photo keys of the contract, the same three in every region. */
+function photoContract(settings: StageSettings, baseUrl: Intrinsic): Fragment {
+  return {
+    Resources: {
+      PhotoBucketNameParameter: contractParameter(settings, 'photoBucketName', ref('PhotoBucket'), 'Name of the photo bucket'),
+      PhotoUploadExpirationParameter: contractParameter(
+        settings,
+        'photoUploadExpiration',
+        String(settings.photos.uploadExpirationSeconds),
+        'Lifetime of a presigned photo upload URL, in seconds',
+      ),
+      PhotoBaseUrlParameter: contractParameter(settings, 'photoBaseUrl', baseUrl, 'Base URL photos are served from'),
+    },
+    Outputs: {
+      PhotoBucketName: output('Name of the photo bucket', ref('PhotoBucket')),
+      PhotoBaseUrl: output('Base URL photos are served from', baseUrl),
+    },
+  };
+}
+
+/** Sandboxes only: deleted before the bucket (it references it), so the bucket is empty when its turn comes. */
+const bucketEmptier = (): CfnResource => ({
+  Type: 'Custom::BucketEmptier',
+  Properties: { ServiceToken: serviceToken(bucketEmptierFunctionName), ServiceTimeout: 960, BucketName: ref('PhotoBucket') },
+});
+
+/** Ids of the distribution's origins, and of the group that fails over from the first to the second. */
+const homeOriginId = 'photo-bucket';
+const secondaryOriginId = (region: string) => `photo-bucket-${region}`;
+const originGroupId = 'photo-buckets';
+/**
+ * When CloudFront asks the secondary bucket instead: 403 is S3's answer for a missing object
+ * behind OAC (the distribution may not list the bucket), so a photo uploaded in the secondary
+ * region and not replicated yet, or a home bucket that cannot be read, is served from there;
+ * 404 in case listing is ever allowed; 5xx for a home region in trouble.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html
+ */
+export const failoverStatusCodes = [403, 404, 500, 502, 503, 504];
+
+/** The home stack's photos: the home bucket, the distribution, its keys, and the replication towards the secondary region. */
 export function photos(settings: StageSettings, options: PhotoOptions = {}): Fragment {
   const alias = options.certificateArn !== undefined;
+  const secondary = secondaryRegionOf(settings);
   const rotation = settings.photos.keyRotation;
   const publicKeyId = (keyRotation: number) => `PhotoUrlPublicKey${keyRotation}`;
   const currentKeyId = publicKeyId(rotation);
   const baseUrl = alias ? `https://${photoHostname(settings)}` : sub('https://${PhotoDistribution.DomainName}');
-  const bucketArn = getAtt('PhotoBucket', 'Arn');
+  const replicates = secondary !== undefined && options.replication !== false;
 
   // The key ring's window, one CloudFront public key per rotation number: a key's encoded value
   // cannot change in place, and each key keeps its resource while it moves from next (trusted a
@@ -79,74 +214,12 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
     },
   });
 
+  const contract = photoContract(settings, baseUrl);
   const fragment: Fragment = {
     Resources: {
-      PhotoBucket: {
-        Type: 'AWS::S3::Bucket',
-        ...dataPolicies(settings),
-        Properties: {
-          BucketName: sub(bucketName(settings)),
-          ...privateBucket,
-          // SSE-S3: CloudFront's OAC cannot read SSE-KMS objects under the AWS managed key, and a
-          // customer managed key would cost every sandbox 1 USD/month.
-          BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-          VersioningConfiguration: { Status: 'Enabled' },
-          LifecycleConfiguration: {
-            Rules: [
-              { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
-              { Id: 'expire-replaced-photos', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 } },
-            ],
-          },
-          CorsConfiguration: {
-            CorsRules: [
-              {
-                Id: 'presigned-upload',
-                AllowedMethods: ['PUT'],
-                AllowedOrigins: settings.photos.webOrigins,
-                AllowedHeaders: ['content-type', 'content-md5', 'x-amz-*'],
-                ExposedHeaders: ['ETag'],
-                MaxAge: settings.photos.uploadExpirationSeconds,
-              },
-            ],
-          },
-        },
-      },
-      PhotoBucketPolicy: {
-        Type: 'AWS::S3::BucketPolicy',
-        Properties: {
-          Bucket: ref('PhotoBucket'),
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              denyInsecureTransport(bucketArn),
-              {
-                Sid: 'AllowThisStagesDistributionToRead',
-                Effect: 'Allow',
-                Principal: { Service: 'cloudfront.amazonaws.com' },
-                Action: 's3:GetObject',
-                Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
-                Condition: {
-                  StringEquals: {
-                    'AWS:SourceArn': sub('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${PhotoDistribution}'),
-                  },
-                },
-              },
-            ],
-          },
-        },
-      },
-      PhotoOriginAccessControl: {
-        Type: 'AWS::CloudFront::OriginAccessControl',
-        Properties: {
-          OriginAccessControlConfig: {
-            Name: physicalName(settings, 'photos'),
-            Description: 'CloudFront reads the photo bucket with SigV4',
-            OriginAccessControlOriginType: 's3',
-            SigningBehavior: 'always',
-            SigningProtocol: 'sigv4',
-          },
-        },
-      },
+      PhotoBucket: photoBucket(settings, replicates ? replicationConfiguration(settings) : undefined),
+      PhotoBucketPolicy: photoBucketPolicy(sub('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${PhotoDistribution}')),
+      PhotoOriginAccessControl: originAccessControl(physicalName(settings, 'photos'), 'CloudFront reads the photo bucket with SigV4'),
       PhotoUrlKeyRing: keyRingResource(settings, 'PhotoUrlKeyRing', photoUrlKeyRingProperties(settings)),
       // The private key goes out with CloudFront's id of its public key, which exists only
       // after the ring has run (see handlers/key-ring/signing-key.ts).
@@ -179,15 +252,42 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
             PriceClass: 'PriceClass_200',
             Origins: [
               {
-                Id: 'photo-bucket',
+                Id: homeOriginId,
                 DomainName: getAtt('PhotoBucket', 'RegionalDomainName'),
                 OriginAccessControlId: getAtt('PhotoOriginAccessControl', 'Id'),
                 // Empty: OAC signs the requests, not the legacy origin access identity.
                 S3OriginConfig: { OriginAccessIdentity: '' },
               },
+              ...(secondary === undefined
+                ? []
+                : [
+                    {
+                      Id: secondaryOriginId(secondary),
+                      // The regional stack's bucket: its name is known, its resource is not this stack's.
+                      DomainName: photoBucketDomainName(settings, secondary),
+                      OriginAccessControlId: getAtt('PhotoSecondaryOriginAccessControl', 'Id'),
+                      S3OriginConfig: { OriginAccessIdentity: '' },
+                    },
+                  ]),
             ],
+            ...(secondary !== undefined && {
+              OriginGroups: {
+                Quantity: 1,
+                Items: [
+                  {
+                    Id: originGroupId,
+                    FailoverCriteria: { StatusCodes: { Quantity: failoverStatusCodes.length, Items: failoverStatusCodes } },
+                    Members: {
+                      Quantity: 2,
+                      Items: [{ OriginId: homeOriginId }, { OriginId: secondaryOriginId(secondary) }],
+                    },
+                  },
+                ],
+              },
+            }),
             DefaultCacheBehavior: {
-              TargetOriginId: 'photo-bucket',
+              // An origin group serves GET and HEAD only, all this behavior allows.
+              TargetOriginId: secondary === undefined ? homeOriginId : originGroupId,
               // Refused, not redirected: a redirect would let the URL and its signature cross in clear text first.
               ViewerProtocolPolicy: 'https-only',
               AllowedMethods: ['GET', 'HEAD'],
@@ -210,18 +310,10 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
           },
         },
       },
-      PhotoBucketNameParameter: contractParameter(settings, 'photoBucketName', ref('PhotoBucket'), 'Name of the photo bucket'),
-      PhotoUploadExpirationParameter: contractParameter(
-        settings,
-        'photoUploadExpiration',
-        String(settings.photos.uploadExpirationSeconds),
-        'Lifetime of a presigned photo upload URL, in seconds',
-      ),
-      PhotoBaseUrlParameter: contractParameter(settings, 'photoBaseUrl', baseUrl, 'Base URL photos are served from'),
+      ...contract.Resources,
     },
     Outputs: {
-      PhotoBucketName: output('Name of the photo bucket', ref('PhotoBucket')),
-      PhotoBaseUrl: output('Base URL photos are served from', baseUrl),
+      ...contract.Outputs,
       PhotoDistributionId: output('Id of the photo CloudFront distribution', ref('PhotoDistribution')),
       PhotoDistributionDomainName: output('Domain name of the photo CloudFront distribution', getAtt('PhotoDistribution', 'DomainName')),
       PhotoUrlKeyPairId: output('CloudFront public key id for signed photo URLs', ref(currentKeyId)),
@@ -246,12 +338,44 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
     }
   }
 
-  if (!settings.retainData) {
-    // Deleted before the bucket (it references it), so the bucket is empty when its turn comes.
-    fragment.Resources.PhotoBucketEmptier = {
-      Type: 'Custom::BucketEmptier',
-      Properties: { ServiceToken: serviceToken(bucketEmptierFunctionName), ServiceTimeout: 960, BucketName: ref('PhotoBucket') },
-    };
+  if (secondary !== undefined) {
+    fragment.Resources.PhotoSecondaryOriginAccessControl = originAccessControl(
+      physicalName(settings, `photos-${regionCode(secondary)}`),
+      `CloudFront reads the ${secondary} photo bucket with SigV4`,
+    );
+    // Kept while the rule is switched off, so the deploy that switches it on only adds the rule.
+    fragment.Resources[replicationRoleId] = replicationRole(settings);
   }
+  if (!settings.retainData) fragment.Resources.PhotoBucketEmptier = bucketEmptier();
+  return fragment;
+}
+
+/**
+ * A secondary region's photos: the region's own bucket (uploads there keep working when home is
+ * down), replicated to the home bucket, read by the home stack's distribution only (found by the
+ * regional lookup, which asks CloudFront, a global service, not the home region).
+ */
+export function regionalPhotos(settings: StageSettings): Fragment {
+  const homeRegion = settings.regions[0];
+  const distribution = photoDistributionLookup(photoBucketDomainName(settings, homeRegion));
+  // The same base URL as home: the one distribution serves every region's photos.
+  const baseUrl = settings.customDomain
+    ? `https://${photoHostname(settings)}`
+    : sub(`https://\${${lookupIds.photoDistribution}.DomainName}`);
+  const contract = photoContract(settings, baseUrl);
+  const fragment: Fragment = {
+    Resources: {
+      PhotoBucket: photoBucket(settings, replicationConfiguration(settings)),
+      [replicationRoleId]: replicationRole(settings),
+      [lookupIds.photoDistribution]: distribution,
+      PhotoBucketPolicy: photoBucketPolicy(getAtt(lookupIds.photoDistribution, 'Arn')),
+      ...contract.Resources,
+    },
+    Outputs: {
+      ...contract.Outputs,
+      PhotoDistributionId: output("Id of the photo CloudFront distribution (the home stack's)", getAtt(lookupIds.photoDistribution, 'Id')),
+    },
+  };
+  if (!settings.retainData) fragment.Resources.PhotoBucketEmptier = bucketEmptier();
   return fragment;
 }

@@ -112,8 +112,9 @@ export const acceptedFindings: AcceptedFinding[] = [
   {
     control: 'CT.CLOUDFRONT.PR.4',
     resources: ['PhotoDistribution'],
+    stages: ['alice'],
     reason:
-      'Origin failover needs a replica bucket in a second region; the photos have one origin until the multi-region plan adds a replica.',
+      "Origin failover needs a replica bucket in a second region: a sandbox runs in one region unless it opts in (--param=secondary-region, as bob does), and then its distribution fails over like prod's.",
   },
   {
     control: 'CT.CLOUDFRONT.PR.5',

@@ -31,7 +31,15 @@ describe('sls deploy', () => {
     // AwsDeploy's before:deploy:deploy reads the package into compiledCloudFormationTemplate;
     // the certificates plugin then pins the ARN in it and hands it to the domain plugin.
     // The safety checks of a shared stage come first: nothing is written before the deploy gate.
-    expect(hooks('before:deploy:deploy')).toEqual(['Deploy', 'AwsDeploy', 'ProductionSafety', 'Certificates', 'ServerlessCustomDomain']);
+    // The photo replication check too: a rule without its destination bucket stops the deploy here.
+    expect(hooks('before:deploy:deploy')).toEqual([
+      'Deploy',
+      'AwsDeploy',
+      'ProductionSafety',
+      'PhotoReplication',
+      'Certificates',
+      'ServerlessCustomDomain',
+    ]);
     // osls hashes and uploads that template in later steps of the same command.
     expect(hooks('aws:deploy:deploy:checkForChanges')).toEqual(['AwsDeploy']);
     expect(hooks('aws:deploy:deploy:uploadArtifacts')).toEqual(['AwsDeploy']);

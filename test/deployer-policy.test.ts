@@ -156,6 +156,23 @@ describe('docs/deployer-policy.json', () => {
     expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
   });
 
+  it("lets CloudFormation set the photo buckets' replication, passing the replication roles to S3 only", () => {
+    const replicating = testedStackNames.filter((stage) =>
+      Object.values(readTemplate(stage).Resources).some((resource) => resource.Properties?.ReplicationConfiguration),
+    );
+    expect(replicating).toEqual(['prod', 'prod.ap-southeast-1', 'bob', 'bob.ap-southeast-1']);
+    // S3's DeleteBucketReplication is authorised as PutReplicationConfiguration too.
+    for (const action of ['s3:PutReplicationConfiguration', 's3:GetReplicationConfiguration', 's3:GetBucketVersioning']) {
+      expect(allows(policy.Statement, action), action).toBe(true);
+    }
+    const passToS3 = policy.Statement.filter((statement) => list(statement.Action).includes('iam:PassRole'));
+    expect(passToS3.map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+      { StringEquals: { 'iam:PassedToService': 's3.amazonaws.com' } },
+    ]);
+    for (const statement of passToS3) expect(statement.Resource).toBe('arn:aws:iam::*:role/movement-pass-foundation-*');
+  });
+
   it.each(testedStackNames)('lets CloudFormation create every resource type of the %s template', (stage) => {
     const createdWith: Record<string, string[]> = {
       'AWS::ApiGateway': ['apigateway:POST', 'apigateway:PATCH'],

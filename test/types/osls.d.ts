@@ -9,6 +9,8 @@ declare module 'osls/lib/serverless' {
   export default class Serverless {
     constructor(options: Record<string, unknown>);
     init(): Promise<void>;
-    pluginManager: { hooks: Record<string, { pluginName: string }[]> };
+    pluginManager: { hooks: Record<string, { pluginName: string }[]>; plugins: object[] };
+    service: { provider: { compiledCloudFormationTemplate?: unknown } };
+    getProvider(name: 'aws'): { request: (...args: any[]) => Promise<any> };
   }
 }

@@ -1,0 +1,192 @@
+// Two-way replication of the photo buckets of a stage with a secondary region: each stack owns
+// the rule of its own bucket towards the other region's bucket, with its own role. Also the
+// names every piece agrees on (bucket names per region, the switch of the home rule), and what the
+// deploy-time check (plugins/photo-replication.js) and the one-command deploy
+// (scripts/deploy-regions.ts) need to know.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-two-way.html
+import { type CfnResource, getAtt, type Intrinsic, sub } from './cloudformation';
+import {
+  isHomeRegion,
+  isSharedStage,
+  paramFromArgv,
+  physicalName,
+  regionCode,
+  StageError,
+  type StageSettings,
+  secondaryRegionOf,
+  secondaryRegionParam,
+} from './stage';
+
+/**
+ * `--param=photo-replication=off`: the home stack without its replication rule, for the first
+ * deploy of a new secondary region only (S3 refuses a rule whose destination bucket does not
+ * exist yet or is not versioned). `npm run deploy:regions` sets it by itself when it must.
+ */
+export const photoReplicationParam = 'photo-replication';
+
+export const replicationRoleId = 'PhotoReplicationRole';
+
+/**
+ * The photo bucket of a region, `${AWS::AccountId}` left for CloudFormation: S3 names are shared by
+ * every account and region, so the account id and, outside home, the region's code are part of it.
+ * The home bucket keeps the name it had before the stage had regions.
+ */
+export function photoBucketName(settings: StageSettings, region: string = settings.region): string {
+  const name = region === settings.regions[0] ? 'photos' : `photos-${regionCode(region)}`;
+  return `${physicalName(settings, name)}-\${AWS::AccountId}`;
+}
+export const photoBucketArn = (settings: StageSettings, region: string = settings.region): Intrinsic =>
+  sub(`arn:\${AWS::Partition}:s3:::${photoBucketName(settings, region)}`);
+/**
+ * The bucket's regional S3 endpoint, as `GetAtt <bucket>.RegionalDomainName` gives it and as
+ * CloudFront's S3 origins name a bucket: computed, because the other region's bucket belongs to
+ * the other stack.
+ */
+export const photoBucketDomainName = (settings: StageSettings, region: string): Intrinsic =>
+  sub(`${photoBucketName(settings, region)}.s3.${region}.amazonaws.com`);
+
+/** The other region of the pair: home replicates to the secondary, the secondary to home. */
+export function replicationPeer(settings: StageSettings): string | undefined {
+  const secondary = secondaryRegionOf(settings);
+  if (secondary === undefined) return undefined;
+  return isHomeRegion(settings) ? secondary : settings.regions[0];
+}
+
+/**
+ * Whether the home bucket carries its replication rule: on unless `--param=photo-replication=off`.
+ * The switch only means something on the home stack of a stage with a secondary region; anywhere
+ * else it is refused rather than silently ignored.
+ */
+export function photoReplicationFromArgv(argv: readonly string[], settings: StageSettings): boolean {
+  const value = paramFromArgv(argv, photoReplicationParam);
+  if (value === undefined) return true;
+  if (value !== 'on' && value !== 'off') {
+    throw new StageError(`--param=${photoReplicationParam}=${value} is not a choice: write on (the default) or off.`);
+  }
+  if (secondaryRegionOf(settings) === undefined) {
+    throw new StageError(
+      `--param=${photoReplicationParam} switches the home photo bucket's replication to the secondary region, and stage "${settings.stage}" ` +
+        'runs in one region only. Drop the parameter (a sandbox opts in to a second region with ' +
+        `--param=${secondaryRegionParam}=<region>).`,
+    );
+  }
+  if (!isHomeRegion(settings)) {
+    throw new StageError(
+      `--param=${photoReplicationParam} applies to the home region's stack (${settings.regions[0]}) only: ` +
+        `the stack of ${settings.region} always replicates to home, which exists before it. Drop the parameter.`,
+    );
+  }
+  return value === 'on';
+}
+
+/**
+ * The role S3 assumes to replicate this region's bucket to the peer's: read the versions of the
+ * source bucket, write replicas into the destination bucket, nothing else. The name is generated
+ * (IAM names are global, and both regions' stacks have the same name).
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
+ */
+export function replicationRole(settings: StageSettings): CfnResource {
+  const peer = replicationPeer(settings);
+  if (peer === undefined) throw new Error(`stage ${settings.stage} has no second region to replicate photos to`);
+  const source = photoBucketArn(settings);
+  const destination = photoBucketArn(settings, peer);
+  const objects = (bucket: Intrinsic) => ({ 'Fn::Join': ['', [bucket, '/*']] });
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: `S3 replicates the ${settings.stage} photos of ${settings.region} to ${peer} with this role`,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      },
+      Policies: [
+        {
+          PolicyName: 'replicate-photos',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: source },
+              {
+                Effect: 'Allow',
+                Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+                Resource: objects(source),
+              },
+              {
+                Effect: 'Allow',
+                Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'],
+                Resource: objects(destination),
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * The replication rule of this region's bucket, towards the peer's bucket (no key prefix: every
+ * photo). Replica modification sync keeps metadata changes made on either side in step, which
+ * two-way replication needs. Delete markers are replicated: a photo deleted in one region must
+ * be deleted in both, or the origin group (which fails over on 403, S3's answer for a missing
+ * object) would serve the other region's copy of a photo the applicant had erased. Deletes of a
+ * given version are never replicated (S3's rule), and each bucket's lifecycle expires the old
+ * versions itself.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
+ */
+export function replicationConfiguration(settings: StageSettings): Record<string, unknown> {
+  const peer = replicationPeer(settings);
+  if (peer === undefined) throw new Error(`stage ${settings.stage} has no second region to replicate photos to`);
+  return {
+    Role: getAtt(replicationRoleId, 'Arn'),
+    Rules: [
+      {
+        Id: `photos-to-${peer}`,
+        Status: 'Enabled',
+        Priority: 0,
+        // The current rule schema (Filter), which delete marker replication and replica modifications need.
+        Filter: { Prefix: '' },
+        DeleteMarkerReplication: { Status: 'Enabled' },
+        SourceSelectionCriteria: { ReplicaModifications: { Status: 'Enabled' } },
+        Destination: { Bucket: photoBucketArn(settings, peer) },
+      },
+    ],
+  };
+}
+
+/** `custom.photoReplication`: what plugins/photo-replication.js checks before a deploy. */
+export interface PhotoReplicationPluginConfig {
+  stage: string;
+  region: string;
+  homeRegion: string;
+  /** The stage's photo bucket names by region, `${AWS::AccountId}` still in them. */
+  buckets: Record<string, string>;
+  /** The param of the home rule's switch. */
+  param: string;
+  /** The one command that deploys every region of the stage in order. */
+  deployAllCommand: string;
+  /** The deploy command of each region alone, by region. */
+  deployCommands: Record<string, string>;
+}
+
+/** The options a command of this stage needs besides the region (the sandbox's opt-in). */
+export function stageOptions(settings: StageSettings): string[] {
+  const secondary = secondaryRegionOf(settings);
+  const optIn = secondary !== undefined && !isSharedStage(settings.stage) ? [`--param=${secondaryRegionParam}=${secondary}`] : [];
+  return ['--stage', settings.stage, ...optIn];
+}
+
+export function photoReplicationPluginConfig(settings: StageSettings): PhotoReplicationPluginConfig {
+  const options = stageOptions(settings).join(' ');
+  return {
+    stage: settings.stage,
+    region: settings.region,
+    homeRegion: settings.regions[0],
+    buckets: Object.fromEntries(settings.regions.map((region) => [region, photoBucketName(settings, region)])),
+    param: photoReplicationParam,
+    deployAllCommand: `npm run deploy:regions -- ${options}`,
+    deployCommands: Object.fromEntries(
+      settings.regions.map((region, index) => [region, `npx sls deploy ${options}${index === 0 ? '' : ` --region ${region}`}`]),
+    ),
+  };
+}
