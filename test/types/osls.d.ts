@@ -12,3 +12,11 @@ declare module 'osls/lib/serverless' {
     pluginManager: { hooks: Record<string, { pluginName: string }[]> };
   }
 }
+
+// The error class osls gives plugins as `serverless.classes.Error`: a user error, printed without a stack.
+declare module 'osls/lib/serverless-error' {
+  export default class ServerlessError extends Error {
+    constructor(message: string, code?: string);
+    code?: string;
+  }
+}
