@@ -92,14 +92,16 @@ class Certificates {
       return change({ ...params, ChangeBatch: { ...params.ChangeBatch, Changes } });
     };
     // The plugin takes the first certificate with the domain name, whatever its status: an
-    // expired or failed one would block a new request. Only live ones count, issued first.
+    // expired or failed one would block a new request. Only live ones count, issued first, the
+    // newest issued first: the one a secondary region's lookup takes too (lookUpCertificate).
     const acm = creator.acm;
     const list = acm.listCertificates.bind(acm);
     acm.listCertificates = (/** @type {any} */ params) => ({
       promise: async () => {
         const data = await list({ ...params, CertificateStatuses: ['ISSUED', 'PENDING_VALIDATION'] }).promise();
         const rank = (/** @type {any} */ summary) => (summary.Status === 'ISSUED' ? 0 : 1);
-        return { ...data, CertificateSummaryList: [...(data.CertificateSummaryList ?? [])].sort((a, b) => rank(a) - rank(b)) };
+        const live = [...(data.CertificateSummaryList ?? [])].sort((a, b) => rank(a) - rank(b) || issuedAt(b) - issuedAt(a));
+        return { ...data, CertificateSummaryList: live };
       },
     });
     return creator;
@@ -216,7 +218,8 @@ class Certificates {
 
   /**
    * A certificate another region's deploy makes (the CloudFront one, made by the home deploy):
-   * the newest issued certificate of the name in its region that covers every name. The home
+   * the newest issued certificate of the name in its region that covers every name, the one
+   * the home deploy takes too. The home
    * region is never called: ACM in us-east-1 answers for itself. When that region cannot be
    * reached, the ARN already in this region's contract is kept, with a warning.
    * @param {CertificateConfig} certificate
@@ -281,7 +284,6 @@ class Certificates {
       found.push(...(page.CertificateSummaryList ?? []).filter((/** @type {any} */ summary) => summary.DomainName === domainName));
       NextToken = page.NextToken;
     } while (NextToken);
-    const issuedAt = (/** @type {any} */ summary) => new Date(summary.IssuedAt ?? 0).getTime();
     return found.sort((a, b) => issuedAt(b) - issuedAt(a));
   }
 
@@ -409,6 +411,9 @@ class Certificates {
     this.serverless.serviceOutputs.set('certificates', lines);
   }
 }
+
+/** When ACM issued a certificate (0 for one not issued yet). @param {any} summary */
+const issuedAt = (summary) => new Date(summary.IssuedAt ?? 0).getTime();
 
 /**
  * An AWS error that says the region did not answer (network, timeout, throttling or a 5xx after

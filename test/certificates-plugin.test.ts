@@ -12,7 +12,7 @@ import { certificatesPluginConfig } from '../resources/certificates';
 import { settingsFor } from '../resources/stage';
 import { readTemplate } from './package-stage';
 
-type Cert = { CertificateArn: string; DomainName: string; Status: string; region: string };
+type Cert = { CertificateArn: string; DomainName: string; Status: string; region: string; IssuedAt?: string };
 type Zone = { Id: string; Name: string; Config: { PrivateZone: boolean } };
 
 const publicZone = (name: string, id: string): Zone => ({ Id: `/hostedzone/${id}`, Name: name, Config: { PrivateZone: false } });
@@ -128,7 +128,14 @@ function fakeAws(
     }
     if (method === 'listCertificates') {
       const live = certificates.filter((c) => c.region === requestOptions?.region && params.CertificateStatuses.includes(c.Status));
-      return { CertificateSummaryList: live.map(({ CertificateArn, DomainName, Status }) => ({ CertificateArn, DomainName, Status })) };
+      return {
+        CertificateSummaryList: live.map(({ CertificateArn, DomainName, Status, IssuedAt }) => ({
+          CertificateArn,
+          DomainName,
+          Status,
+          IssuedAt,
+        })),
+      };
     }
     if (method === 'describeCertificate') {
       const cert = certificates.find((c) => c.CertificateArn === params.CertificateArn) as Cert;
@@ -530,6 +537,31 @@ describe('certificates plugin in a secondary region (prod, ap-southeast-1)', () 
     );
     expect(aws.calls.filter((call) => call.startsWith('acm:request'))).toEqual([]);
     expect(aws.parameters.size).toBe(0);
+  });
+
+  it('takes the same CloudFront certificate as the home deploy when two are issued: the newest', async () => {
+    const issued = (id: string, IssuedAt: string, region: string) => ({
+      CertificateArn: `arn:aws:acm:${region}:1:certificate/${id}`,
+      DomainName: 'movement-pass.com',
+      Status: 'ISSUED',
+      region,
+      IssuedAt,
+    });
+    // ACM lists the older one first.
+    const existing = [
+      issued('older', '2025-01-01T00:00:00Z', 'us-east-1'),
+      issued('newer', '2026-01-01T00:00:00Z', 'us-east-1'),
+      issued('api', '2026-01-01T00:00:00Z', 'ap-south-1'),
+      issued('api', '2026-01-01T00:00:00Z', region),
+    ];
+    const homeAws = fakeAws({ existing });
+    await deploy(fakeServerless('prod', homeAws).plugin);
+    const secondaryAws = fakeAws({ existing });
+    await deploy(fakeServerless('prod', secondaryAws, region).plugin);
+
+    const chosen = (aws: ReturnType<typeof fakeAws>) => aws.parameters.get('/movement-pass/prod/clientCertificateArn')?.Value;
+    expect(chosen(homeAws)).toBe('arn:aws:acm:us-east-1:1:certificate/newer');
+    expect(chosen(secondaryAws)).toBe(chosen(homeAws));
   });
 
   it('skips an issued us-east-1 certificate that does not cover *.<domain>', async () => {
