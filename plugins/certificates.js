@@ -107,9 +107,14 @@ class Certificates {
     return creator;
   }
 
-  /** The public hosted zone of the domain, where the validation records go. */
-  findHostedZone() {
-    return findHostedZone(this.provider, this.config.domain, this.serverless.classes.Error);
+  /**
+   * The public hosted zone of the domain, where the validation records go.
+   * @returns {Promise<{ hostedZoneId: string, Name: string }>}
+   */
+  async findHostedZone() {
+    return /** @type {{ hostedZoneId: string, Name: string }} */ (
+      await findHostedZone(this.provider, this.config.domain, this.serverless.classes.Error)
+    );
   }
 
   async deployCertificates() {

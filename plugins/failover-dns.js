@@ -103,7 +103,11 @@ class FailoverDns {
   async removeRecords() {
     const config = this.settings();
     if (!config) return;
-    const zone = await this.zone(config);
+    const zone = await this.zoneIfAny(config);
+    if (!zone) {
+      this.log.info(`No public hosted zone ${config.domain}: ${config.recordName} has no record to remove`);
+      return;
+    }
     const existing = await this.recordsOfName(config, zone);
     const ours = existing.filter((record) => record.Failover && record.SetIdentifier === config.setIdentifier);
     if (ours.length === 0) {
@@ -126,8 +130,8 @@ class FailoverDns {
   async showRecords() {
     const config = this.settings();
     if (!config) return;
-    const zone = await this.zone(config);
-    const records = await this.recordsOfName(config, zone);
+    const zone = await this.zoneIfAny(config);
+    const records = zone ? await this.recordsOfName(config, zone) : [];
     const lines = records.map(
       (record) =>
         `${record.Type} ${record.Failover ?? 'no failover'} ${record.SetIdentifier ?? ''} -> ${record.AliasTarget?.DNSName ?? '(not an alias)'}` +
@@ -136,9 +140,20 @@ class FailoverDns {
     this.serverless.serviceOutputs.set(`${config.recordName} failover`, lines.length > 0 ? lines : ['no records: run sls deploy']);
   }
 
-  /** @param {FailoverDnsConfig} config */
-  zone(config) {
-    return findHostedZone(this.provider, config.domain, this.serverless.classes.Error);
+  /**
+   * The domain's public hosted zone (a clear error when it is missing).
+   * @param {FailoverDnsConfig} config @returns {Promise<{ hostedZoneId: string }>}
+   */
+  async zone(config) {
+    return /** @type {{ hostedZoneId: string }} */ (await findHostedZone(this.provider, config.domain, this.serverless.classes.Error));
+  }
+
+  /**
+   * The zone if there is one: with no zone, there is no record to remove or list.
+   * @param {FailoverDnsConfig} config
+   */
+  zoneIfAny(config) {
+    return findHostedZone(this.provider, config.domain, this.serverless.classes.Error, { optional: true });
   }
 
   /**

@@ -75,6 +75,8 @@ function fakeRoute53(records: RecordSet[] = []) {
 
 interface FakeAccount {
   route53: ReturnType<typeof fakeRoute53>;
+  /** The account has no public hosted zone of the domain. */
+  noZone?: boolean;
   /** Regions whose API domain exists. */
   apiDomainIn?: string[];
   /** The home stack's outputs. */
@@ -87,6 +89,7 @@ function fakeProvider(account: FakeAccount) {
     calls.push(`${service}.${method}${options?.region ? ` ${options.region}` : ''}`);
     switch (`${service}.${method}`) {
       case 'Route53.listHostedZonesByName':
+        if (account.noZone) return { HostedZones: [], IsTruncated: false };
         return { HostedZones: [{ Id: `/hostedzone/${zoneId}`, Name: 'movement-pass.com.', Config: { PrivateZone: false } }] };
       case 'Route53.listResourceRecordSets': {
         expect(params.HostedZoneId).toBe(zoneId);
@@ -320,6 +323,26 @@ describe('failover DNS plugin on sls remove', () => {
 
     expect(route53.state.records.map((record) => record.Failover)).toEqual(['SECONDARY', 'SECONDARY']);
     expect(log.warning).toHaveBeenCalledWith(expect.stringContaining('now answers from ap-southeast-1 only'));
+  });
+
+  it('has nothing to remove, and says so, when the hosted zone is gone', async () => {
+    const route53 = fakeRoute53();
+    const { plugin: second, provider, log } = secondary({ route53, noZone: true });
+
+    await second.hooks['before:remove:remove']();
+
+    expect(provider.calls).toEqual(['Route53.listHostedZonesByName']);
+    expect(log.info).toHaveBeenCalledWith(expect.stringContaining('has no record to remove'));
+  });
+
+  it('stops a deploy when the hosted zone is missing, saying how to fix it', async () => {
+    const route53 = fakeRoute53();
+    const { plugin: primary } = home({ route53, noZone: true });
+
+    const failure = primary.hooks['after:deploy:deploy']();
+
+    await expect(failure).rejects.toBeInstanceOf(ServerlessError);
+    await expect(failure).rejects.toThrow(/No public Route 53 hosted zone named movement-pass\.com .* create it/);
   });
 
   it('does nothing when its records are already gone', async () => {

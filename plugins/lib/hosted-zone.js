@@ -8,9 +8,10 @@
  * @param {{ request: (service: string, method: string, params: object, options?: object) => Promise<any> }} provider
  * @param {string} domain
  * @param {new (message: string) => Error} ServerlessError
- * @returns {Promise<{ hostedZoneId: string, Name: string }>}
+ * @param {{ optional?: boolean }} [options] optional: no zone is an answer (undefined), not an error
+ * @returns {Promise<{ hostedZoneId: string, Name: string } | undefined>}
  */
-async function findHostedZone(provider, domain, ServerlessError) {
+async function findHostedZone(provider, domain, ServerlessError, { optional = false } = {}) {
   const zoneName = `${domain}.`;
   /** @type {any[]} */
   const found = [];
@@ -30,6 +31,7 @@ async function findHostedZone(provider, domain, ServerlessError) {
     page = { DNSName: NextDNSName, HostedZoneId: NextHostedZoneId, MaxItems: '100' };
   }
   if (found.length === 0) {
+    if (optional) return undefined;
     throw new ServerlessError(
       `No public Route 53 hosted zone named ${domain} in this account. The certificates are validated and public-api's records ` +
         'written through it: create it (registering the domain in Route 53 does so) and run `sls deploy` again. Nothing was deployed.',
