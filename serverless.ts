@@ -4,11 +4,12 @@ import { userInfo } from 'node:os';
 import type { AWS } from '@serverless/typescript';
 import { accessLogSetupFunction, accessLogSetupFunctionName, accessLogs, functionLogGroupExtensions } from './resources/access-logs';
 import { api, apiBaseUrl, apiDomainPluginConfig, jwksPath } from './resources/api';
-import { certificateArn, certificatePluginConfig, certificates, certificatesPluginConfig } from './resources/certificates';
+import { certificateArn, certificatePluginConfig, certificateSpecs, certificatesPluginConfig } from './resources/certificates';
 import { getAtt, mergeFragments } from './resources/cloudformation';
 import { configuration } from './resources/configuration';
 import { database } from './resources/database';
 import { deploymentBucketExtensions } from './resources/deployment-bucket';
+import { apiHealthCheck, failoverDnsPluginConfig } from './resources/failover-dns';
 import { jwt, jwtKeyRingProperties } from './resources/jwt';
 import { keyRingFunction, keyRingFunctionName, regionalPhotoUrlKeys } from './resources/key-ring';
 import { observability } from './resources/observability';
@@ -44,6 +45,7 @@ const resources = home
       jwt(settings, jwksUrl),
       photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn'), replication: photoReplication }),
       jwks,
+      apiHealthCheck(settings),
       accessLogs(settings),
       ...(accessLogSetup ? [accessLogSetup.fragment] : []),
       observability(settings),
@@ -74,7 +76,7 @@ const serverlessConfiguration: AWS = {
   service,
   frameworkVersion: '3',
   // Order matters on deploy: the AWS preflight, the safety checks, the photo replication check, certificates, then the API
-  // domain, then the stack, its protection, then the mapping, the outputs file and sls verify. On remove, the guard stops a shared stage while
+  // domain, then the stack, its protection, then the mapping, the failover DNS records, the outputs file and sls verify. On remove, the guard stops a shared stage while
   // the plugins load, before the domain plugin would delete the domain.
   plugins: [
     './plugins/preflight',
@@ -86,6 +88,8 @@ const serverlessConfiguration: AWS = {
     'serverless-certificate-creator',
     './plugins/certificates',
     'serverless-domain-manager',
+    // After the domain plugin: public-api's failover record of this region (and its removal).
+    './plugins/failover-dns',
     './plugins/stack-outputs',
     // After the base path mapping: the contract values to .serverless/foundation-<stage>.json, then sls verify.
     './plugins/foundation-outputs',
@@ -115,9 +119,10 @@ const serverlessConfiguration: AWS = {
     },
     // serverless-certificate-creator's own commands (`sls create-cert`) act on the CloudFront
     // certificate; plugins/certificates.js runs it for every region on deploy.
-    customCertificate: certificatePluginConfig(settings, certificates[0]),
+    customCertificate: certificatePluginConfig(settings, certificateSpecs(settings)[0]),
     movementPassCertificates: certificatesPluginConfig(settings),
     customDomain: apiDomainPluginConfig(settings),
+    movementPassFailoverDns: failoverDnsPluginConfig(settings),
     productionSafety: productionSafetyConfig(settings, { ...resources.Resources, ...extensions }),
     photoReplication: photoReplicationPluginConfig(settings),
     movementPassVerify: verifyPluginConfig(settings),

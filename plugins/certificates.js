@@ -2,13 +2,16 @@
 // Local osls plugin: on `sls deploy`, before the stack (and before serverless-domain-manager
 // creates the API domain), makes sure every certificate of `custom.movementPassCertificates`
 // exists and is issued, one serverless-certificate-creator run per region, and then uses that
-// very certificate everywhere: its ARN in SSM (the contract), in the template CloudFormation
-// receives (in place of the packaged template's SSM reference), and on the API's custom domain.
-// `sls info` lists them. Nothing here runs on `sls package`: packaging stays offline.
+// very certificate everywhere: its ARN in SSM (the contract of the stack's own region), in the
+// template CloudFormation receives (in place of the packaged template's SSM reference), and on
+// the API's custom domain. A secondary region's deploy makes its own API certificate and only
+// looks up the CloudFront one (us-east-1), which the home deploy makes: it never calls the home
+// region. `sls info` lists them. Nothing here runs on `sls package`: packaging stays offline.
+const { findHostedZone } = require('./lib/hosted-zone');
 const { withStepProgress } = require('./lib/step-progress');
 
 /**
- * @typedef {{ parameterName: string, purpose: string, templateReference: string, apiDomain: boolean, plugin: Record<string, any> }} CertificateConfig
+ * @typedef {{ parameterName: string, purpose: string, templateReference: string, apiDomain: boolean, ensured: boolean, plugin: Record<string, any> }} CertificateConfig
  * @typedef {import('./lib/step-progress').PluginUtils} PluginUtils
  */
 
@@ -31,7 +34,7 @@ class Certificates {
     };
   }
 
-  /** @returns {{ domain: string, homeRegion: string, certificates: CertificateConfig[] }} */
+  /** @returns {{ domain: string, region: string, homeRegion: string, certificates: CertificateConfig[] }} */
   get config() {
     return this.serverless.service.custom.movementPassCertificates;
   }
@@ -89,58 +92,29 @@ class Certificates {
       return change({ ...params, ChangeBatch: { ...params.ChangeBatch, Changes } });
     };
     // The plugin takes the first certificate with the domain name, whatever its status: an
-    // expired or failed one would block a new request. Only live ones count, issued first.
+    // expired or failed one would block a new request. Only live ones count, issued first, the
+    // newest issued first: the one a secondary region's lookup takes too (lookUpCertificate).
     const acm = creator.acm;
     const list = acm.listCertificates.bind(acm);
     acm.listCertificates = (/** @type {any} */ params) => ({
       promise: async () => {
         const data = await list({ ...params, CertificateStatuses: ['ISSUED', 'PENDING_VALIDATION'] }).promise();
         const rank = (/** @type {any} */ summary) => (summary.Status === 'ISSUED' ? 0 : 1);
-        return { ...data, CertificateSummaryList: [...(data.CertificateSummaryList ?? [])].sort((a, b) => rank(a) - rank(b)) };
+        const live = [...(data.CertificateSummaryList ?? [])].sort((a, b) => rank(a) - rank(b) || issuedAt(b) - issuedAt(a));
+        return { ...data, CertificateSummaryList: live };
       },
     });
     return creator;
   }
 
   /**
-   * The public hosted zone of the domain. ListHostedZonesByName starts at the name and pages
-   * (100 zones at most per page): private zones of the same name may come first.
+   * The public hosted zone of the domain, where the validation records go.
    * @returns {Promise<{ hostedZoneId: string, Name: string }>}
    */
   async findHostedZone() {
-    const { domain } = this.config;
-    const zoneName = `${domain}.`;
-    /** @type {any[]} */
-    const found = [];
-    /** @type {Record<string, string>} */
-    let page = { DNSName: domain, MaxItems: '100' };
-    for (;;) {
-      const {
-        HostedZones = [],
-        IsTruncated,
-        NextDNSName,
-        NextHostedZoneId,
-      } = await this.provider.request('Route53', 'listHostedZonesByName', page);
-      found.push(...HostedZones.filter((/** @type {any} */ zone) => zone.Name === zoneName && !zone.Config?.PrivateZone));
-      // Zones come sorted by name: once another name shows up, no later page holds ours.
-      const pastTheName = HostedZones.some((/** @type {any} */ zone) => zone.Name !== zoneName);
-      if (!IsTruncated || pastTheName) break;
-      page = { DNSName: NextDNSName, HostedZoneId: NextHostedZoneId, MaxItems: '100' };
-    }
-    if (found.length === 0) {
-      throw new this.serverless.classes.Error(
-        `No public Route 53 hosted zone named ${domain} in this account. The certificates are validated through it: ` +
-          'create it (registering the domain in Route 53 does so) and run `sls deploy` again. Nothing was deployed.',
-      );
-    }
-    const ids = found.map((zone) => zone.Id.replace('/hostedzone/', ''));
-    if (ids.length > 1) {
-      throw new this.serverless.classes.Error(
-        `${ids.length} public Route 53 hosted zones are named ${domain} (${ids.join(', ')}); only the one the registrar ` +
-          'delegates to (dig NS) can validate a certificate. Delete the others and run `sls deploy` again. Nothing was deployed.',
-      );
-    }
-    return { hostedZoneId: ids[0], Name: domain };
+    return /** @type {{ hostedZoneId: string, Name: string }} */ (
+      await findHostedZone(this.provider, this.config.domain, this.serverless.classes.Error)
+    );
   }
 
   async deployCertificates() {
@@ -167,7 +141,7 @@ class Certificates {
       for (const certificate of this.config.certificates) {
         const { certificateName, region } = certificate.plugin;
         arns[certificate.parameterName] = await withStepProgress(this.utils, `Certificate for ${certificateName} in ${region}`, () =>
-          this.ensureCertificate(certificate.plugin, zone),
+          certificate.ensured ? this.ensureCertificate(certificate.plugin, zone) : this.lookUpCertificate(certificate),
         );
         this.log.notice(`Certificate for ${certificate.purpose} (${region}): ${arns[certificate.parameterName]}`);
       }
@@ -185,14 +159,7 @@ class Certificates {
    * @param {CertificateConfig} certificate @param {string} arn
    */
   async publishArn(certificate, arn) {
-    const region = { region: this.config.homeRegion };
-    const current = await this.provider
-      .request('SSM', 'getParameter', { Name: certificate.parameterName }, region)
-      .catch((/** @type {any} */ error) => {
-        if (error.providerError?.code === 'ParameterNotFound') return undefined;
-        throw error;
-      });
-    if (current?.Parameter?.Value === arn) return;
+    if ((await this.contractValue(certificate.parameterName)) === arn) return;
     await this.provider.request(
       'SSM',
       'putParameter',
@@ -203,7 +170,7 @@ class Certificates {
         Overwrite: true,
         Description: `ACM certificate for ${certificate.purpose}`,
       },
-      region,
+      { region: this.config.region },
     );
     this.log.notice(`${certificate.parameterName} -> ${arn}`);
   }
@@ -252,6 +219,88 @@ class Certificates {
       region,
     );
     this.log.notice(`API domain ${domainName}: certificate ${domain.regionalCertificateArn} replaced by ${arn}`);
+  }
+
+  /**
+   * A certificate another region's deploy makes (the CloudFront one, made by the home deploy):
+   * the newest issued certificate of the name in its region that covers every name, the one
+   * the home deploy takes too. The home
+   * region is never called: ACM in us-east-1 answers for itself. When that region cannot be
+   * reached, the ARN already in this region's contract is kept, with a warning.
+   * @param {CertificateConfig} certificate
+   * @returns {Promise<string>}
+   */
+  async lookUpCertificate(certificate) {
+    const { certificateName, subjectAlternativeNames = [], region } = certificate.plugin;
+    /** @type {any[]} */
+    let issued;
+    try {
+      issued = await this.issuedCertificates(certificateName, region);
+    } catch (error) {
+      if (!regionUnavailable(error)) throw error;
+      const kept = await this.contractValue(certificate.parameterName);
+      if (!kept) {
+        throw new this.serverless.classes.Error(
+          `ACM in ${region} cannot be reached (${/** @type {Error} */ (error).message}) and this region's contract has no ` +
+            `${certificate.parameterName} yet. Deploy this region again once ${region} answers. Nothing was deployed.`,
+        );
+      }
+      this.log.warning(
+        `ACM in ${region} cannot be reached (${/** @type {Error} */ (error).message}): ${certificate.parameterName} keeps ${kept}. ` +
+          'Deploy this region again once it answers, in case the home deploy has replaced the certificate.',
+      );
+      return kept;
+    }
+    const names = [certificateName, ...subjectAlternativeNames];
+    for (const summary of issued) {
+      const { Certificate } = await this.provider.request(
+        'ACM',
+        'describeCertificate',
+        { CertificateArn: summary.CertificateArn },
+        { region },
+      );
+      const covered = names.every((name) => (Certificate.SubjectAlternativeNames ?? []).includes(name));
+      if (covered) return summary.CertificateArn;
+    }
+    throw new this.serverless.classes.Error(
+      `No issued certificate for ${names.join(' and ')} in ${region}. The home region's deploy makes it: ` +
+        `run \`npx sls deploy --stage ${this.serverless.service.provider.stage} --region ${this.config.homeRegion}\` first, ` +
+        'then deploy this region again. Nothing was deployed.',
+    );
+  }
+
+  /**
+   * The issued certificates of a name in a region, newest first (a replaced certificate stays
+   * issued until it is deleted).
+   * @param {string} domainName @param {string} region
+   */
+  async issuedCertificates(domainName, region) {
+    /** @type {any[]} */
+    const found = [];
+    /** @type {string | undefined} */
+    let NextToken;
+    do {
+      const page = await this.provider.request(
+        'ACM',
+        'listCertificates',
+        { CertificateStatuses: ['ISSUED'], ...(NextToken && { NextToken }) },
+        { region },
+      );
+      found.push(...(page.CertificateSummaryList ?? []).filter((/** @type {any} */ summary) => summary.DomainName === domainName));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return found.sort((a, b) => issuedAt(b) - issuedAt(a));
+  }
+
+  /** The contract's current value of a parameter in the stack's region, if any. @param {string} name */
+  async contractValue(name) {
+    const result = await this.provider
+      .request('SSM', 'getParameter', { Name: name }, { region: this.config.region })
+      .catch((/** @type {any} */ error) => {
+        if (error.providerError?.code === 'ParameterNotFound') return undefined;
+        throw error;
+      });
+    return result?.Parameter?.Value;
   }
 
   /**
@@ -360,12 +409,26 @@ class Certificates {
     const lines = [];
     for (const certificate of certificates) {
       const result = await this.provider
-        .request('SSM', 'getParameter', { Name: certificate.parameterName }, { region: this.config.homeRegion })
+        .request('SSM', 'getParameter', { Name: certificate.parameterName }, { region: this.config.region })
         .catch(() => undefined);
       lines.push(`${certificate.purpose} (${certificate.plugin.region}): ${result?.Parameter?.Value ?? 'not created yet: run sls deploy'}`);
     }
     this.serverless.serviceOutputs.set('certificates', lines);
   }
+}
+
+/** When ACM issued a certificate (0 for one not issued yet). @param {any} summary */
+const issuedAt = (summary) => new Date(summary.IssuedAt ?? 0).getTime();
+
+/**
+ * An AWS error that says the region did not answer (network, timeout, throttling or a 5xx after
+ * osls's own retries), as opposed to a refusal (access denied, bad input) that waiting won't fix.
+ * @param {any} error
+ */
+function regionUnavailable(error) {
+  const providerError = error?.providerError;
+  if (!providerError) return false;
+  return providerError.retryable === true || providerError.statusCode === undefined || providerError.statusCode >= 500;
 }
 
 module.exports = Certificates;

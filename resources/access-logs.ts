@@ -1,6 +1,7 @@
-// Access logs of a shared stage, all kept in the home region: the photo distribution's
-// CloudFront standard logs (v2) in an S3 bucket, the foundation API's access and execution logs
-// in CloudWatch Logs; and the account-level API Gateway role that lets API Gateway write them.
+// Access logs of a shared stage: the photo distribution's CloudFront standard logs (v2) in an S3
+// bucket of the home region; the foundation API's access and execution logs in CloudWatch Logs of
+// each region the API runs in; and the account-level API Gateway role that lets API Gateway
+// write them, per region.
 import type { AWS } from '@serverless/typescript';
 import {
   type CfnResource,
@@ -86,61 +87,77 @@ export const logDeliverySourceArn = sub(`arn:\${AWS::Partition}:logs:${cloudFron
 const logBucketName = (settings: StageSettings) => `${physicalName(settings, 'access-logs')}-\${AWS::AccountId}`;
 const deliveryName = (settings: StageSettings) => physicalName(settings, 'photo-access-logs');
 
-/** The function behind the two access-log custom resources, with exactly the rights they use. */
+/**
+ * The function behind the access-log custom resources, with exactly the rights they use: the
+ * account's API Gateway role in every region; in the home stack also the photo distribution's
+ * log delivery (us-east-1), which a regional stack does not have.
+ */
 export function accessLogSetupFunction(settings: StageSettings) {
-  const logsArn = (kind: string, name: string) =>
-    sub(`arn:\${AWS::Partition}:logs:${cloudFrontLogRegion}:\${AWS::AccountId}:${kind}:${name}`);
-  const name = deliveryName(settings);
+  const home = isHomeRegion(settings);
   return customResourceFunction(settings, {
     name: accessLogSetupFunctionName,
     handler: 'handlers/access-logs/index.handler',
-    description: 'Sets up the photo distribution log delivery in us-east-1 and the API Gateway CloudWatch role',
+    description: home
+      ? 'Sets up the photo distribution log delivery in us-east-1 and the API Gateway CloudWatch role'
+      : 'Sets up the API Gateway CloudWatch role of this region',
     memorySize: 256,
     timeout: 120,
-    statements: [
-      {
-        Effect: 'Allow',
-        Action: ['logs:PutDeliverySource', 'logs:GetDeliverySource', 'logs:DeleteDeliverySource'],
-        Resource: logsArn('delivery-source', name),
-      },
-      {
-        Effect: 'Allow',
-        Action: ['logs:PutDeliveryDestination', 'logs:GetDeliveryDestination', 'logs:DeleteDeliveryDestination'],
-        Resource: logsArn('delivery-destination', name),
-      },
-      {
-        Effect: 'Allow',
-        Action: ['logs:CreateDelivery', 'logs:GetDelivery', 'logs:UpdateDeliveryConfiguration', 'logs:DeleteDelivery'],
-        Resource: [logsArn('delivery-source', name), logsArn('delivery-destination', name), logsArn('delivery', '*')],
-      },
-      // Describe calls have no resource-level permissions.
-      { Effect: 'Allow', Action: 'logs:DescribeDeliveries', Resource: '*' },
-      {
-        // What PutDeliverySource checks for a CloudFront source:
-        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-vended-logs-permissions-V2.html
-        Effect: 'Allow',
-        Action: 'cloudfront:AllowVendedLogDeliveryForResource',
-        Resource: sub('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${PhotoDistribution}'),
-      },
-      {
-        // CreateDelivery reads the log bucket's policy, and would add its statement if it were missing.
-        Effect: 'Allow',
-        Action: ['s3:GetBucketPolicy', 's3:PutBucketPolicy'],
-        Resource: getAtt('AccessLogBucket', 'Arn'),
-      },
-      {
-        Effect: 'Allow',
-        Action: ['apigateway:GET', 'apigateway:PATCH'],
-        Resource: sub('arn:${AWS::Partition}:apigateway:${AWS::Region}::/account'),
-      },
-      {
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: getAtt(apiGatewayRoleId, 'Arn'),
-        Condition: { StringEquals: { 'iam:PassedToService': 'apigateway.amazonaws.com' } },
-      },
-    ],
+    statements: [...(home ? cloudFrontLogDeliveryStatements(settings) : []), ...apiGatewayAccountStatements],
   });
+}
+
+/** Custom::ApiGatewayCloudWatchRole: the account setting of the stack's region, and the role it passes. */
+const apiGatewayAccountStatements = [
+  {
+    Effect: 'Allow',
+    Action: ['apigateway:GET', 'apigateway:PATCH'],
+    Resource: sub('arn:${AWS::Partition}:apigateway:${AWS::Region}::/account'),
+  },
+  {
+    Effect: 'Allow',
+    Action: 'iam:PassRole',
+    Resource: getAtt(apiGatewayRoleId, 'Arn'),
+    Condition: { StringEquals: { 'iam:PassedToService': 'apigateway.amazonaws.com' } },
+  },
+];
+
+/** Custom::CloudFrontLogDelivery: the delivery source, destination and delivery of the photo distribution. */
+function cloudFrontLogDeliveryStatements(settings: StageSettings) {
+  const logsArn = (kind: string, name: string) =>
+    sub(`arn:\${AWS::Partition}:logs:${cloudFrontLogRegion}:\${AWS::AccountId}:${kind}:${name}`);
+  const name = deliveryName(settings);
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['logs:PutDeliverySource', 'logs:GetDeliverySource', 'logs:DeleteDeliverySource'],
+      Resource: logsArn('delivery-source', name),
+    },
+    {
+      Effect: 'Allow',
+      Action: ['logs:PutDeliveryDestination', 'logs:GetDeliveryDestination', 'logs:DeleteDeliveryDestination'],
+      Resource: logsArn('delivery-destination', name),
+    },
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateDelivery', 'logs:GetDelivery', 'logs:UpdateDeliveryConfiguration', 'logs:DeleteDelivery'],
+      Resource: [logsArn('delivery-source', name), logsArn('delivery-destination', name), logsArn('delivery', '*')],
+    },
+    // Describe calls have no resource-level permissions.
+    { Effect: 'Allow', Action: 'logs:DescribeDeliveries', Resource: '*' },
+    {
+      // What PutDeliverySource checks for a CloudFront source:
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-vended-logs-permissions-V2.html
+      Effect: 'Allow',
+      Action: 'cloudfront:AllowVendedLogDeliveryForResource',
+      Resource: sub('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${PhotoDistribution}'),
+    },
+    {
+      // CreateDelivery reads the log bucket's policy, and would add its statement if it were missing.
+      Effect: 'Allow',
+      Action: ['s3:GetBucketPolicy', 's3:PutBucketPolicy'],
+      Resource: getAtt('AccessLogBucket', 'Arn'),
+    },
+  ];
 }
 
 /** `AccessLogSetting` of the API stage, or undefined where the stage keeps no access logs. */

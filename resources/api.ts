@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { apiAccessLogSetting, apiLoggingDependencies } from './access-logs';
 import { type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
-import { physicalName, type StageSettings } from './stage';
+import { isHomeRegion, physicalName, type StageSettings } from './stage';
 
 /** osls's own logical id for a REST API: serverless-domain-manager finds the API by it. */
 export const restApiId = 'ApiGatewayRestApi';
@@ -22,18 +22,25 @@ export const jwksCacheSeconds = 300;
 export const apiBasePath = 'foundation';
 export const apiHostname = (settings: StageSettings) => `public-api.${settings.domain}`;
 
-/** Where the API answers: its custom domain on a shared stage, its execute-api URL in a sandbox. */
+/**
+ * Where the API answers: its custom domain in the home region of a shared stage, its execute-api
+ * URL in a sandbox. In a secondary region too: the contract there names the local API, which
+ * serves verifiers of that region whether or not `public-api.<domain>` has failed over to it.
+ */
 export const apiBaseUrl = (settings: StageSettings): Intrinsic =>
-  settings.customDomain
+  settings.customDomain && isHomeRegion(settings)
     ? `https://${apiHostname(settings)}/${apiBasePath}`
     : sub(`https://\${${restApiId}}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/${settings.stage}`);
 
-/** serverless-domain-manager's settings: the custom domain, its DNS records and the base path mapping. */
+/**
+ * serverless-domain-manager's settings: the regional custom domain of the stack's region (it
+ * creates the domain where osls deploys) and the base path mapping; not the DNS records.
+ */
 export function apiDomainPluginConfig(settings: StageSettings) {
   return {
     enabled: settings.customDomain,
     domainName: apiHostname(settings),
-    // The home-region certificate of plugins/certificates.js (`<domain>` + `*.<domain>`). On
+    // The region's own certificate of plugins/certificates.js (`<domain>` + `*.<domain>`). On
     // deploy the plugin also sets `certificateArn` to the very certificate it validated, so the
     // domain plugin skips its by-name lookup (which takes the first match, whatever its status);
     // the name serves the domain plugin's own commands (`sls create_domain`).
@@ -43,8 +50,10 @@ export function apiDomainPluginConfig(settings: StageSettings) {
     apiType: 'rest',
     endpointType: 'regional',
     securityPolicy: 'tls_1_2',
-    createRoute53Record: true,
-    createRoute53IPv6Record: true,
+    // In the stack's region, with its own certificate. The domain plugin writes simple records
+    // only; `public-api` fails over between regions, so plugins/failover-dns.js writes them.
+    createRoute53Record: false,
+    createRoute53IPv6Record: false,
     // The domain is created on deploy (after the certificates, before the stack) ...
     autoDomain: true,
     // ... and shared: the public API service's mapping at the root must survive our deploys.

@@ -5,7 +5,7 @@ import { jwksPath } from './api';
 import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { functionName } from './functions';
 import { keyRingFunctionName } from './key-ring';
-import { app, physicalName, type StageSettings, service } from './stage';
+import { app, isHomeRegion, physicalName, type StageSettings, service } from './stage';
 
 export const observabilityKeyId = 'ObservabilityKey';
 export const alarmTopicId = 'AlarmTopic';
@@ -65,7 +65,8 @@ function observabilityKey(settings: StageSettings): CfnResource {
             Resource: '*',
             Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': logGroupArns.map(sub) } },
           },
-          ...(settings.observability.accessLogs
+          // The access log bucket, and CloudFront's delivery to it, are the home stack's only.
+          ...(settings.observability.accessLogs && isHomeRegion(settings)
             ? [
                 {
                   // CloudFront's log delivery writes the log bucket, which this key encrypts:

@@ -12,7 +12,7 @@ import { certificatesPluginConfig } from '../resources/certificates';
 import { settingsFor } from '../resources/stage';
 import { readTemplate } from './package-stage';
 
-type Cert = { CertificateArn: string; DomainName: string; Status: string; region: string };
+type Cert = { CertificateArn: string; DomainName: string; Status: string; region: string; IssuedAt?: string };
 type Zone = { Id: string; Name: string; Config: { PrivateZone: boolean } };
 
 const publicZone = (name: string, id: string): Zone => ({ Id: `/hostedzone/${id}`, Name: name, Config: { PrivateZone: false } });
@@ -30,7 +30,11 @@ function fakeAws(
     /** How long DNS validation takes, on the test's fake clock. */
     validationTakesMs?: number;
     parameters?: Record<string, string>;
+    /** The region whose contract holds `parameters`. */
+    parametersIn?: string;
     apiDomainCertificate?: string;
+    /** Regions whose AWS endpoints do not answer (an outage), for calls through provider.request. */
+    unreachable?: string[];
   } = {},
 ) {
   const certificates: Cert[] = [...(options.existing ?? [])];
@@ -38,8 +42,10 @@ function fakeAws(
   const calls: string[] = [];
   const recordBatches: { HostedZoneId: string; Changes: unknown[] }[] = [];
   const parameters = new Map<string, { Value: string; region?: string }>(
-    Object.entries(options.parameters ?? {}).map(([Name, Value]) => [Name, { Value, region: 'ap-south-1' }]),
+    Object.entries(options.parameters ?? {}).map(([Name, Value]) => [Name, { Value, region: options.parametersIn ?? 'ap-south-1' }]),
   );
+  /** The region of every provider.request call (undefined: the provider's own). */
+  const requestRegions: (string | undefined)[] = [];
   const domainUpdates: unknown[] = [];
   let describes = 0;
   const promise = <T>(value: T) => ({ promise: () => Promise.resolve(value) });
@@ -113,6 +119,28 @@ function fakeAws(
   }
   const request = vi.fn(async (service: string, method: string, params: any, requestOptions?: { region?: string }) => {
     calls.push(`${service}:${method}`);
+    requestRegions.push(requestOptions?.region);
+    if (requestOptions?.region && options.unreachable?.includes(requestOptions.region)) {
+      // What the SDK reports once osls's retries are spent: no status, retryable.
+      throw Object.assign(new Error(`connect ETIMEDOUT ${service.toLowerCase()}.${requestOptions.region}.amazonaws.com`), {
+        providerError: { code: 'TimeoutError', retryable: true },
+      });
+    }
+    if (method === 'listCertificates') {
+      const live = certificates.filter((c) => c.region === requestOptions?.region && params.CertificateStatuses.includes(c.Status));
+      return {
+        CertificateSummaryList: live.map(({ CertificateArn, DomainName, Status, IssuedAt }) => ({
+          CertificateArn,
+          DomainName,
+          Status,
+          IssuedAt,
+        })),
+      };
+    }
+    if (method === 'describeCertificate') {
+      const cert = certificates.find((c) => c.CertificateArn === params.CertificateArn) as Cert;
+      return { Certificate: { ...cert, SubjectAlternativeNames: options.sans ?? ['movement-pass.com', '*.movement-pass.com'] } };
+    }
     if (method === 'listHostedZonesByName') {
       // From the first zone at or after DNSName (and HostedZoneId), at most MaxItems (100) per page.
       const from = `${`${params.DNSName}.`.split('.').reverse().join('.')} ${params.HostedZoneId ? `/hostedzone/${params.HostedZoneId}` : ''}`;
@@ -131,7 +159,7 @@ function fakeAws(
     }
     if (method === 'getParameter') {
       const parameter = parameters.get(params.Name);
-      if (!parameter) throw awsError('ParameterNotFound');
+      if (!parameter || parameter.region !== requestOptions?.region) throw awsError('ParameterNotFound');
       return { Parameter: { Value: parameter.Value } };
     }
     if (method === 'getDomainName') {
@@ -144,25 +172,26 @@ function fakeAws(
     }
     throw new Error(`unexpected ${service}.${method}`);
   });
-  return { ACM, Route53, request, calls, recordBatches, parameters, certificates, domainUpdates };
+  return { ACM, Route53, request, calls, requestRegions, recordBatches, parameters, certificates, domainUpdates };
 }
 
 /** What osls's progress utility was asked to draw, and what went to the log. */
 function fakeUtils() {
   const lines: string[] = [];
   const logged: string[] = [];
+  const warnings: string[] = [];
   const progress = {
     create: ({ message }: { message?: string }) => {
       if (message) lines.push(message);
       return { update: (text: string) => lines.push(text), remove: () => lines.push('(removed)') };
     },
   };
-  const log = { notice: (text: string) => logged.push(text), info: () => undefined, warning: () => undefined };
-  return { utils: { log, progress }, lines, logged };
+  const log = { notice: (text: string) => logged.push(text), info: () => undefined, warning: (text: string) => warnings.push(text) };
+  return { utils: { log, progress }, lines, logged, warnings };
 }
 
-function fakeServerless(stage: string, aws: ReturnType<typeof fakeAws>) {
-  const settings = settingsFor(stage);
+function fakeServerless(stage: string, aws: ReturnType<typeof fakeAws>, region?: string) {
+  const settings = settingsFor(stage, { region });
   const config = certificatesPluginConfig(settings);
   const feedback = fakeUtils();
   const serverless: any = {
@@ -173,7 +202,7 @@ function fakeServerless(stage: string, aws: ReturnType<typeof fakeAws>) {
         customDomain: apiDomainPluginConfig(settings),
       },
       // What osls's own before:deploy:deploy restored from the package: the real packaged template.
-      provider: { compiledCloudFormationTemplate: readTemplate(stage) },
+      provider: { stage, compiledCloudFormationTemplate: readTemplate(region ? `${stage}.${region}` : stage) },
     },
     providers: { aws: { getCredentials: () => ({}), sdk: { ACM: aws.ACM, Route53: aws.Route53 } } },
     getProvider: () => ({ request: aws.request }),
@@ -436,6 +465,152 @@ describe('certificates plugin on sls deploy', () => {
 
     await expect(deploy(plugin)).rejects.toThrow(/2 public Route 53 hosted zones are named movement-pass.com \(ZA, ZB\).*dig NS/);
     expect(aws.calls).toEqual(['Route53:listHostedZonesByName']);
+  });
+});
+
+describe('certificates plugin in a secondary region (prod, ap-southeast-1)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  const region = 'ap-southeast-1';
+  const cloudFront = (status = 'ISSUED') => ({
+    CertificateArn: 'arn:aws:acm:us-east-1:1:certificate/cloudfront',
+    DomainName: 'movement-pass.com',
+    Status: status,
+    region: 'us-east-1',
+  });
+
+  it("makes the region's own API certificate, looks up the home deploy's CloudFront one, and writes both ARNs to this region's contract", async () => {
+    const aws = fakeAws({ existing: [cloudFront()] });
+    const { plugin } = fakeServerless('prod', aws, region);
+
+    await deploy(plugin);
+
+    expect(aws.calls.filter((call) => call.startsWith('acm:request'))).toEqual(['acm:request ap-southeast-1']);
+    expect(aws.parameters.get('/movement-pass/prod/clientCertificateArn')).toEqual({
+      Value: 'arn:aws:acm:us-east-1:1:certificate/cloudfront',
+      region,
+    });
+    expect(aws.parameters.get('/movement-pass/prod/serverCertificateArn')).toEqual({
+      Value: 'arn:aws:acm:ap-southeast-1:123456789012:certificate/2',
+      region,
+    });
+    // Nothing asks the home region: its outage does not stop this deploy.
+    expect(aws.requestRegions).not.toContain('ap-south-1');
+    expect(aws.calls.filter((call) => call.endsWith('ap-south-1'))).toEqual([]);
+  });
+
+  it("gives this region's API domain this region's certificate", async () => {
+    const aws = fakeAws({ existing: [cloudFront()], apiDomainCertificate: 'arn:aws:acm:ap-southeast-1:1:certificate/old' });
+    const { serverless, plugin } = fakeServerless('prod', aws, region);
+
+    await deploy(plugin);
+
+    const domainPlugin = new ServerlessCustomDomain(serverless, { stage: 'prod', region });
+    domainPlugin.initializeVariables();
+    expect(domainPlugin.domains.map((domain) => domain.certificateArn)).toEqual(['arn:aws:acm:ap-southeast-1:123456789012:certificate/2']);
+    expect(aws.domainUpdates).toEqual([
+      {
+        domainName: 'public-api.movement-pass.com',
+        patchOperations: [
+          { op: 'replace', path: '/regionalCertificateArn', value: 'arn:aws:acm:ap-southeast-1:123456789012:certificate/2' },
+        ],
+        region,
+      },
+    ]);
+  });
+
+  it('stops before anything is deployed when us-east-1 has no issued certificate, saying to deploy the home region first', async () => {
+    const aws = fakeAws({ existing: [cloudFront('PENDING_VALIDATION')] });
+    const { plugin } = fakeServerless('prod', aws, region);
+
+    const failure = deploy(plugin);
+
+    await expect(failure).rejects.toThrow(
+      /No issued certificate for movement-pass\.com and \*\.movement-pass\.com in us-east-1\. The home region's deploy makes it: run `npx sls deploy --stage prod --region ap-south-1` first/,
+    );
+    expect(aws.calls.filter((call) => call.startsWith('acm:request'))).toEqual([]);
+    expect(aws.parameters.size).toBe(0);
+  });
+
+  it('takes the same CloudFront certificate as the home deploy when two are issued: the newest', async () => {
+    const issued = (id: string, IssuedAt: string, region: string) => ({
+      CertificateArn: `arn:aws:acm:${region}:1:certificate/${id}`,
+      DomainName: 'movement-pass.com',
+      Status: 'ISSUED',
+      region,
+      IssuedAt,
+    });
+    // ACM lists the older one first.
+    const existing = [
+      issued('older', '2025-01-01T00:00:00Z', 'us-east-1'),
+      issued('newer', '2026-01-01T00:00:00Z', 'us-east-1'),
+      issued('api', '2026-01-01T00:00:00Z', 'ap-south-1'),
+      issued('api', '2026-01-01T00:00:00Z', region),
+    ];
+    const homeAws = fakeAws({ existing });
+    await deploy(fakeServerless('prod', homeAws).plugin);
+    const secondaryAws = fakeAws({ existing });
+    await deploy(fakeServerless('prod', secondaryAws, region).plugin);
+
+    const chosen = (aws: ReturnType<typeof fakeAws>) => aws.parameters.get('/movement-pass/prod/clientCertificateArn')?.Value;
+    expect(chosen(homeAws)).toBe('arn:aws:acm:us-east-1:1:certificate/newer');
+    expect(chosen(secondaryAws)).toBe(chosen(homeAws));
+  });
+
+  it('skips an issued us-east-1 certificate that does not cover *.<domain>', async () => {
+    const aws = fakeAws({ existing: [cloudFront()], sans: ['movement-pass.com'] });
+    const { plugin } = fakeServerless('prod', aws, region);
+
+    await expect(deploy(plugin)).rejects.toThrow(/No issued certificate for movement-pass\.com and \*\.movement-pass\.com in us-east-1/);
+  });
+
+  it('keeps the ARN already in its contract, with a warning, when us-east-1 cannot be reached', async () => {
+    const kept = 'arn:aws:acm:us-east-1:1:certificate/kept';
+    const aws = fakeAws({
+      existing: [cloudFront()],
+      unreachable: ['us-east-1'],
+      parameters: { '/movement-pass/prod/clientCertificateArn': kept },
+      parametersIn: region,
+    });
+    const { plugin, feedback } = fakeServerless('prod', aws, region);
+
+    await deploy(plugin);
+
+    expect(aws.parameters.get('/movement-pass/prod/clientCertificateArn')).toEqual({ Value: kept, region });
+    expect(feedback.warnings).toEqual([
+      expect.stringMatching(/ACM in us-east-1 cannot be reached .*keeps arn:aws:acm:us-east-1:1:certificate\/kept/),
+    ]);
+    expect(aws.parameters.get('/movement-pass/prod/serverCertificateArn')?.region).toBe(region);
+  });
+
+  it('fails clearly when us-east-1 cannot be reached and this region has never had the ARN', async () => {
+    const aws = fakeAws({ existing: [cloudFront()], unreachable: ['us-east-1'] });
+    const { plugin } = fakeServerless('prod', aws, region);
+
+    await expect(deploy(plugin)).rejects.toThrow(
+      /ACM in us-east-1 cannot be reached .* this region's contract has no \/movement-pass\/prod\/clientCertificateArn yet\. Deploy this region again once us-east-1 answers/,
+    );
+    expect(aws.parameters.size).toBe(0);
+  });
+
+  it("lists this region's certificates on sls info, read from this region's contract", async () => {
+    const aws = fakeAws({ existing: [cloudFront()] });
+    const { serverless, plugin } = fakeServerless('prod', aws, region);
+    await deploy(plugin);
+
+    await plugin.hooks['after:info:info']();
+
+    expect(serverless.serviceOutputs.get('certificates')).toEqual([
+      'CloudFront (photos, web app) (us-east-1): arn:aws:acm:us-east-1:1:certificate/cloudfront',
+      'API Gateway regional custom domains (ap-southeast-1): arn:aws:acm:ap-southeast-1:123456789012:certificate/2',
+    ]);
   });
 });
 

@@ -32,6 +32,7 @@ describe('sls deploy', () => {
     // the certificates plugin then pins the ARN in it and hands it to the domain plugin.
     // The safety checks of a shared stage come first: nothing is written before the deploy gate.
     // The photo replication check too: a rule without its destination bucket stops the deploy here.
+    // The failover plugin's check of a secondary region comes last, still before the stack.
     expect(hooks('before:deploy:deploy')).toEqual([
       'Deploy',
       'AwsDeploy',
@@ -39,10 +40,20 @@ describe('sls deploy', () => {
       'PhotoReplication',
       'Certificates',
       'ServerlessCustomDomain',
+      'FailoverDns',
     ]);
     // osls hashes and uploads that template in later steps of the same command.
     expect(hooks('aws:deploy:deploy:checkForChanges')).toEqual(['AwsDeploy']);
     expect(hooks('aws:deploy:deploy:uploadArtifacts')).toEqual(['AwsDeploy']);
+  });
+
+  it("writes the failover records after serverless-domain-manager's mapping and before sls verify calls the name", async () => {
+    const hooks = await hooksOf('deploy');
+
+    const afterDeploy = hooks('after:deploy:deploy');
+    expect(afterDeploy.indexOf('FailoverDns')).toBeGreaterThan(afterDeploy.indexOf('ServerlessCustomDomain'));
+    expect(afterDeploy.indexOf('FailoverDns')).toBeLessThan(afterDeploy.indexOf('Verify'));
+    expect(afterDeploy.indexOf('ServerlessCustomDomain')).toBeGreaterThanOrEqual(0);
   });
 
   it('runs the preflight in initialize, which osls runs before the first step of a command', async () => {
@@ -54,5 +65,7 @@ describe('sls deploy', () => {
     const beforeRemove = hooks('before:remove:remove');
     expect(beforeRemove.indexOf('ProductionSafety')).toBeLessThan(beforeRemove.indexOf('ServerlessCustomDomain'));
     expect(beforeRemove).toContain('ProductionSafety');
+    // The PRIMARY record names the stack's health check: it goes before the stack (remove:remove).
+    expect(beforeRemove).toContain('FailoverDns');
   });
 });

@@ -93,7 +93,14 @@ describe('docs/deployer-policy.json', () => {
     const calls = providerRequests(jsFiles(join(projectRoot, 'plugins')));
 
     expect(calls).toEqual(
-      expect.arrayContaining(['apigateway:PATCH', 'route53:ListHostedZonesByName', 'ssm:PutParameter', 'sts:GetCallerIdentity']),
+      expect.arrayContaining([
+        'apigateway:PATCH',
+        'route53:ListHostedZonesByName',
+        'route53:ChangeResourceRecordSets',
+        'route53:ListResourceRecordSets',
+        'ssm:PutParameter',
+        'sts:GetCallerIdentity',
+      ]),
     );
     expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
   });
@@ -185,6 +192,7 @@ describe('docs/deployer-policy.json', () => {
       'AWS::Lambda::Function': ['lambda:CreateFunction', 'lambda:UpdateFunctionCode'],
       'AWS::Logs::LogGroup': ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
       'AWS::Route53::RecordSet': ['route53:ChangeResourceRecordSets', 'route53:GetChange'],
+      'AWS::Route53::HealthCheck': ['route53:CreateHealthCheck', 'route53:GetHealthCheck', 'route53:ChangeTagsForResource'],
       'AWS::S3::Bucket': ['s3:CreateBucket', 's3:PutBucketVersioning', 's3:PutEncryptionConfiguration'],
       'AWS::S3::BucketPolicy': ['s3:PutBucketPolicy'],
       'AWS::SQS::Queue': ['sqs:CreateQueue', 'sqs:SetQueueAttributes'],

@@ -1,8 +1,8 @@
-// Certificates and custom domains: the plugin settings osls resolved from the real
-// serverless.ts, and what the prod template wires from them.
+// Certificates, custom domains and public-api's failover: the plugin settings osls resolved
+// from the real serverless.ts for each region, and what the templates wire from them.
 import { describe, expect, it } from 'vitest';
 import { readServiceState, readTemplate } from './package-stage';
-import { contractParameters } from './template';
+import { contractParameters, resource, resourcesOfType } from './template';
 
 describe('prod stage', () => {
   const custom = readServiceState('prod').custom;
@@ -25,7 +25,7 @@ describe('prod stage', () => {
     }
   });
 
-  it('maps the API under /foundation on a regional public-api domain with TLS 1.2 and IPv4 and IPv6 records', () => {
+  it('maps the API under /foundation on a regional public-api domain with TLS 1.2, leaving the DNS records to the failover plugin', () => {
     expect(custom.customDomain).toEqual({
       enabled: true,
       domainName: 'public-api.movement-pass.com',
@@ -35,8 +35,8 @@ describe('prod stage', () => {
       apiType: 'rest',
       endpointType: 'regional',
       securityPolicy: 'tls_1_2',
-      createRoute53Record: true,
-      createRoute53IPv6Record: true,
+      createRoute53Record: false,
+      createRoute53IPv6Record: false,
       autoDomain: true,
       preserveExternalPathMappings: true,
     });
@@ -46,6 +46,45 @@ describe('prod stage', () => {
     const order = readServiceState('prod').plugins;
     expect(order.indexOf('./plugins/certificates')).toBeGreaterThan(order.indexOf('serverless-certificate-creator'));
     expect(order.indexOf('./plugins/certificates')).toBeLessThan(order.indexOf('serverless-domain-manager'));
+  });
+
+  it('runs the failover records after the domain plugin (the domain exists) and before sls verify (which calls the name)', () => {
+    const order = readServiceState('prod').plugins;
+    expect(order.indexOf('./plugins/failover-dns')).toBeGreaterThan(order.indexOf('serverless-domain-manager'));
+    expect(order.indexOf('./plugins/failover-dns')).toBeLessThan(order.indexOf('./plugins/verify'));
+  });
+
+  it('writes the PRIMARY failover records of public-api, with the health check the stack outputs', () => {
+    expect(custom.movementPassFailoverDns).toEqual({
+      enabled: true,
+      domain: 'movement-pass.com',
+      recordName: 'public-api.movement-pass.com',
+      region: 'ap-south-1',
+      homeRegion: 'ap-south-1',
+      failover: 'PRIMARY',
+      setIdentifier: 'ap-south-1',
+      healthCheckOutput: 'ApiHealthCheckId',
+    });
+    expect(template.Outputs?.ApiHealthCheckId.Value).toEqual({ Ref: 'ApiHealthCheck' });
+  });
+
+  it("checks the home region's own API over HTTPS, on its execute-api hostname and the JWKS, not through public-api", () => {
+    const healthCheck = resource(template, 'ApiHealthCheck', 'AWS::Route53::HealthCheck');
+    expect(healthCheck.DependsOn).toEqual(['ApiStage']);
+    expect(healthCheck.Properties.HealthCheckConfig).toEqual({
+      Type: 'HTTPS',
+      FullyQualifiedDomainName: { 'Fn::Sub': '${ApiGatewayRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}' },
+      Port: 443,
+      ResourcePath: '/prod/.well-known/jwks.json',
+      EnableSNI: true,
+      RequestInterval: 30,
+      FailureThreshold: 3,
+      Regions: ['ap-southeast-1', 'ap-northeast-1', 'ap-southeast-2'],
+    });
+    expect(healthCheck.Properties.HealthCheckTags).toContainEqual({ Key: 'Name', Value: 'movement-pass-prod-public-api-ap-south-1' });
+    // The path the check calls is the JWKS method the stack serves, under the stage the API deploys.
+    expect(resource(template, 'JwksResource').Properties.PathPart).toBe('jwks.json');
+    expect(resource(template, 'ApiStage').Properties.StageName).toBe('prod');
   });
 
   it('packages the CloudFront certificate as its SSM parameter, so packaging needs no AWS call', () => {
@@ -69,6 +108,55 @@ describe('prod stage', () => {
   });
 });
 
+describe('prod stage in its secondary region (ap-southeast-1)', () => {
+  const state = readServiceState('prod.ap-southeast-1');
+  const custom = state.custom;
+  const template = readTemplate('prod.ap-southeast-1');
+
+  it("makes the region's own API certificate and only looks up the CloudFront one, both ARNs in this region's contract", () => {
+    const config = custom.movementPassCertificates;
+    expect(config).toMatchObject({ domain: 'movement-pass.com', region: 'ap-southeast-1', homeRegion: 'ap-south-1' });
+    expect(config.certificates.map((c: any) => [c.parameterName, c.plugin.region, c.ensured, c.apiDomain])).toEqual([
+      ['/movement-pass/prod/clientCertificateArn', 'us-east-1', false, false],
+      ['/movement-pass/prod/serverCertificateArn', 'ap-southeast-1', true, true],
+    ]);
+  });
+
+  it('creates public-api as a regional domain of this region, /foundation mapped, the root left to the public API service', () => {
+    // serverless-domain-manager creates the domain where osls deploys: the provider's region.
+    expect(state.provider.region).toBe('ap-southeast-1');
+    expect(custom.customDomain).toEqual(readServiceState('prod').custom.customDomain);
+    expect(custom.customDomain).toMatchObject({
+      endpointType: 'regional',
+      basePath: 'foundation',
+      preserveExternalPathMappings: true,
+      createRoute53Record: false,
+      createRoute53IPv6Record: false,
+    });
+  });
+
+  it('writes the SECONDARY failover records, without a health check of its own', () => {
+    expect(custom.movementPassFailoverDns).toEqual({
+      enabled: true,
+      domain: 'movement-pass.com',
+      recordName: 'public-api.movement-pass.com',
+      region: 'ap-southeast-1',
+      homeRegion: 'ap-south-1',
+      failover: 'SECONDARY',
+      setIdentifier: 'ap-southeast-1',
+    });
+    expect(resourcesOfType(template, 'AWS::Route53::HealthCheck')).toEqual({});
+    expect(template.Outputs?.ApiHealthCheckId).toBeUndefined();
+  });
+
+  it("serves the JWKS API, and names this region's own API in its contract", () => {
+    expect(resource(template, 'JwksMethod', 'AWS::ApiGateway::Method').Properties.HttpMethod).toBe('GET');
+    const url = contractParameters(template, 'prod').jwksUrl.Properties.Value;
+    expect(JSON.stringify(url)).toContain('.execute-api.${AWS::Region}.${AWS::URLSuffix}/prod');
+    expect(JSON.stringify(url)).not.toContain('public-api');
+  });
+});
+
 describe('sandbox stage', () => {
   const custom = readServiceState('alice').custom;
   const template = readTemplate('alice');
@@ -83,5 +171,10 @@ describe('sandbox stage', () => {
 
   it('publishes the JWKS on the API default hostname', () => {
     expect(JSON.stringify(template.Outputs?.JwksUrl.Value)).toContain('.execute-api.');
+  });
+
+  it.each(['alice', 'bob', 'bob.ap-southeast-1'])('%s: writes no failover record and pays for no health check', (stack) => {
+    expect(readServiceState(stack).custom.movementPassFailoverDns.enabled).toBe(false);
+    expect(resourcesOfType(readTemplate(stack), 'AWS::Route53::HealthCheck')).toEqual({});
   });
 });

@@ -96,6 +96,10 @@ export function readTemplate(stage: string): Template {
 }
 
 /** The service configuration osls resolved from serverless.ts for a stage, plugin settings included. */
-export function readServiceState(stage: string): { custom: Record<string, any>; plugins: string[] } {
+export function readServiceState(stage: string): {
+  custom: Record<string, any>;
+  plugins: string[];
+  provider: { region: string; stage: string };
+} {
   return JSON.parse(readFileSync(join(packageRoot, stage, 'serverless-state.json'), 'utf8')).service;
 }

@@ -14,3 +14,11 @@ declare module 'osls/lib/serverless' {
     getProvider(name: 'aws'): { request: (...args: any[]) => Promise<any> };
   }
 }
+
+// The error class osls gives plugins as `serverless.classes.Error`: a user error, printed without a stack.
+declare module 'osls/lib/serverless-error' {
+  export default class ServerlessError extends Error {
+    constructor(message: string, code?: string);
+    code?: string;
+  }
+}
