@@ -15,6 +15,8 @@ import { observability } from './resources/observability';
 import { bucketEmptierFunction, photos } from './resources/photos';
 import { productionSafetyConfig } from './resources/production-safety';
 import { queue } from './resources/queue';
+import { regionalLookupFunction, regionalLookupFunctionName } from './resources/regional-lookup';
+import { regionsPluginConfig } from './resources/regions';
 import { isHomeRegion, service, settingsFromArgv } from './resources/stage';
 import { stageKey } from './resources/stage-key';
 import { verifyPluginConfig } from './resources/verify';
@@ -28,6 +30,8 @@ const keyRing = keyRingFunction(settings);
 const bucketEmptier = settings.retainData ? undefined : bucketEmptierFunction(settings);
 // Shared stages only: access logs cost storage, and sandboxes keep a 0 USD idle cost.
 const accessLogSetup = settings.observability.accessLogs ? accessLogSetupFunction(settings) : undefined;
+// Secondary regions only: reads what the home stack owns (table replicas, CloudFront resources).
+const regionalLookup = home ? undefined : regionalLookupFunction(settings);
 const jwksUrl = { 'Fn::Join': ['', [apiBaseUrl(settings), jwksPath]] };
 const jwks = api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings));
 const resources = home
@@ -48,6 +52,8 @@ const resources = home
   : // The regional stack of a secondary region: what serves there when home is down, no table.
     mergeFragments(
       configuration(settings),
+      database(settings),
+      ...(regionalLookup ? [regionalLookup.fragment] : []),
       queue(settings),
       stageKey(settings),
       keyRing.fragment,
@@ -60,7 +66,11 @@ const resources = home
 // Amendments to the resources osls generates itself.
 const extensions = {
   ...deploymentBucketExtensions(),
-  ...functionLogGroupExtensions(settings, [keyRingFunctionName, ...(accessLogSetup ? [accessLogSetupFunctionName] : [])]),
+  ...functionLogGroupExtensions(settings, [
+    keyRingFunctionName,
+    ...(accessLogSetup ? [accessLogSetupFunctionName] : []),
+    ...(regionalLookup ? [regionalLookupFunctionName] : []),
+  ]),
 };
 
 const serverlessConfiguration: AWS = {
@@ -109,6 +119,8 @@ const serverlessConfiguration: AWS = {
     customCertificate: certificatePluginConfig(settings, certificates[0]),
     movementPassCertificates: certificatesPluginConfig(settings),
     customDomain: apiDomainPluginConfig(settings),
+    // Which region this stack is, for the local plugins' files, messages and commands.
+    movementPassRegions: regionsPluginConfig(settings),
     productionSafety: productionSafetyConfig(settings, { ...resources.Resources, ...extensions }),
     movementPassVerify: verifyPluginConfig(settings),
   },
@@ -117,6 +129,7 @@ const serverlessConfiguration: AWS = {
     keyRing: keyRing.definition,
     ...(bucketEmptier && { photoBucketEmptier: bucketEmptier.definition }),
     ...(accessLogSetup && { [accessLogSetupFunctionName]: accessLogSetup.definition }),
+    ...(regionalLookup && { [regionalLookupFunctionName]: regionalLookup.definition }),
   },
   resources: { ...resources, extensions },
 };
