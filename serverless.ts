@@ -88,7 +88,7 @@ const serverlessConfiguration: AWS = {
     './plugins/certificates',
     'serverless-domain-manager',
     './plugins/stack-outputs',
-    // After the base path mapping: the contract values to .serverless/foundation-<stage>.json, then sls verify.
+    // After the base path mapping: the region's contract values to .serverless/foundation-<stage>[.<region>].json, then sls verify.
     './plugins/foundation-outputs',
     './plugins/verify',
   ],
