@@ -17,6 +17,8 @@ import { photoReplicationFromArgv, photoReplicationPluginConfig } from './resour
 import { bucketEmptierFunction, photos, regionalPhotos } from './resources/photos';
 import { productionSafetyConfig } from './resources/production-safety';
 import { queue } from './resources/queue';
+import { regionalLookupFunction, regionalLookupFunctionName } from './resources/regional-lookup';
+import { regionsPluginConfig } from './resources/regions';
 import { isHomeRegion, service, settingsFromArgv } from './resources/stage';
 import { stageKey } from './resources/stage-key';
 import { verifyPluginConfig } from './resources/verify';
@@ -32,6 +34,8 @@ const photoReplication = photoReplicationFromArgv(process.argv, settings);
 const bucketEmptier = settings.retainData ? undefined : bucketEmptierFunction(settings);
 // Shared stages only: access logs cost storage, and sandboxes keep a 0 USD idle cost.
 const accessLogSetup = settings.observability.accessLogs ? accessLogSetupFunction(settings) : undefined;
+// Secondary regions only: reads what the home stack owns (table replicas, CloudFront resources).
+const regionalLookup = home ? undefined : regionalLookupFunction(settings);
 const jwksUrl = { 'Fn::Join': ['', [apiBaseUrl(settings), jwksPath]] };
 const jwks = api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings));
 const resources = home
@@ -53,6 +57,8 @@ const resources = home
   : // The regional stack of a secondary region: what serves there when home is down, no table.
     mergeFragments(
       configuration(settings),
+      database(settings),
+      ...(regionalLookup ? [regionalLookup.fragment] : []),
       queue(settings),
       stageKey(settings),
       keyRing.fragment,
@@ -69,7 +75,11 @@ const resources = home
 // Amendments to the resources osls generates itself.
 const extensions = {
   ...deploymentBucketExtensions(),
-  ...functionLogGroupExtensions(settings, [keyRingFunctionName, ...(accessLogSetup ? [accessLogSetupFunctionName] : [])]),
+  ...functionLogGroupExtensions(settings, [
+    keyRingFunctionName,
+    ...(accessLogSetup ? [accessLogSetupFunctionName] : []),
+    ...(regionalLookup ? [regionalLookupFunctionName] : []),
+  ]),
 };
 
 const serverlessConfiguration: AWS = {
@@ -91,7 +101,7 @@ const serverlessConfiguration: AWS = {
     // After the domain plugin: public-api's failover record of this region (and its removal).
     './plugins/failover-dns',
     './plugins/stack-outputs',
-    // After the base path mapping: the contract values to .serverless/foundation-<stage>.json, then sls verify.
+    // After the base path mapping: the region's contract values to .serverless/foundation-<stage>[.<region>].json, then sls verify.
     './plugins/foundation-outputs',
     './plugins/verify',
   ],
@@ -123,6 +133,8 @@ const serverlessConfiguration: AWS = {
     movementPassCertificates: certificatesPluginConfig(settings),
     customDomain: apiDomainPluginConfig(settings),
     movementPassFailoverDns: failoverDnsPluginConfig(settings),
+    // Which region this stack is, for the local plugins' files, messages and commands.
+    movementPassRegions: regionsPluginConfig(settings),
     productionSafety: productionSafetyConfig(settings, { ...resources.Resources, ...extensions }),
     photoReplication: photoReplicationPluginConfig(settings),
     movementPassVerify: verifyPluginConfig(settings),
@@ -132,6 +144,7 @@ const serverlessConfiguration: AWS = {
     keyRing: keyRing.definition,
     ...(bucketEmptier && { photoBucketEmptier: bucketEmptier.definition }),
     ...(accessLogSetup && { [accessLogSetupFunctionName]: accessLogSetup.definition }),
+    ...(regionalLookup && { [regionalLookupFunctionName]: regionalLookup.definition }),
   },
   resources: { ...resources, extensions },
 };

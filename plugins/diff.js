@@ -38,11 +38,21 @@ class Diff {
     return this.serverless.getProvider('aws');
   }
 
+  /** This stack's name and region: every region of a stage has a stack of the same name. */
+  get stack() {
+    const regions = this.serverless.service.custom?.movementPassRegions;
+    const region = this.provider.getRegion();
+    const role = regions ? (regions.home ? ' (home region)' : ` (secondary region of ${regions.stage})`) : '';
+    return `${this.provider.naming.getStackName()} in ${region}${role}`;
+  }
+
   async diff() {
     const proposed = this.serverless.service.provider.compiledCloudFormationTemplate;
     const deployed = this.options.against ? this.readTemplateFile(this.options.against) : await this.deployedTemplate();
     if (!deployed) {
-      this.log.notice(`Stack ${this.provider.naming.getStackName()} does not exist yet: a deploy would create everything below.`);
+      this.log.notice(`Stack ${this.stack} does not exist yet: a deploy would create everything below.`);
+    } else {
+      this.log.notice(`Changes a deploy would make to ${this.options.against ? `${this.options.against} as` : 'the stack'} ${this.stack}:`);
     }
     const comparison = compareTemplates(deployed ?? {}, proposed, this.serverless.service.custom.productionSafety);
     this.writeText(renderComparison(comparison));
@@ -70,11 +80,19 @@ class Diff {
     );
   }
 
-  /** The deployed stack's template, or undefined when the stack does not exist (no change set is ever made). */
+  /**
+   * The deployed stack's template, or undefined when the stack does not exist (no change set is
+   * ever made). Asked of the stack's own region: a secondary region's stack has the home's name.
+   */
   async deployedTemplate() {
     const StackName = this.provider.naming.getStackName();
     try {
-      const { TemplateBody } = await this.provider.request('CloudFormation', 'getTemplate', { StackName, TemplateStage: 'Original' });
+      const { TemplateBody } = await this.provider.request(
+        'CloudFormation',
+        'getTemplate',
+        { StackName, TemplateStage: 'Original' },
+        { region: this.provider.getRegion() },
+      );
       return typeof TemplateBody === 'string' ? JSON.parse(TemplateBody) : TemplateBody;
     } catch (error) {
       if (/does not exist/.test(String(/** @type {Error} */ (error)?.message))) return undefined;

@@ -1,8 +1,10 @@
 // @ts-check
 // Local osls plugin: after `sls deploy` and `sls info`, reads the stage's contract values from SSM
-// (not only the stack outputs: the certificates plugin and the key ring write some of them) and
-// writes them to `.serverless/foundation-<stage>.json` for CI jobs and the web app's build.
-// `sls info` prints every value; `sls info --json` prints the file's content alone.
+// of the stack's region (not only the stack outputs: the certificates plugin and the key ring
+// write some of them) and writes them to `.serverless/foundation-<stage>.json` (home region) or
+// `.serverless/foundation-<stage>.<region>.json` (a secondary region, which must never overwrite
+// the home file) for CI jobs and the web app's build.
+// `sls info` prints every value under the region's name; `sls info --json` prints the file's content alone.
 const { mkdir, writeFile } = require('node:fs/promises');
 const { join } = require('node:path');
 const { foundationClient, ssmThroughProvider } = require('./lib/foundation-client');
@@ -40,9 +42,16 @@ class FoundationOutputs {
     return this.serverless.getProvider('aws');
   }
 
-  /** `.serverless/foundation-<stage>.json`, beside the packaged templates. */
+  /** Whether this stack is its stage's home (`custom.movementPassRegions`, resources/regions.ts). */
+  get home() {
+    return this.serverless.service?.custom?.movementPassRegions?.home ?? true;
+  }
+
+  /** `.serverless/foundation-<stage>.json` at home, `foundation-<stage>.<region>.json` elsewhere, beside the packaged templates. */
   outputsPath() {
-    return join(this.serverless.serviceDir, '.serverless', `foundation-${this.provider.getStage()}.json`);
+    const stage = this.provider.getStage();
+    const name = this.home ? `foundation-${stage}.json` : `foundation-${stage}.${this.provider.getRegion()}.json`;
+    return join(this.serverless.serviceDir, '.serverless', name);
   }
 
   /**
@@ -65,8 +74,11 @@ class FoundationOutputs {
     const file = this.outputsPath();
     await mkdir(join(this.serverless.serviceDir, '.serverless'), { recursive: true });
     await writeFile(file, `${JSON.stringify(values, null, 2)}\n`);
-    if (missing.length > 0) this.log.warning(`The contract at ${path} lacks ${missing.join(', ')}: run sls deploy for this stage.`);
-    this.log.notice(`Contract values of ${path} written to ${file}`);
+    const region = this.provider.getRegion();
+    const options = this.serverless.service?.custom?.movementPassRegions?.stackOptions ?? `--stage ${this.provider.getStage()}`;
+    if (missing.length > 0)
+      this.log.warning(`The contract at ${path} in ${region} lacks ${missing.join(', ')}: run \`sls deploy ${options}\`.`);
+    this.log.notice(`Contract values of ${path} in ${region} written to ${file}`);
     return { path, values };
   }
 
@@ -89,8 +101,9 @@ class FoundationOutputs {
 
   async showContract() {
     const { path, values } = await this.writeOutputsFile();
+    // The region is part of the section's name: each region has its own contract values.
     this.serverless.serviceOutputs.set(
-      `${sectionName} ${path}`,
+      `${sectionName} ${path} (${this.provider.getRegion()})`,
       Object.entries(values).map(([key, value]) => `${key}: ${typeof value === 'string' ? oneLine(value) : JSON.stringify(value)}`),
     );
   }

@@ -86,7 +86,27 @@ class Preflight {
     const region = provider.getRegion();
     const stage = provider.getStage();
     const identity = await this.callerIdentity(provider, region);
-    this.log.notice(`AWS account ${identity.Account} as ${identity.Arn}, region ${region}, stage ${stage}`);
+    const role = this.regions && !this.regions.home ? ` (secondary region of ${stage})` : '';
+    this.log.notice(`AWS account ${identity.Account} as ${identity.Arn}, region ${region}${role}, stage ${stage}`);
+  }
+
+  /**
+   * The stage's regions (`custom.movementPassRegions`, resources/regions.ts), when serverless.ts gives them.
+   * @returns {{ home: boolean, regions: string[], stage: string } | undefined}
+   */
+  get regions() {
+    return this.serverless.service?.custom?.movementPassRegions;
+  }
+
+  /**
+   * STS is asked in the command's own region: when only that region is down, say that the stage's
+   * other regions are acted on region by region, and how.
+   * @param {string} region
+   */
+  otherRegionsHint(region) {
+    const others = (this.regions?.regions ?? []).filter((other) => other !== region);
+    if (others.length === 0) return '';
+    return ` If ${region} itself is down, the stage's other region${others.length > 1 ? 's' : ''} still ${others.length > 1 ? 'answer' : 'answers'}: --region ${others.join(' or --region ')} acts on ${others.length > 1 ? 'those' : 'that'} alone (see "Region failure" in the README).`;
   }
 
   /**
@@ -159,7 +179,7 @@ class Preflight {
       this.abandonPendingRequests();
       return new this.serverless.classes.Error(
         `AWS cannot be reached: STS in ${region} gave no answer (${error.message}). ${what} ` +
-          'Check the network connection, a VPN or a proxy (HTTPS_PROXY), then run it again.',
+          `Check the network connection, a VPN or a proxy (HTTPS_PROXY), then run it again.${this.otherRegionsHint(region)}`,
       );
     }
     if (credentialErrorCodes.has(code)) {

@@ -16,12 +16,16 @@ const { compareTemplates, describeDanger, isStateful, renderComparison } = requi
 
 /**
  * Commands that delete what a shared stage is made of, or change it without the deploy gate,
- * and the confirmation (`confirmations` of resources/production-safety.ts) each needs.
- * @type {Record<string, { what: string, confirmation: 'remove' | 'rollback' }>}
+ * and the confirmation (`confirmations` of resources/production-safety.ts) each needs. A
+ * secondary region's stack is guarded like the home one; `secondaryWhat` says what it loses there.
+ * @type {Record<string, { what: string, secondaryWhat?: string, confirmation: 'remove' | 'rollback' }>}
  */
 const guardedCommands = {
   remove: {
     what: 'deletes the stack: the queues with their messages, the JWKS API, the photo distribution, every contract parameter',
+    secondaryWhat:
+      "deletes this region's stack: its queues with their messages, its JWKS API, every contract parameter of the region " +
+      '(the services running there lose their configuration, and logins and registrations there stop when the home region is down)',
     confirmation: 'remove',
   },
   'remove-cert': { what: 'deletes the certificate that CloudFront and the API domain serve with', confirmation: 'remove' },
@@ -160,6 +164,24 @@ class ProductionSafety {
     return this.provider.naming.getStackName();
   }
 
+  /**
+   * The region this stack is built for (`custom.movementPassRegions`, resources/regions.ts).
+   * @returns {import('../resources/regions').RegionsPluginConfig}
+   */
+  get regions() {
+    const configured = this.serverless.service.custom?.movementPassRegions;
+    if (configured) return configured;
+    const region = this.provider.getRegion();
+    const stage = this.config.stage;
+    return { stage, region, homeRegion: region, regions: [region], home: true, stackOptions: `--stage ${stage}` };
+  }
+
+  /** How the messages name this stack: the stage, and its region when it is not home. */
+  get where() {
+    const { home, region } = this.regions;
+    return home ? `"${this.config.stage}"` : `"${this.config.stage}" in ${region} (its secondary region)`;
+  }
+
   get command() {
     return this.serverless.processedInput.commands.join(' ');
   }
@@ -195,12 +217,21 @@ class ProductionSafety {
           'Give the stage once, as --stage <name>.',
       );
     }
+    // serverless.ts reads --region itself too: a stack of one region must never act on another's.
+    const region = this.provider.getRegion();
+    if (region !== this.regions.region) {
+      throw this.error(
+        `osls is working on region ${region} but serverless.ts was built for ${this.regions.region}. Nothing was done. ` +
+          'Give the region once, as --region <region>.',
+      );
+    }
     const guarded = guardedCommands[/** @type {keyof typeof guardedCommands} */ (this.command)];
     if (!guarded || !this.config.shared) return;
     const param = this.config.confirmations[guarded.confirmation];
     if (this.params.get(param) === stage) return;
+    const what = (!this.regions.home && guarded.secondaryWhat) || guarded.what;
     throw this.error(
-      `"${stage}" is a shared stage: \`sls ${this.command}\` ${guarded.what}. Nothing was done. ` +
+      `${this.where} is a shared stage: \`sls ${this.command}\` in ${region} ${what}. Nothing was done. ` +
         `Deploy a fix instead, or do it deliberately: add --param=${param}=${stage} ` +
         '(see "Protecting prod" in the README for what is kept and what is lost).',
     );
@@ -222,7 +253,7 @@ class ProductionSafety {
     if (blocked.length) {
       const ids = blocked.map((danger) => danger.logicalId).join(',');
       throw this.error(
-        `This deploy of the shared stage "${this.config.stage}" would lose data, so nothing was deployed:\n` +
+        `This deploy of the shared stage ${this.where} would lose data, so nothing was deployed:\n` +
           `${blocked.map((danger) => `  - ${describeDanger(danger)}`).join('\n')}\n\n${renderComparison(comparison)}\n` +
           'A key schema change needs a new table and a migration, not a replacement. If this is really meant, deploy again with ' +
           `--param=${this.config.confirmations.replace}=${ids} (see "Protecting prod" in the README).`,
@@ -310,7 +341,7 @@ class ProductionSafety {
     this.policyNarrowed = false;
     await this.setTerminationProtection(true);
     this.log.notice(
-      `Shared stage "${this.config.stage}": stack policy protects ${this.config.protectedResources.length} stateful resources, termination protection on.`,
+      `Shared stage ${this.where}: stack policy protects ${this.config.protectedResources.length} stateful resources, termination protection on.`,
     );
   }
 
@@ -377,8 +408,8 @@ class ProductionSafety {
     if (status === 'ROLLBACK_COMPLETE') {
       // What a failed first deploy leaves: CloudFormation can only delete such a stack.
       throw this.error(
-        `The stack ${this.stackName} is in ROLLBACK_COMPLETE (its first deploy failed) and CloudFormation cannot update it. ` +
-          `Delete it with \`npx sls remove --stage ${this.config.stage} --param=${this.config.confirmations.remove}=${this.config.stage}\`, ` +
+        `The stack ${this.stackName} in ${this.regions.region} is in ROLLBACK_COMPLETE (its first deploy failed) and CloudFormation cannot update it. ` +
+          `Delete it with \`npx sls remove ${this.regions.stackOptions} --param=${this.config.confirmations.remove}=${this.config.stage}\`, ` +
           'then deploy again: the kept tables are then found and brought back by import (see "When the first prod deploy fails" in the README).',
       );
     }
@@ -403,7 +434,7 @@ class ProductionSafety {
     const account = await this.accountId();
     if (account !== pinned) {
       throw this.error(
-        `The shared stage "${this.config.stage}" lives in AWS account ${pinned}, but these credentials are of account ${account}. ` +
+        `The shared stage ${this.where} lives in AWS account ${pinned}, but these credentials are of account ${account}. ` +
           'Nothing was deployed. Use credentials of the right account (AWS_PROFILE=...).',
       );
     }
@@ -429,7 +460,7 @@ class ProductionSafety {
     if (!found.length) return;
     const files = this.writeRecoveryFiles(found, pseudo);
     throw this.error(
-      `The stack ${this.stackName} does not exist, but the shared stage's retained data does: ${found.map((item) => `${item.logicalId} (${item.name})`).join(', ')}. ` +
+      `The stack ${this.stackName} does not exist in ${this.regions.region}, but the shared stage's retained data does: ${found.map((item) => `${item.logicalId} (${item.name})`).join(', ')}. ` +
         'Creating the stack over it would fail on the names, so nothing was deployed. Bring the data back into a new stack by import, then deploy:\n\n' +
         this.recoveryCommands(files).join('\n') +
         '\n\nThe signing keys need no import: the key rings find and keep the stage\'s stored keys. See "Protecting prod" in the README.',
@@ -463,7 +494,8 @@ class ProductionSafety {
    * @param {{ accountId: string, region: string }} pseudo
    */
   writeRecoveryFiles(found, pseudo) {
-    const folder = join(this.serverless.serviceDir, '.serverless', 'recovery');
+    // Per region: a secondary region's files never overwrite the home ones (kept where they always were).
+    const folder = join(this.serverless.serviceDir, '.serverless', 'recovery', ...(this.regions.home ? [] : [this.regions.region]));
     mkdirSync(folder, { recursive: true });
     const template = {
       AWSTemplateFormatVersion: '2010-09-09',
@@ -509,7 +541,7 @@ class ProductionSafety {
       `  aws cloudformation wait stack-import-complete --region ${region} --stack-name ${this.stackName}`,
       `  aws cloudformation update-stack --region ${region} --stack-name ${this.stackName} --template-body file://${bucketTemplateFile}`,
       `  aws cloudformation wait stack-update-complete --region ${region} --stack-name ${this.stackName}`,
-      `  npx sls deploy --stage ${this.config.stage}`,
+      `  npx sls deploy ${this.regions.stackOptions}`,
     ];
   }
 }

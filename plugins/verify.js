@@ -71,7 +71,7 @@ class Verify {
     return this.serverless.getProvider('aws');
   }
 
-  /** @returns {{ writes: boolean, customDomain: boolean, webOrigin: string, domainWaitSeconds: number, retryIntervalSeconds: number }} */
+  /** @returns {import('../resources/verify').VerifyPluginConfig} */
   get config() {
     const config = this.serverless.service.custom?.movementPassVerify;
     if (!config)
@@ -79,12 +79,22 @@ class Verify {
     return config;
   }
 
+  /**
+   * Which region this stack is (`custom.movementPassRegions`, resources/regions.ts).
+   * @returns {{ home: boolean, stackOptions: string }}
+   */
+  get regions() {
+    return this.serverless.service.custom?.movementPassRegions ?? { home: true, stackOptions: `--stage ${this.provider.getStage()}` };
+  }
+
   /** @param {{ afterDeploy?: boolean }} [context] */
   async verify(context = {}) {
     const stage = this.provider.getStage();
+    // Every read is of this stack's region: its own contract, JWKS endpoint, bucket and queue.
     const region = this.provider.getRegion();
     const config = this.config;
-    this.log.notice(`Verifying stage ${stage} (${region})${config.writes ? '' : ', read-only'}:`);
+    const { home, stackOptions } = this.regions;
+    this.log.notice(`Verifying stage ${stage} (${region}${home ? '' : ', secondary region'})${config.writes ? '' : ', read-only'}:`);
     /** @type {{ name: string, outcome: 'ok' | 'failed' | 'skipped' }[]} */
     const results = [];
     /** @param {string} name @param {() => Promise<string>} check */
@@ -126,6 +136,10 @@ class Verify {
       const jwtSigning = await signingFor('jwt');
       const photoSigning = await signingFor('photoUrl');
       await run('JWKS endpoint', () => this.checkJwks(loaded));
+      const { regionalApi } = config;
+      if (regionalApi) await run(`JWKS endpoint of ${region}`, () => this.checkRegionalJwks(loaded, regionalApi, stage, region));
+      // Off home, uploads must go to this region's own bucket, the one that serves when home is down.
+      if (!home) await run(`photo bucket in ${region}`, () => this.checkBucketRegion(loaded, region));
       await run('token round trip', () => this.checkToken(client, loaded, jwtSigning));
       await run('CloudFront refuses an unsigned URL', () => this.checkUnsignedRefused(loaded));
       await run('CloudFront trusts the URL-signing key', () => this.checkSignedAccepted(client, loaded, photoSigning));
@@ -138,7 +152,7 @@ class Verify {
     if (failed.length > 0 || !contract) {
       throw new this.serverless.classes.Error(
         `sls verify: ${failed.length} of ${results.length} checks failed on stage ${stage} (${failed.join(', ')}). ` +
-          `Each line above says what is wrong; fix it and run \`sls verify --stage ${stage}\` again.` +
+          `Each line above says what is wrong; fix it and run \`sls verify ${stackOptions}\` again.` +
           (context.afterDeploy ? ' The deploy itself went through: the stack is updated.' : ''),
       );
     }
@@ -214,6 +228,43 @@ class Verify {
     }
     const waited = attempt > 1 ? `; answered at attempt ${attempt}: a new custom domain takes a while` : '';
     return `${contract.jwksUrl} serves the jwks parameter (${servedKids.length} keys, signing kid included)${waited}`;
+  }
+
+  /**
+   * This region's own API, read at its execute-api URL: on a custom-domain stage `jwksUrl` is the
+   * shared name that failover DNS points at the home region while home is healthy, so reading it
+   * from here proves nothing about this region.
+   * @param {import('../client/src/index').FoundationConfig} contract
+   * @param {{ restApiLogicalId: string, path: string }} regionalApi
+   * @param {string} stage @param {string} region
+   */
+  async checkRegionalJwks(contract, regionalApi, stage, region) {
+    const { StackResourceDetail } = await this.provider.request(
+      'CloudFormation',
+      'describeStackResource',
+      { StackName: this.provider.naming.getStackName(), LogicalResourceId: regionalApi.restApiLogicalId },
+      { region },
+    );
+    const url = `https://${StackResourceDetail.PhysicalResourceId}.execute-api.${region}.amazonaws.com${regionalApi.path}`;
+    return (await this.checkJwks({ ...contract, jwksUrl: url })).replace(url, `${url} (${stage} in ${region} itself)`);
+  }
+
+  /**
+   * The contract's bucket is this region's: a secondary region whose contract named the home
+   * bucket would send its uploads to the region that may be down.
+   * @param {import('../client/src/index').FoundationConfig} contract @param {string} region
+   */
+  async checkBucketRegion(contract, region) {
+    const Bucket = contract.photoBucketName;
+    const { LocationConstraint } = await this.provider.request('S3', 'getBucketLocation', { Bucket }, { region });
+    // S3 answers an empty location for us-east-1 only.
+    const location = LocationConstraint || 'us-east-1';
+    if (location !== region) {
+      throw new CheckFailure(
+        `photoBucketName ${Bucket} is in ${location}, not ${region}: uploads here must go to this region's own bucket.`,
+      );
+    }
+    return `${Bucket} is in ${region}`;
   }
 
   /**

@@ -41,7 +41,7 @@ export const acceptedFindings: AcceptedFinding[] = [
   },
   {
     control: 'CT.CLOUDWATCH.PR.2',
-    resources: ['KeyRingLogGroup', 'PhotoBucketEmptierLogGroup'],
+    resources: ['KeyRingLogGroup', 'PhotoBucketEmptierLogGroup', 'RegionalLookupLogGroup'],
     stages: sandbox,
     reason: 'Sandboxes keep logs 7 days so that a forgotten sandbox costs nothing; prod keeps them 365 days.',
   },
@@ -53,16 +53,21 @@ export const acceptedFindings: AcceptedFinding[] = [
   },
   {
     control: 'CT.CLOUDWATCH.PR.3',
-    resources: ['KeyRingLogGroup', 'PhotoBucketEmptierLogGroup'],
+    resources: ['KeyRingLogGroup', 'PhotoBucketEmptierLogGroup', 'RegionalLookupLogGroup'],
     stages: sandbox,
     reason:
       'A customer managed KMS key costs 1 USD/month, against the 0 USD idle sandbox; the log group holds no secret (the handlers never log key material or the presigned URL) and CloudWatch Logs encrypts it at rest anyway. Shared stages encrypt every log group with their own key. https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html',
   },
   {
     control: 'CT.LAMBDA.PR.3',
-    resources: ['KeyRingLambdaFunction', 'PhotoBucketEmptierLambdaFunction', 'AccessLogSetupLambdaFunction'],
+    resources: [
+      'KeyRingLambdaFunction',
+      'PhotoBucketEmptierLambdaFunction',
+      'AccessLogSetupLambdaFunction',
+      'RegionalLookupLambdaFunction',
+    ],
     reason:
-      'The custom resource functions call only public AWS endpoints (SSM, S3, CloudWatch Logs, API Gateway, CloudFormation) and reach nothing in a VPC; a VPC would add NAT or interface endpoints (a fixed monthly cost) and no protection. https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html',
+      'The custom resource functions call only public AWS endpoints (SSM, S3, CloudWatch Logs, API Gateway, DynamoDB, CloudFront, CloudFormation) and reach nothing in a VPC; a VPC would add NAT or interface endpoints (a fixed monthly cost) and no protection. https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html',
   },
   {
     control: 'CT.S3.PR.10',

@@ -3,7 +3,15 @@
 // when the README holds anything else.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contractKeys, type KeyDeclaration, type Presence, signingKeys, type ValueKind, type Writer } from '../client/src/contract';
+import {
+  contractKeys,
+  type KeyDeclaration,
+  type Presence,
+  type Scope,
+  signingKeys,
+  type ValueKind,
+  type Writer,
+} from '../client/src/contract';
 
 export const tableBegin = '<!-- contract-table:begin (generated from client/src/contract.ts by `npm run readme:contract`) -->';
 export const tableEnd = '<!-- contract-table:end -->';
@@ -26,6 +34,11 @@ const presences: Record<Presence, string> = {
   symmetric: 'HS256',
 };
 
+const scopes: Record<Scope, string> = {
+  global: 'same in every region',
+  regional: "the region's own",
+};
+
 const writers: Record<Writer, (source: string) => string> = {
   stack: (source) => `stack (\`${source}\`)`,
   keyRing: (source) => `key ring custom resource (\`${source}\`)`,
@@ -37,11 +50,12 @@ const cell = (text: string) => text.replace(/\|/g, '\\|');
 const code = (text: string) => (text.includes('`') ? text : `\`${text}\``);
 
 function table(keys: Record<string, KeyDeclaration>, ssmType: string): string[] {
-  const header = ['Key', `Value (SSM ${ssmType})`, 'Present', 'Meaning', 'Example (prod)', 'Written by'];
+  const header = ['Key', `Value (SSM ${ssmType})`, 'Present', 'Per region', 'Meaning', 'Example (prod, home)', 'Written by'];
   const rows = Object.entries(keys).map(([key, declaration]) => [
     `\`${key}\``,
     kinds[declaration.kind],
     presences[declaration.presence],
+    scopes[declaration.scope],
     cell(declaration.description),
     cell(code(declaration.example)),
     writers[declaration.writer](declaration.source),
@@ -56,11 +70,11 @@ export function renderContractTables(): string {
   return [
     tableBegin,
     '',
-    '**Contract root** `/movement-pass/<stage>/`: public values, readable by every service of the account.',
+    '**Contract root** `/movement-pass/<stage>/` in each region of the stage: public values, readable by every service of the account.',
     '',
     ...table(contractKeys, 'String'),
     '',
-    '**Signing root** `/movement-pass-signing/<stage>/`: the signing keys, read only by the services that sign.',
+    '**Signing root** `/movement-pass-signing/<stage>/` in each region of the stage: the signing keys, read only by the services that sign.',
     '',
     ...table(signingKeys, 'SecureString'),
     '',

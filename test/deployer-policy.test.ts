@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot, readTemplate, testedStacks } from './package-stage';
+import { projectRoot, readServiceState, readTemplate, testedStacks } from './package-stage';
 
 const testedStackNames = Object.keys(testedStacks);
 
@@ -87,6 +87,24 @@ describe('docs/deployer-policy.json', () => {
       for (const action of list(statement.Action)) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z*]+$/);
     }
     expect(policyText).not.toContain('"Action": "*"');
+  });
+
+  it('lets every region of the tested stacks be deployed: no regional resource ARN is pinned to another region', () => {
+    // A secondary region's stack has the home one's names: only the region part of an ARN tells them apart.
+    const regions = [
+      ...new Set(Object.keys(testedStacks).map((stack) => readServiceState(stack).custom.movementPassRegions.region as string)),
+    ];
+    expect(regions).toEqual(expect.arrayContaining(['ap-south-1', 'ap-southeast-1']));
+    const global = ['iam', 's3', 'route53', 'cloudfront'];
+    const pinned = policy.Statement.flatMap((statement) =>
+      list(statement.Resource).flatMap((arn) => {
+        const [, , service, region] = arn.split(':');
+        if (region === undefined || region === '' || global.includes(service)) return [];
+        const pattern = new RegExp(`^${region.replace(/\*/g, '.*')}$`);
+        return regions.filter((wanted) => !pattern.test(wanted)).map((wanted) => `${statement.Sid}: ${arn} excludes ${wanted}`);
+      }),
+    );
+    expect(pinned).toEqual([]);
   });
 
   it("allows every call of the project's plugins", () => {

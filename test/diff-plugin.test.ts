@@ -2,17 +2,19 @@
 // stack's template and never creates a change set, also for a stack that does not exist.
 import { describe, expect, it, vi } from 'vitest';
 import Diff from '../plugins/diff';
-import { readServiceState, readTemplate, type Template } from './package-stage';
+import { readServiceState, readTemplate, type Template, type TestedStack } from './package-stage';
 
-function diffPlugin(deployed: Template | undefined) {
-  const request = vi.fn(async (_service: string, method: string) => {
+function diffPlugin(deployed: Template | undefined, stack: TestedStack = 'prod') {
+  const { custom } = readServiceState(stack);
+  const region: string = custom.movementPassRegions.region;
+  const request = vi.fn(async (_service: string, method: string, _params: unknown, _options?: { region?: string }) => {
     if (method !== 'getTemplate') throw new Error(`unexpected ${method}`);
     if (!deployed) throw new Error('Stack with id movement-pass-foundation-prod does not exist');
     return { TemplateBody: JSON.stringify(deployed) };
   });
   const serverless: any = {
-    service: { custom: readServiceState('prod').custom, provider: { compiledCloudFormationTemplate: readTemplate('prod') } },
-    getProvider: () => ({ request, naming: { getStackName: () => 'movement-pass-foundation-prod' } }),
+    service: { custom, provider: { compiledCloudFormationTemplate: readTemplate(stack) } },
+    getProvider: () => ({ request, naming: { getStackName: () => 'movement-pass-foundation-prod' }, getRegion: () => region }),
     classes: { Error },
     pluginManager: { spawn: vi.fn() },
   };
@@ -54,6 +56,25 @@ describe('sls diff against the deployed stack', () => {
     expect(log.notice).toHaveBeenCalledWith(expect.stringContaining('does not exist yet'));
     expect(printed.join('')).toMatch(/\[\+\] AWS::DynamoDB::GlobalTable ApplicantsTable/);
     expect(request.mock.calls.map(([, method]) => method)).not.toContain('createChangeSet');
+  });
+});
+
+describe('sls diff --region <secondary>', () => {
+  it("compares with the stack of that region, named so, and shows the regional stack's own resources", async () => {
+    const deployed = structuredClone(readTemplate('prod.ap-southeast-1'));
+    delete deployed.Resources.PassesTableReplica;
+    const { plugin, request, printed, log } = diffPlugin(deployed, 'prod.ap-southeast-1');
+
+    await plugin.hooks['diff:diff']();
+
+    expect(request.mock.calls.map(([service, method, , options]) => [`${service}.${method}`, options?.region])).toEqual([
+      ['CloudFormation.getTemplate', 'ap-southeast-1'],
+    ]);
+    expect(log.notice).toHaveBeenCalledWith(
+      'Changes a deploy would make to the stack movement-pass-foundation-prod in ap-southeast-1 (secondary region of prod):',
+    );
+    expect(printed.join('')).toMatch(/\[\+\] Custom::TableReplica PassesTableReplica/);
+    expect(printed.join('')).not.toMatch(/AWS::DynamoDB::/);
   });
 });
 

@@ -8,6 +8,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contractKeys, contractRoot, signingKeys } from '../client/src/contract';
 import { generateStageKeys, type StageKeys, seedStage } from '../client/test/stage-fixture';
 import FoundationOutputs from '../plugins/foundation-outputs';
+import { regionsPluginConfig } from '../resources/regions';
+import { settingsFor } from '../resources/stage';
 import { MemoryParameterStore } from './handlers/support';
 
 let keys: StageKeys;
@@ -20,18 +22,26 @@ afterEach(() => {
   for (const dir of serviceDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function fakeServerless(store: MemoryParameterStore, options: Record<string, unknown> = {}) {
+function fakeServerless(
+  store: MemoryParameterStore,
+  options: Record<string, unknown> = {},
+  stack: { region?: string; custom?: Record<string, unknown> } = {},
+) {
+  const region = stack.region ?? 'ap-south-1';
   const serviceDir = mkdtempSync(join(tmpdir(), 'foundation-outputs-'));
   serviceDirs.push(serviceDir);
   const request = vi.fn(async (service: string, method: string, params: any, requestOptions?: { region?: string }) => {
-    if (service === 'SSM' && method === 'getParametersByPath') return store.GetParametersByPath(params);
+    // The stack's own region only: each region has its own contract.
+    if (service === 'SSM' && method === 'getParametersByPath' && requestOptions?.region === region)
+      return store.GetParametersByPath(params);
     throw new Error(`unexpected ${service}.${method} (${requestOptions?.region})`);
   });
   const serverless: any = {
     serviceDir,
     serviceOutputs: new Map([['endpoints', ['GET - https://example']]]),
     servicePluginOutputs: new Map(),
-    getProvider: () => ({ request, getStage: () => 'prod', getRegion: () => 'ap-south-1' }),
+    getProvider: () => ({ request, getStage: () => 'prod', getRegion: () => region }),
+    ...(stack.custom && { service: { custom: stack.custom } }),
     classes: { Error },
   };
   const printed: string[] = [];
@@ -91,7 +101,7 @@ describe('foundation outputs plugin', () => {
 
     await plugin.hooks['after:info:info']();
 
-    const lines: string[] = serverless.serviceOutputs.get('contract /movement-pass/prod/');
+    const lines: string[] = serverless.serviceOutputs.get('contract /movement-pass/prod/ (ap-south-1)');
     expect(lines.map((line) => line.split(':')[0]).sort()).toEqual(Object.keys(contractKeys).sort());
     expect(lines).toContain('applicantsTable: movement-pass-prod-applicants');
     expect(lines).toContain('photoUploadExpiration: 300');
@@ -137,6 +147,48 @@ describe('foundation outputs plugin', () => {
     await plugin.hooks['after:deploy:deploy']();
 
     expect(JSON.parse(readFileSync(file, 'utf8')).applicantsTable).toBe('movement-pass-prod-applicants');
-    expect(notices).toContain('warning: The contract at /movement-pass/prod/ lacks jwksUrl: run sls deploy for this stage.');
+    expect(notices).toContain('warning: The contract at /movement-pass/prod/ in ap-south-1 lacks jwksUrl: run `sls deploy --stage prod`.');
+  });
+
+  describe('in a secondary region', () => {
+    const secondary = {
+      region: 'ap-southeast-1',
+      custom: { movementPassRegions: regionsPluginConfig(settingsFor('prod', { region: 'ap-southeast-1' })) },
+    };
+
+    it("writes that region's contract to foundation-<stage>.<region>.json, leaving the home file alone", async () => {
+      const homeStore = seededStore();
+      const secondaryStore = seededStore();
+      const bucket = 'movement-pass-prod-photos-apse1-123456789012';
+      secondaryStore.PutParameter({ Name: `${contractRoot('prod')}photoBucketName`, Value: bucket, Type: 'String', Overwrite: true });
+      const home = fakeServerless(homeStore);
+      await home.plugin.hooks['after:deploy:deploy']();
+      const homeFile = readFileSync(home.file, 'utf8');
+      const { plugin, serverless, notices } = fakeServerless(secondaryStore, {}, secondary);
+      serverless.serviceDir = home.serverless.serviceDir;
+
+      await plugin.hooks['after:deploy:deploy']();
+
+      const file = join(home.serverless.serviceDir, '.serverless', 'foundation-prod.ap-southeast-1.json');
+      expect(JSON.parse(readFileSync(file, 'utf8')).photoBucketName).toBe(bucket);
+      expect(readFileSync(home.file, 'utf8')).toBe(homeFile);
+      expect(JSON.parse(homeFile).photoBucketName).toBe(contractKeys.photoBucketName.example);
+      expect(notices).toContain(`Contract values of /movement-pass/prod/ in ap-southeast-1 written to ${file}`);
+    });
+
+    it('sls info shows the region with its contract values, and a warning says how to deploy that region', async () => {
+      const store = seededStore();
+      store.DeleteParameters({ Names: [`${contractRoot('prod')}jwksUrl`] });
+      const { plugin, serverless, notices } = fakeServerless(store, {}, secondary);
+
+      await plugin.hooks['after:info:info']();
+
+      expect(serverless.serviceOutputs.get('contract /movement-pass/prod/ (ap-southeast-1)')).toContain(
+        'applicantsTable: movement-pass-prod-applicants',
+      );
+      expect(notices).toContain(
+        'warning: The contract at /movement-pass/prod/ in ap-southeast-1 lacks jwksUrl: run `sls deploy --stage prod --region ap-southeast-1`.',
+      );
+    });
   });
 });

@@ -4,11 +4,22 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Preflight from '../plugins/preflight';
 import { readServiceState, sls } from './package-stage';
 
-function fakeServerless(command: string[], request: (...args: unknown[]) => Promise<unknown>, credentials: Record<string, unknown> = {}) {
+function fakeServerless(
+  command: string[],
+  request: (...args: unknown[]) => Promise<unknown>,
+  credentials: Record<string, unknown> = {},
+  stack: { stage?: string; region?: string; custom?: Record<string, unknown> } = {},
+) {
   const logged: string[] = [];
   const serverless = {
     processedInput: { commands: command },
-    getProvider: () => ({ request, getRegion: () => 'ap-south-1', getStage: () => 'alice', getCredentials: () => ({ credentials }) }),
+    service: { custom: stack.custom },
+    getProvider: () => ({
+      request,
+      getRegion: () => stack.region ?? 'ap-south-1',
+      getStage: () => stack.stage ?? 'alice',
+      getCredentials: () => ({ credentials }),
+    }),
     classes: { Error },
   };
   const log = { notice: (text: string) => logged.push(text), info: () => undefined, warning: () => undefined };
@@ -113,6 +124,41 @@ describe('preflight plugin', () => {
     const { plugin } = fakeServerless(['deploy'], offline);
 
     await expect(plugin.hooks.initialize()).rejects.toThrow(/^AWS cannot be reached: .*ENOTFOUND sts\.amazonaws\.com/);
+  });
+
+  describe('in a region of a stage with two', () => {
+    const regional = () => ({ stage: 'prod', region: 'ap-southeast-1', custom: readServiceState('prod.ap-southeast-1').custom });
+
+    it('says the region is a secondary one', async () => {
+      const request = vi.fn(async () => ({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/alice' }));
+      const { plugin, logged } = fakeServerless(['deploy'], request, {}, regional());
+
+      await plugin.hooks.initialize();
+
+      expect(logged).toEqual([
+        'AWS account 123456789012 as arn:aws:iam::123456789012:user/alice, region ap-southeast-1 (secondary region of prod), stage prod',
+      ]);
+    });
+
+    it('names the other region when STS of this one cannot be reached', async () => {
+      const offline = () =>
+        Promise.reject(
+          Object.assign(new Error('getaddrinfo ENOTFOUND sts.ap-south-1.amazonaws.com'), { providerError: { code: 'UnknownEndpoint' } }),
+        );
+      const { plugin } = fakeServerless(['deploy'], offline, {}, { stage: 'prod', custom: readServiceState('prod').custom });
+
+      await expect(plugin.hooks.initialize()).rejects.toThrow(
+        /STS in ap-south-1 gave no answer .* If ap-south-1 itself is down, the stage's other region still answers: --region ap-southeast-1 acts on that alone/,
+      );
+    });
+
+    it('gives no such hint for a stage with one region', async () => {
+      const offline = () =>
+        Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND'), { providerError: { code: 'UnknownEndpoint' } }));
+      const { plugin } = fakeServerless(['deploy'], offline, {}, { custom: readServiceState('alice').custom });
+
+      await expect(plugin.hooks.initialize()).rejects.toThrow(/HTTPS_PROXY\), then run it again\.$/);
+    });
   });
 
   it('passes on any other answer of STS with its code', async () => {

@@ -30,7 +30,7 @@ interface FakeAccount {
   status?: string;
 }
 
-function fakeProvider(stage: string, state: FakeAccount) {
+function fakeProvider(stage: string, state: FakeAccount, region = 'ap-south-1') {
   const calls: { method: string; params: any }[] = [];
   const policies: any[] = [];
   const protection: boolean[] = [];
@@ -69,24 +69,25 @@ function fakeProvider(stage: string, state: FakeAccount) {
         throw new Error(`unexpected ${service}.${method}`);
     }
   });
-  const provider = { request, naming: { getStackName: () => stackName(stage) }, getRegion: () => 'ap-south-1', getStage: () => stage };
+  const provider = { request, naming: { getStackName: () => stackName(stage) }, getRegion: () => region, getStage: () => stage };
   return { provider, calls, policies, protection, methods: () => calls.map((call) => call.method) };
 }
 
 function plugin(
-  stage: 'prod' | 'alice',
+  stack: 'prod' | 'alice' | 'prod.ap-southeast-1',
   state: FakeAccount = {},
   input: { commands?: string[]; param?: string[]; isHelpRequest?: boolean; config?: Record<string, unknown> } = {},
 ) {
-  const aws = fakeProvider(stage, state);
-  const packaged = readServiceState(stage);
+  const packaged = readServiceState(stack);
+  const stage = stack.split('.')[0];
+  const aws = fakeProvider(stage, state, packaged.custom.movementPassRegions.region);
   const serviceDir = mkdtempSync(join(tmpdir(), 'safety-'));
   const serverless: any = {
     service: {
       custom: { ...packaged.custom, productionSafety: { ...packaged.custom.productionSafety, ...input.config } },
       provider: {
-        compiledCloudFormationTemplate: readTemplate(stage),
-        coreCloudFormationTemplate: JSON.parse(readFileSync(join(packagePath(stage), 'cloudformation-template-create-stack.json'), 'utf8')),
+        compiledCloudFormationTemplate: readTemplate(stack),
+        coreCloudFormationTemplate: JSON.parse(readFileSync(join(packagePath(stack), 'cloudformation-template-create-stack.json'), 'utf8')),
       },
     },
     processedInput: { commands: input.commands ?? ['deploy'], isHelpRequest: input.isHelpRequest ?? false },
@@ -381,7 +382,7 @@ describe('recovery of a removed shared stage', () => {
 
     const deploy = create().hooks['before:deploy:deploy']();
 
-    await expect(deploy).rejects.toThrow(/does not exist, but the shared stage's retained data does: ApplicantsTable/);
+    await expect(deploy).rejects.toThrow(/does not exist in ap-south-1, but the shared stage's retained data does: ApplicantsTable/);
     await expect(deploy).rejects.toThrow(/--change-set-type IMPORT/);
     const folder = join(serviceDir, '.serverless', 'recovery');
     const importTemplate = JSON.parse(readFileSync(join(folder, 'import-template.json'), 'utf8'));
@@ -410,5 +411,83 @@ describe('recovery of a removed shared stage', () => {
     expect(importTemplate.Resources.ApiAccessLogGroup.Properties.LogGroupName).toBe(names[3]);
     const withBucket = JSON.parse(readFileSync(join(folder, 'with-deployment-bucket.json'), 'utf8'));
     expect(Object.keys(withBucket.Resources)).toEqual(expect.arrayContaining(['ServerlessDeploymentBucket', 'PassesTable']));
+  });
+});
+
+describe('a secondary region of a shared stage (prod in ap-southeast-1)', () => {
+  const regional = 'prod.ap-southeast-1';
+  const regionalProtected = () => readServiceState(regional).custom.productionSafety.protectedResources as string[];
+
+  it('stops `sls remove --region` like the home one, saying which region and what it loses there', () => {
+    const { create, aws } = plugin(regional, { stack: readTemplate(regional) }, { commands: ['remove'] });
+
+    expect(create).toThrow(
+      /"prod" in ap-southeast-1 \(its secondary region\) is a shared stage: `sls remove` in ap-southeast-1 deletes this region's stack: its queues/,
+    );
+    expect(create).toThrow(/--param=confirm-remove=prod/);
+    expect(aws.calls).toEqual([]);
+    expect(plugin(regional, {}, { commands: ['remove'], param: ['confirm-remove=prod'] }).create).not.toThrow();
+    expect(plugin(regional, {}, { commands: ['rollback'] }).create).toThrow(/in ap-southeast-1 .*--param=confirm-rollback=prod/);
+  });
+
+  it('stops when osls works on another region than serverless.ts was built for', () => {
+    const { create, serverless, aws } = plugin(regional, {}, { commands: ['deploy'] });
+    serverless.getProvider = () => ({ ...aws.provider, getRegion: () => 'ap-south-1' });
+
+    expect(create).toThrow(/osls is working on region ap-south-1 but serverless.ts was built for ap-southeast-1/);
+  });
+
+  it("protects the region's own stateful resources: stack policy and termination protection after every deploy", async () => {
+    const { create, aws, log } = plugin(regional, { stack: readTemplate(regional) });
+    const safety = create();
+
+    await safety.hooks['before:deploy:deploy']();
+    await safety.hooks['after:deploy:deploy']();
+
+    expect(aws.protection).toEqual([true]);
+    expect(denied(aws.policies[0]).sort()).toEqual(
+      regionalProtected()
+        .map((id) => `LogicalResourceId/${id}`)
+        .sort(),
+    );
+    // Its KMS key, queues and retained log groups, as the rules of resources/production-safety.ts decide.
+    expect(regionalProtected()).toEqual(
+      expect.arrayContaining(['SigningKeysKey', 'PassesLoadQueue', 'PassesLoadDeadLetterQueue', 'ApiAccessLogGroup', 'JwtKeyRing']),
+    );
+    expect(regionalProtected().filter((id) => id.endsWith('TableReplica'))).toEqual([]);
+    expect(log.notice).toHaveBeenCalledWith(
+      expect.stringMatching(/^Shared stage "prod" in ap-southeast-1 \(its secondary region\): stack policy protects/),
+    );
+  });
+
+  it('stops a deploy that would replace the regional queue, naming the region', async () => {
+    const deployed = structuredClone(readTemplate(regional));
+    deployed.Resources.PassesLoadQueue.Properties.QueueName = 'movement-pass-prod-passes-load-old.fifo';
+    const { create } = plugin(regional, { stack: deployed });
+
+    await expect(create().hooks['before:deploy:deploy']()).rejects.toThrow(
+      /This deploy of the shared stage "prod" in ap-southeast-1 \(its secondary region\) would lose data/,
+    );
+  });
+
+  it('writes the recovery files of the region beside the home ones, and the command deploys that region', async () => {
+    const { create, serviceDir } = plugin(regional, { existing: ['/aws/apigateway/movement-pass-prod-foundation-api-access'] });
+
+    const deploy = create().hooks['before:deploy:deploy']();
+
+    await expect(deploy).rejects.toThrow(/The stack movement-pass-foundation-prod does not exist in ap-southeast-1/);
+    await expect(deploy).rejects.toThrow(/create-change-set --region ap-southeast-1 /);
+    await expect(deploy).rejects.toThrow(/\n {2}npx sls deploy --stage prod --region ap-southeast-1\n/);
+    const folder = join(serviceDir, '.serverless', 'recovery', 'ap-southeast-1');
+    expect(Object.keys(JSON.parse(readFileSync(join(folder, 'import-template.json'), 'utf8')).Resources)).toEqual(['ApiAccessLogGroup']);
+    expect(() => readFileSync(join(serviceDir, '.serverless', 'recovery', 'import-template.json'))).toThrow(/ENOENT/);
+  });
+
+  it('says how to remove a regional stack left in ROLLBACK_COMPLETE, in its region', async () => {
+    const { create } = plugin(regional, { stack: readTemplate(regional), status: 'ROLLBACK_COMPLETE' });
+
+    await expect(create().hooks['before:deploy:deploy']()).rejects.toThrow(
+      /in ap-southeast-1 is in ROLLBACK_COMPLETE .*`npx sls remove --stage prod --region ap-southeast-1 --param=confirm-remove=prod`/,
+    );
   });
 });

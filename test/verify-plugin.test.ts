@@ -55,6 +55,8 @@ interface StandIns {
   customDomain?: boolean;
   /** The stage's keys; default the RS256 ones. */
   keys?: StageKeys;
+  /** A secondary region of a custom-domain stage: its own API, read at its execute-api URL. */
+  secondaryRegion?: { region: string; restApiId: string; servesJwks?: unknown; bucketRegion?: string };
 }
 
 async function deployedStage(options: StandIns = {}) {
@@ -131,15 +133,25 @@ async function deployedStage(options: StandIns = {}) {
   // What osls's request logs under --debug (lib/aws/request.js): each call's arguments and result.
   const debugLog: string[] = [];
   let requestId = 0;
-  const request = vi.fn(async (service: string, method: string, params: any) => {
+  const request = vi.fn(async (service: string, method: string, params: any, requestOptions?: { region?: string }) => {
     const id = ++requestId;
     debugLog.push(format('[%d] %O %s %O', id, service, method, params));
-    const result = await answerRequest(service, method, params);
+    const result = await answerRequest(service, method, params, requestOptions);
     debugLog.push(format('[%d] %O', id, result));
     return result;
   });
-  const answerRequest = async (service: string, method: string, params: any) => {
-    calls.push(`${service}:${method}`);
+  const answerRequest = async (service: string, method: string, params: any, requestOptions?: { region?: string }) => {
+    calls.push(`${service}:${method}${requestOptions?.region ? ` (${requestOptions.region})` : ''}`);
+    if (service === 'S3' && method === 'getBucketLocation' && options.secondaryRegion) {
+      expect(params).toEqual({ Bucket: store.latest(`${contractRoot('alice')}photoBucketName`)?.value });
+      return { LocationConstraint: options.secondaryRegion.bucketRegion ?? options.secondaryRegion.region };
+    }
+    if (service === 'CloudFormation' && method === 'describeStackResource' && options.secondaryRegion) {
+      expect(params).toEqual({ StackName: 'movement-pass-foundation-alice', LogicalResourceId: 'ApiGatewayRestApi' });
+      return {
+        StackResourceDetail: { LogicalResourceId: params.LogicalResourceId, PhysicalResourceId: options.secondaryRegion.restApiId },
+      };
+    }
     if (service === 'SSM' && method === 'getParametersByPath') return store.GetParametersByPath(params);
     if (service === 'S3' && method === 'deleteObject') {
       objects.delete(params.Key);
@@ -173,13 +185,18 @@ async function deployedStage(options: StandIns = {}) {
           webOrigin,
           domainWaitSeconds: 2,
           retryIntervalSeconds: 0.05,
+          ...(options.secondaryRegion && { regionalApi: { restApiLogicalId: 'ApiGatewayRestApi', path: '/alice/.well-known/jwks.json' } }),
         },
+        ...(options.secondaryRegion && {
+          movementPassRegions: { home: false, stackOptions: `--stage alice --region ${options.secondaryRegion.region}` },
+        }),
       },
     },
     getProvider: () => ({
       request,
+      naming: { getStackName: () => 'movement-pass-foundation-alice' },
       getStage: () => 'alice',
-      getRegion: () => 'ap-south-1',
+      getRegion: () => options.secondaryRegion?.region ?? 'ap-south-1',
       // What osls's getAwsSdkV3Config gives, pointed at the local SSM.
       getAwsSdkV3Config: async ({ region }: { region?: string } = {}) => ({
         region,
@@ -197,6 +214,18 @@ async function deployedStage(options: StandIns = {}) {
     warning: (line: string) => lines.push(line),
   };
   const plugin = new Verify(serverless, {}, { log });
+  // The region's own API at its execute-api URL (AWS's hostname), answered here.
+  const regionalRequests: string[] = [];
+  if (options.secondaryRegion) {
+    const { region, restApiId, servesJwks } = options.secondaryRegion;
+    const regionalApi = await listen((request, response) => {
+      regionalRequests.push(request.url ?? '');
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(servesJwks ?? keys.jwks));
+    });
+    const realFetch = plugin.fetch;
+    plugin.fetch = (url: any, init?: any) =>
+      realFetch(String(url).replace(`https://${restApiId}.execute-api.${region}.amazonaws.com`, regionalApi), init);
+  }
   plugin.s3Client = async () =>
     new S3Client({
       region: 'ap-south-1',
@@ -204,7 +233,7 @@ async function deployedStage(options: StandIns = {}) {
       forcePathStyle: true,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
-  return { plugin, serverless, store, lines, calls, objects, queue, request, debugLog, jwksRequests: () => jwksRequests };
+  return { plugin, serverless, store, lines, calls, objects, queue, request, debugLog, jwksRequests: () => jwksRequests, regionalRequests };
 }
 
 const checkLine = (lines: string[], name: string) => lines.find((line) => line.slice(2).startsWith(`${name}:`)) ?? `(no line for ${name})`;
@@ -240,6 +269,51 @@ describe('sls verify', () => {
     expect(stage.lines.filter((line) => line.startsWith('✔ '))).toHaveLength(5);
     expect(stage.calls.filter((call) => call.startsWith('S3') || call.startsWith('SQS'))).toEqual([]);
     expect(stage.lines[0]).toBe('Verifying stage alice (ap-south-1), read-only:');
+  });
+
+  it("in a secondary region, also reads that region's own API at its execute-api URL", async () => {
+    const stage = await deployedStage({ writes: false, secondaryRegion: { region: 'ap-southeast-1', restApiId: 'abc123' } });
+
+    await stage.plugin.hooks['verify:verify']();
+
+    expect(stage.lines[0]).toBe('Verifying stage alice (ap-southeast-1, secondary region), read-only:');
+    expect(checkLine(stage.lines, 'JWKS endpoint of ap-southeast-1')).toMatch(
+      /^✔ .*https:\/\/abc123\.execute-api\.ap-southeast-1\.amazonaws\.com\/alice\/\.well-known\/jwks\.json \(alice in ap-southeast-1 itself\) serves the jwks parameter/,
+    );
+    expect(stage.regionalRequests).toEqual(['/alice/.well-known/jwks.json']);
+    expect(checkLine(stage.lines, 'photo bucket in ap-southeast-1')).toMatch(
+      /^✔ photo bucket in ap-southeast-1: movement-pass-\S+ is in ap-southeast-1/,
+    );
+    expect(stage.calls).toContain('S3:getBucketLocation (ap-southeast-1)');
+    expect(stage.calls).toContain('CloudFormation:describeStackResource (ap-southeast-1)');
+    // The contract too is this region's own.
+    expect(new Set(stage.request.mock.calls.filter(([service]) => service === 'SSM').map(([, , , o]) => o?.region))).toEqual(
+      new Set(['ap-southeast-1']),
+    );
+  });
+
+  it('fails a secondary region whose own API serves other keys, naming the command that checks that region again', async () => {
+    const stage = await deployedStage({
+      writes: false,
+      secondaryRegion: { region: 'ap-southeast-1', restApiId: 'abc123', servesJwks: { keys: [{ ...rs256.jwks.keys[0], kid: 'old-key' }] } },
+    });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(
+      /\(JWKS endpoint of ap-southeast-1\).*run `sls verify --stage alice --region ap-southeast-1` again/,
+    );
+    expect(checkLine(stage.lines, 'JWKS endpoint')).toMatch(/^✔/);
+  });
+
+  it("fails a secondary region whose contract names another region's bucket", async () => {
+    const stage = await deployedStage({
+      writes: false,
+      secondaryRegion: { region: 'ap-southeast-1', restApiId: 'abc123', bucketRegion: 'ap-south-1' },
+    });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/\(photo bucket in ap-southeast-1\)/);
+    expect(checkLine(stage.lines, 'photo bucket in ap-southeast-1')).toMatch(
+      /is in ap-south-1, not ap-southeast-1: uploads here must go to this region's own bucket/,
+    );
   });
 
   it('fails when the served JWKS lacks the signing kid', async () => {

@@ -11,10 +11,19 @@ export type Presence = 'always' | 'customDomain' | 'asymmetric' | 'symmetric';
 /** What writes the key: the stack itself, the key ring custom resources, or the certificates plugin on deploy. */
 export type Writer = 'stack' | 'keyRing' | 'signingKey' | 'certificates';
 
+/**
+ * Every region of a stage publishes the whole contract in its own SSM. A `global` key holds the
+ * same value in every region (the same keys, names, settings); a `regional` key holds that
+ * region's own resource (its queue, its bucket, its replica's stream, its JWKS endpoint), so a
+ * service reads the contract of the region it runs in.
+ */
+export type Scope = 'global' | 'regional';
+
 export interface KeyDeclaration {
   readonly kind: ValueKind;
   readonly presence: Presence;
   readonly writer: Writer;
+  readonly scope: Scope;
   /** The module that decides the value. */
   readonly source: string;
   readonly description: string;
@@ -23,7 +32,7 @@ export interface KeyDeclaration {
 }
 
 export const app = 'movement-pass';
-/** The home region: where the contract of record lives. */
+/** The home region: its stack owns what is global (tables, photo distribution, the keys of record). */
 export const homeRegion = 'ap-south-1';
 export const jwtAlgorithms = ['RS256', 'ES256', 'HS256'] as const;
 export type JwtAlgorithm = (typeof jwtAlgorithms)[number];
@@ -48,6 +57,7 @@ export const contractKeys = {
     kind: 'string',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: configuration,
     description: 'Solution name',
     example: 'movement-pass',
@@ -56,15 +66,25 @@ export const contractKeys = {
     kind: 'string',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: configuration,
     description: 'Contract version, bumped only on a breaking change',
     example: 'v1',
   },
-  stage: { kind: 'string', presence: 'always', writer: 'stack', source: configuration, description: 'Stage name', example: 'prod' },
+  stage: {
+    kind: 'string',
+    presence: 'always',
+    writer: 'stack',
+    scope: 'global',
+    source: configuration,
+    description: 'Stage name',
+    example: 'prod',
+  },
   domain: {
     kind: 'string',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: configuration,
     description: 'Domain of the product',
     example: 'movement-pass.com',
@@ -73,6 +93,7 @@ export const contractKeys = {
     kind: 'arn',
     presence: 'customDomain',
     writer: 'certificates',
+    scope: 'global',
     source: certificates,
     description: 'ACM certificate in us-east-1 for CloudFront (shared stages only)',
     example: 'arn:aws:acm:us-east-1:123456789012:certificate/...',
@@ -81,14 +102,16 @@ export const contractKeys = {
     kind: 'arn',
     presence: 'customDomain',
     writer: 'certificates',
+    scope: 'regional',
     source: certificates,
-    description: 'ACM certificate in the home region for API Gateway (shared stages only)',
+    description: "ACM certificate in this region for API Gateway's regional domain (shared stages only)",
     example: 'arn:aws:acm:ap-south-1:123456789012:certificate/...',
   },
   jwtAlgorithm: {
     kind: 'algorithm',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: jwt,
     description: 'JWT signing algorithm: RS256, ES256 or HS256 (stage setting `jwt.algorithm`)',
     example: 'RS256',
@@ -97,6 +120,7 @@ export const contractKeys = {
     kind: 'string',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: jwt,
     description: 'JWT issuer (`iss`)',
     example: 'https://public-api.movement-pass.com',
@@ -105,6 +129,7 @@ export const contractKeys = {
     kind: 'string',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: jwt,
     description: 'JWT audience (`aud`)',
     example: 'https://movement-pass.com',
@@ -113,6 +138,7 @@ export const contractKeys = {
     kind: 'duration',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: jwt,
     description: 'JWT lifetime (`jose`/`ms` notation)',
     example: '1h',
@@ -121,14 +147,16 @@ export const contractKeys = {
     kind: 'url',
     presence: 'always',
     writer: 'stack',
+    scope: 'regional',
     source: jwt,
-    description: 'URL of the JWKS that verifies the JWTs (sandbox: the `execute-api` URL)',
+    description: "URL of the JWKS that verifies the JWTs: this region's endpoint (sandbox: its `execute-api` URL)",
     example: 'https://public-api.movement-pass.com/foundation/.well-known/jwks.json',
   },
   jwtPublicKey: {
     kind: 'pem',
     presence: 'asymmetric',
     writer: 'keyRing',
+    scope: 'global',
     source: keyRing,
     description: 'SPKI PEM of the current signing key (absent with HS256)',
     example: '-----BEGIN PUBLIC KEY-----...',
@@ -137,6 +165,7 @@ export const contractKeys = {
     kind: 'string',
     presence: 'always',
     writer: 'keyRing',
+    scope: 'global',
     source: keyRing,
     description: 'Key id (`kid`) of the current signing key: RFC 7638 thumbprint (HS256: a one-way id)',
     example: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
@@ -145,6 +174,7 @@ export const contractKeys = {
     kind: 'jwks',
     presence: 'always',
     writer: 'keyRing',
+    scope: 'global',
     source: keyRing,
     description: 'JWKS of the previous, current and next signing keys (`{"keys":[]}` with HS256)',
     example: '{"keys":[{"kty":"RSA","kid":"...","alg":"RS256","use":"sig","n":"...","e":"AQAB"}]}',
@@ -153,14 +183,16 @@ export const contractKeys = {
     kind: 'string',
     presence: 'always',
     writer: 'stack',
+    scope: 'regional',
     source: photos,
-    description: 'Photo bucket (presigned uploads)',
+    description: "This region's photo bucket (presigned uploads; the buckets replicate both ways)",
     example: 'movement-pass-prod-photos-123456789012',
   },
   photoUploadExpiration: {
     kind: 'number',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: photos,
     description: 'Seconds a presigned upload URL lives',
     example: '300',
@@ -169,6 +201,7 @@ export const contractKeys = {
     kind: 'url',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: photos,
     description: 'Where photos are served (sandbox: the `cloudfront.net` name)',
     example: 'https://photos.movement-pass.com',
@@ -177,6 +210,7 @@ export const contractKeys = {
     kind: 'string',
     presence: 'always',
     writer: 'signingKey',
+    scope: 'global',
     source: signingKey,
     description: 'CloudFront public key id of the URL-signing key',
     example: 'K2JCJMDEHXQW5F',
@@ -185,6 +219,7 @@ export const contractKeys = {
     kind: 'jwks',
     presence: 'always',
     writer: 'keyRing',
+    scope: 'global',
     source: keyRing,
     description: 'JWKS of the previous, current and next URL-signing keys',
     example: '{"keys":[{"kty":"RSA","kid":"...","alg":"RS256","use":"sig","n":"...","e":"AQAB"}]}',
@@ -193,6 +228,7 @@ export const contractKeys = {
     kind: 'string',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: database,
     description: 'Applicants table',
     example: 'movement-pass-prod-applicants',
@@ -201,14 +237,16 @@ export const contractKeys = {
     kind: 'arn',
     presence: 'always',
     writer: 'stack',
+    scope: 'regional',
     source: database,
-    description: 'Stream of the applicants table',
+    description: "Stream of this region's replica of the applicants table",
     example: 'arn:aws:dynamodb:ap-south-1:123456789012:table/movement-pass-prod-applicants/stream/...',
   },
   passesTable: {
     kind: 'string',
     presence: 'always',
     writer: 'stack',
+    scope: 'global',
     source: database,
     description: 'Passes table',
     example: 'movement-pass-prod-passes',
@@ -217,32 +255,36 @@ export const contractKeys = {
     kind: 'arn',
     presence: 'always',
     writer: 'stack',
+    scope: 'regional',
     source: database,
-    description: 'Stream of the passes table',
+    description: "Stream of this region's replica of the passes table",
     example: 'arn:aws:dynamodb:ap-south-1:123456789012:table/movement-pass-prod-passes/stream/...',
   },
   passesLoadQueueUrl: {
     kind: 'url',
     presence: 'always',
     writer: 'stack',
+    scope: 'regional',
     source: queue,
-    description: 'Passes load FIFO queue',
+    description: "This region's passes load FIFO queue",
     example: 'https://sqs.ap-south-1.amazonaws.com/123456789012/movement-pass-prod-passes-load.fifo',
   },
   passesLoadQueueArn: {
     kind: 'arn',
     presence: 'always',
     writer: 'stack',
+    scope: 'regional',
     source: queue,
-    description: 'Passes load FIFO queue',
+    description: "This region's passes load FIFO queue",
     example: 'arn:aws:sqs:ap-south-1:123456789012:movement-pass-prod-passes-load.fifo',
   },
   passesLoadDeadLetterQueueUrl: {
     kind: 'url',
     presence: 'always',
     writer: 'stack',
+    scope: 'regional',
     source: queue,
-    description: 'Dead-letter queue of the passes load queue',
+    description: "Dead-letter queue of this region's passes load queue",
     example: 'https://sqs.ap-south-1.amazonaws.com/123456789012/movement-pass-prod-passes-load-dlq.fifo',
   },
 } as const satisfies Record<string, KeyDeclaration>;
@@ -253,6 +295,7 @@ export const signingKeys = {
     kind: 'pem',
     presence: 'asymmetric',
     writer: 'keyRing',
+    scope: 'global',
     source: keyRing,
     description: 'Signs the JWTs: PKCS#8 PEM (RS256: RSA 2048, ES256: P-256)',
     example: '-----BEGIN PRIVATE KEY-----...',
@@ -261,6 +304,7 @@ export const signingKeys = {
     kind: 'string',
     presence: 'symmetric',
     writer: 'keyRing',
+    scope: 'global',
     source: keyRing,
     description: 'Signs and verifies the JWTs with HS256: 256 random bits, base64url, used as its UTF-8 bytes',
     example: '43 base64url characters',
@@ -269,6 +313,7 @@ export const signingKeys = {
     kind: 'pem',
     presence: 'always',
     writer: 'signingKey',
+    scope: 'global',
     source: signingKey,
     description: 'Signs the photo URLs: PKCS#8 PEM, RSA 2048',
     example: '-----BEGIN PRIVATE KEY-----...',

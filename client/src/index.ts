@@ -17,6 +17,7 @@ export {
   type JwtAlgorithm,
   type KeyDeclaration,
   type PublishedJwks,
+  type Scope,
   type SigningKeyName,
   type SigningKeys,
   signingKeys,
