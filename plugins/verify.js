@@ -136,8 +136,6 @@ class Verify {
       const jwtSigning = await signingFor('jwt');
       const photoSigning = await signingFor('photoUrl');
       await run('JWKS endpoint', () => this.checkJwks(loaded));
-      const { regionalApi } = config;
-      if (regionalApi) await run(`JWKS endpoint of ${region}`, () => this.checkRegionalJwks(loaded, regionalApi, stage, region));
       // Off home, uploads must go to this region's own bucket, the one that serves when home is down.
       if (!home) await run(`photo bucket in ${region}`, () => this.checkBucketRegion(loaded, region));
       await run('token round trip', () => this.checkToken(client, loaded, jwtSigning));
@@ -228,25 +226,6 @@ class Verify {
     }
     const waited = attempt > 1 ? `; answered at attempt ${attempt}: a new custom domain takes a while` : '';
     return `${contract.jwksUrl} serves the jwks parameter (${servedKids.length} keys, signing kid included)${waited}`;
-  }
-
-  /**
-   * This region's own API, read at its execute-api URL: on a custom-domain stage `jwksUrl` is the
-   * shared name that failover DNS points at the home region while home is healthy, so reading it
-   * from here proves nothing about this region.
-   * @param {import('../client/src/index').FoundationConfig} contract
-   * @param {{ restApiLogicalId: string, path: string }} regionalApi
-   * @param {string} stage @param {string} region
-   */
-  async checkRegionalJwks(contract, regionalApi, stage, region) {
-    const { StackResourceDetail } = await this.provider.request(
-      'CloudFormation',
-      'describeStackResource',
-      { StackName: this.provider.naming.getStackName(), LogicalResourceId: regionalApi.restApiLogicalId },
-      { region },
-    );
-    const url = `https://${StackResourceDetail.PhysicalResourceId}.execute-api.${region}.amazonaws.com${regionalApi.path}`;
-    return (await this.checkJwks({ ...contract, jwksUrl: url })).replace(url, `${url} (${stage} in ${region} itself)`);
   }
 
   /**

@@ -1,7 +1,6 @@
 // Settings of `sls verify` (plugins/verify.js) for a stage: what it may write and how long a new
 // custom domain may take to answer. Decided by the stage settings, like everything per stage.
-import { jwksPath, restApiId } from './api';
-import { isHomeRegion, type StageSettings } from './stage';
+import type { StageSettings } from './stage';
 
 export interface VerifyPluginConfig {
   /** Write checks (a photo upload, a queue message) only where no data is kept: sandboxes. */
@@ -12,12 +11,6 @@ export interface VerifyPluginConfig {
   /** How long the JWKS endpoint may take to answer: a new custom domain needs DNS, TLS and its base path mapping. */
   domainWaitSeconds: number;
   retryIntervalSeconds: number;
-  /**
-   * A secondary region of a custom-domain stage: its `jwksUrl` is the shared name that failover
-   * DNS points at the home region while home is healthy, so this region's own API is also read
-   * directly at its execute-api URL (the RestApi of this stack, its stage path and the JWKS path).
-   */
-  regionalApi?: { restApiLogicalId: string; path: string };
 }
 
 export function verifyPluginConfig(settings: StageSettings): VerifyPluginConfig {
@@ -28,7 +21,5 @@ export function verifyPluginConfig(settings: StageSettings): VerifyPluginConfig 
     // A regional custom domain usually answers within minutes; an execute-api URL at once.
     domainWaitSeconds: settings.customDomain ? 600 : 60,
     retryIntervalSeconds: 10,
-    ...(settings.customDomain &&
-      !isHomeRegion(settings) && { regionalApi: { restApiLogicalId: restApiId, path: `/${settings.stage}${jwksPath}` } }),
   };
 }

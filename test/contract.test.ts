@@ -29,21 +29,6 @@ interface Written {
 const stackSettings = (stack: TestedStack): StageSettings =>
   settingsFromArgv(['node', 'sls', 'package', ...testedStacks[stack]], () => 'unused');
 
-/**
- * Keys a secondary region's contract must hold that the regional stack of this branch does not
- * write yet, with the part of the multi-region work that adds them. Each entry must really be
- * missing: once that part is merged the test below fails until its entry is removed, so this list
- * only ever shrinks, to empty.
- */
-const awaitedInSecondaryRegions: Record<string, string> = {
-  photoBucketName: 'the regional photo bucket (resources/photos.ts)',
-  photoUploadExpiration: 'the regional photo bucket (resources/photos.ts)',
-  photoBaseUrl: 'the photo distribution lookup of the regional photos fragment (resources/photos.ts)',
-  photoUrlKeyPairId: "the key ring follower's photo URL signing key (resources/key-ring.ts)",
-  photoUrlPublicKeys: "the key ring follower's photo URL key ring (resources/key-ring.ts)",
-  photoUrlPrivateKey: "the key ring follower's photo URL signing key (resources/key-ring.ts)",
-};
-
 /** Every parameter a stack writes: its full name, SSM type and writer. */
 function writtenParameters(stack: TestedStack | string): Written[] {
   const template = readTemplate(stack);
@@ -123,22 +108,11 @@ describe('parameter contract', () => {
       it('writes every key the declaration says this stage holds, and none it says it lacks', () => {
         const written = new Set(writtenParameters(stack).map(({ name }) => locate(stage, name).key));
         for (const [key, declaration] of Object.entries(declared)) {
-          const awaited = !home && key in awaitedInSecondaryRegions;
-          expect(written.has(key), `${key} (present: ${declaration.presence}) on ${stack}`).toBe(
-            expectedPresent(declaration, settings) && !awaited,
-          );
+          expect(written.has(key), `${key} (present: ${declaration.presence}) on ${stack}`).toBe(expectedPresent(declaration, settings));
         }
       });
 
       if (!home) {
-        it('keeps every awaited key missing: remove an entry of awaitedInSecondaryRegions once its part writes it', () => {
-          const written = new Set(writtenParameters(stack).map(({ name }) => locate(stage, name).key));
-          for (const [key, part] of Object.entries(awaitedInSecondaryRegions)) {
-            expect(declared[key], `${key} is declared`).toBeDefined();
-            expect(written.has(key), `${key} is now written on ${stack} by ${part}: remove it from awaitedInSecondaryRegions`).toBe(false);
-          }
-        });
-
         it("publishes a global key with the home stack's value, a regional key with its own", () => {
           const homeValues = new Map(writtenParameters(stage).map(({ name, value }) => [locate(stage, name).key, value]));
           for (const { name, value, writer } of writtenParameters(stack)) {

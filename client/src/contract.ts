@@ -149,7 +149,8 @@ export const contractKeys = {
     writer: 'stack',
     scope: 'regional',
     source: jwt,
-    description: "URL of the JWKS that verifies the JWTs: this region's endpoint (sandbox: its `execute-api` URL)",
+    description:
+      "URL of the JWKS that verifies the JWTs: this region's endpoint (`public-api` at home on a custom-domain stage, the region's `execute-api` URL elsewhere)",
     example: 'https://public-api.movement-pass.com/foundation/.well-known/jwks.json',
   },
   jwtPublicKey: {
