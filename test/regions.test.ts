@@ -1,7 +1,7 @@
 // A stage in two regions, as the CLI builds it: the home stack owns the global resources, the
 // regional stack of the secondary region what serves there when home is down, and no table.
 import { describe, expect, it } from 'vitest';
-import { optedInSandbox, readTemplate, secondaryRegionOptIn, sls } from './package-stage';
+import { optedInSandbox, readTemplate, secondaryRegionOptIn, sls, type Template } from './package-stage';
 import { resourcesOfType } from './template';
 
 const secondary = 'ap-southeast-1';
@@ -34,9 +34,51 @@ describe.each([
     });
   });
 
+  it('copies the signing keys with a follower key ring, which never generates one', () => {
+    const environment = regional.Resources.KeyRingLambdaFunction.Properties.Environment.Variables;
+    expect(environment.KEY_RING_HOME_REGION).toBe('ap-south-1');
+    expect(home.Resources.KeyRingLambdaFunction.Properties.Environment.Variables.KEY_RING_HOME_REGION).toBeUndefined();
+    expect(Object.keys(resourcesOfType(regional, 'Custom::KeyRing')).sort()).toEqual(['JwtKeyRing', 'PhotoUrlKeyRing']);
+  });
+
+  it('gives the secondary region its own photo bucket, and the two buckets replicate both ways', () => {
+    const bucketName = (template: Template) => template.Resources.PhotoBucket.Properties.BucketName['Fn::Sub'];
+    expect(bucketName(home)).toBe(`movement-pass-${stage}-photos-\${AWS::AccountId}`);
+    expect(bucketName(regional)).toBe(`movement-pass-${stage}-photos-apse1-\${AWS::AccountId}`);
+    const destination = (template: Template) =>
+      template.Resources.PhotoBucket.Properties.ReplicationConfiguration.Rules.map(
+        (rule: { Destination: { Bucket: { 'Fn::Sub': string } } }) => rule.Destination.Bucket['Fn::Sub'],
+      );
+    expect(destination(home)).toEqual([`arn:\${AWS::Partition}:s3:::${bucketName(regional)}`]);
+    expect(destination(regional)).toEqual([`arn:\${AWS::Partition}:s3:::${bucketName(home)}`]);
+  });
+
+  it('reads photos through an origin group failing over from the home bucket to the secondary one', () => {
+    const config = home.Resources.PhotoDistribution.Properties.DistributionConfig;
+    const [group] = config.OriginGroups.Items;
+    expect(config.DefaultCacheBehavior.TargetOriginId).toBe(group.Id);
+    const members = group.Members.Items.map((member: { OriginId: string }) => member.OriginId);
+    const domainOf = (id: string) => config.Origins.find((origin: { Id: string }) => origin.Id === id).DomainName;
+    expect(domainOf(members[0])).toEqual({ 'Fn::GetAtt': ['PhotoBucket', 'RegionalDomainName'] });
+    expect(JSON.stringify(domainOf(members[1]))).toContain(`photos-apse1-\${AWS::AccountId}.s3.${secondary}`);
+    expect(group.FailoverCriteria.StatusCodes.Items).toEqual(expect.arrayContaining([403, 500, 502, 503, 504]));
+    expect(regional.Resources.PhotoDistribution).toBeUndefined();
+  });
+
   it('serves the JWKS from the secondary region too', () => {
     expect(Object.keys(resourcesOfType(regional, 'AWS::ApiGateway::RestApi'))).toEqual(['ApiGatewayRestApi']);
     expect(regional.Resources.JwksMethod.Properties.Integration.Type).toBe('MOCK');
+  });
+});
+
+describe('a stage in its home region only', () => {
+  const sandbox = readTemplate('alice');
+
+  it('has no replica, no replication and no origin group', () => {
+    for (const table of Object.values(resourcesOfType(sandbox, 'AWS::DynamoDB::GlobalTable')))
+      expect(table.Properties.Replicas).toHaveLength(1);
+    expect(sandbox.Resources.PhotoBucket.Properties.ReplicationConfiguration).toBeUndefined();
+    expect(sandbox.Resources.PhotoDistribution.Properties.DistributionConfig.OriginGroups).toBeUndefined();
   });
 });
 
