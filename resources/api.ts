@@ -176,7 +176,9 @@ function webAcl(settings: StageSettings): Fragment['Resources'] {
       Type: 'AWS::WAFv2::WebACL',
       Properties: {
         Name: physicalName(settings, 'foundation-api'),
-        Description: `Per-client limits of the foundation API (${settings.stage})`,
+        // WAF takes letters, digits, spaces and + = : # @ / - , . only (no parentheses): CloudFormation
+        // refuses anything else at deploy time, not at package time.
+        Description: `Per-client limits of the foundation API, stage ${settings.stage}`,
         Scope: 'REGIONAL',
         DefaultAction: { Allow: {} },
         VisibilityConfig: visibility(physicalName(settings, 'foundation-api')),

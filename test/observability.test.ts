@@ -152,6 +152,12 @@ describe('prod stage', () => {
           Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
         }),
       ]);
+      // The pattern of AWS::WAFv2::WebACL's Description: CloudFormation checks it at deploy time only.
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-wafv2-webacl.html
+      const wafDescription = /^[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]{1,256}$/;
+      for (const template of [prod, readTemplate('prod.ap-southeast-1')]) {
+        expect(resource(template, 'ApiWebAcl').Properties.Description).toMatch(wafDescription);
+      }
       expect(resource(prod, 'ApiWebAclAssociation', 'AWS::WAFv2::WebACLAssociation').Properties).toEqual({
         ResourceArn: { 'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${ApiGatewayRestApi}/stages/${ApiStage}' },
         WebACLArn: { 'Fn::GetAtt': ['ApiWebAcl', 'Arn'] },
