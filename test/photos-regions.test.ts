@@ -157,6 +157,8 @@ describe.each(pairs)('stage %s, secondary region ap-southeast-1', (stage, home, 
         DomainName: { 'Fn::GetAtt': ['PhotoBucket', 'RegionalDomainName'] },
         OriginAccessControlId: { 'Fn::GetAtt': ['PhotoOriginAccessControl', 'Id'] },
         S3OriginConfig: { OriginAccessIdentity: '' },
+        ConnectionAttempts: 1,
+        ConnectionTimeout: 3,
       },
       {
         Id: 'photo-bucket-ap-southeast-1',

@@ -62,6 +62,9 @@ describe.each([
     expect(domainOf(members[0])).toEqual({ 'Fn::GetAtt': ['PhotoBucket', 'RegionalDomainName'] });
     expect(JSON.stringify(domainOf(members[1]))).toContain(`photos-apse1-\${AWS::AccountId}.s3.${secondary}`);
     expect(group.FailoverCriteria.StatusCodes.Items).toEqual(expect.arrayContaining([403, 500, 502, 503, 504]));
+    // A home region that does not answer fails over after one short attempt.
+    const homeOrigin = config.Origins.find((origin: { Id: string }) => origin.Id === members[0]);
+    expect(homeOrigin).toMatchObject({ ConnectionAttempts: 1, ConnectionTimeout: 3 });
     expect(regional.Resources.PhotoDistribution).toBeUndefined();
   });
 
@@ -78,7 +81,10 @@ describe('a stage in its home region only', () => {
     for (const table of Object.values(resourcesOfType(sandbox, 'AWS::DynamoDB::GlobalTable')))
       expect(table.Properties.Replicas).toHaveLength(1);
     expect(sandbox.Resources.PhotoBucket.Properties.ReplicationConfiguration).toBeUndefined();
-    expect(sandbox.Resources.PhotoDistribution.Properties.DistributionConfig.OriginGroups).toBeUndefined();
+    const config = sandbox.Resources.PhotoDistribution.Properties.DistributionConfig;
+    expect(config.OriginGroups).toBeUndefined();
+    // CloudFront's default retries: with no other origin, a slow answer beats a 504.
+    expect(config.Origins[0].ConnectionAttempts).toBeUndefined();
   });
 });
 
