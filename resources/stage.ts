@@ -33,6 +33,12 @@ export interface StageSettings {
   /** The region this stack is built for: one of `regions` (`--region`, home by default). */
   region: string;
   /**
+   * `--param=refresh-lookups=<token>` of one deploy of a secondary region: a new token makes the
+   * regional stack look up the home stack's resources again (resources/regional-lookup.ts), as it
+   * must after the home stack was created anew (see "Region failure" in the README).
+   */
+  refreshLookups?: string;
+  /**
    * IAM role ARNs of the services that sign (the login service signs JWTs, the photo service
    * signs URLs): on a shared stage the only principals besides the key ring that may decrypt
    * the signing keys. Sandboxes keep `aws/ssm` and take none.
@@ -181,12 +187,16 @@ export function stageNameProblem(stage: string): string | undefined {
 
 /** The sandbox opt-in to a second region: `--param=secondary-region=<region>`. */
 export const secondaryRegionParam = 'secondary-region';
+/** A secondary region's order to look the home stack's resources up again. */
+export const refreshLookupsParam = 'refresh-lookups';
 
 export interface StackChoice {
   /** `--region`: the stage's region to build; its home region when absent. */
   region?: string;
   /** A sandbox's opt-in to a second region (`--param=secondary-region=<region>`). */
   secondaryRegion?: string;
+  /** `--param=refresh-lookups=<token>`: a secondary region looks the home stack's resources up again. */
+  refreshLookups?: string;
 }
 
 export function settingsFor(stage: string, choice: StackChoice = {}): StageSettings {
@@ -220,7 +230,19 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
         `not ${region}: pass --region ${stageSettings.regions.join(' or --region ')}, or none for the home region.${optIn}`,
     );
   }
-  return validated({ ...stageSettings, region });
+  if (choice.refreshLookups !== undefined) {
+    if (region === stageSettings.regions[0]) {
+      throw new StageError(
+        `--param=${refreshLookupsParam} is for a secondary region, whose stack looks up the home stack's resources; add --region ${stageSettings.regions[1] ?? '<secondary region>'} or drop it.`,
+      );
+    }
+    if (!/^[A-Za-z0-9.:_-]{1,64}$/.test(choice.refreshLookups)) {
+      throw new StageError(
+        `--param=${refreshLookupsParam}=${choice.refreshLookups} must be 1 to 64 letters, digits or . : _ -, e.g. --param=${refreshLookupsParam}=$(date +%s).`,
+      );
+    }
+  }
+  return validated({ ...stageSettings, region, ...(choice.refreshLookups !== undefined && { refreshLookups: choice.refreshLookups }) });
 }
 
 /** An AWS region code of the commercial partitions, e.g. ap-southeast-1. */
@@ -436,6 +458,7 @@ export function settingsFromArgv(argv: readonly string[], username: () => string
   return settingsFor(stageFromArgv(argv, username), {
     region: optionFromArgv(argv, 'region', 'r'),
     secondaryRegion: paramFromArgv(argv, secondaryRegionParam),
+    refreshLookups: paramFromArgv(argv, refreshLookupsParam),
   });
 }
 
