@@ -11,19 +11,7 @@
 // and a new one would be refused by S3 anyway, in the stack update, which then rolls back.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html
 
-/** SDK errors meaning the request got no answer from S3. */
-const networkErrorCodes = new Set([
-  'NetworkingError',
-  'TimeoutError',
-  'UnknownEndpoint',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
+const { isNoAnswer } = require('./lib/network-errors');
 
 class PhotoReplication {
   /**
@@ -128,7 +116,7 @@ class PhotoReplication {
       const providerError = /** @type {any} */ (error).providerError;
       const code = providerError?.code ?? /** @type {any} */ (error).code;
       if (code === 'NoSuchBucket') return 'missing';
-      if (networkErrorCodes.has(code) || networkErrorCodes.has(providerError?.originalError?.code) || providerError?.statusCode >= 500) {
+      if (isNoAnswer(error) || providerError?.statusCode >= 500) {
         this.log.warning(
           `S3 in ${region} did not answer whether the photo bucket ${bucket} is ready (${code ?? 'error'}: ${/** @type {Error} */ (error).message}). ` +
             `Deploying anyway: a replication rule already in place needs nothing from ${region}; a new one fails the stack update, which rolls back.`,

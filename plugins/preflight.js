@@ -8,6 +8,8 @@
 // outlives the first error). Commands that stay offline (`package`, `print`) are left alone.
 // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
 
+const { isNoAnswer } = require('./lib/network-errors');
+
 /** The commands of osls and of the project's plugins that call AWS. */
 const awsCommands = new Set([
   'deploy',
@@ -42,20 +44,6 @@ const credentialErrorCodes = new Set([
   'InvalidAccessKeyId',
   'CredentialsError',
   'AccessDenied',
-]);
-
-/** SDK errors meaning the request never got an answer from AWS. */
-const networkErrorCodes = new Set([
-  'NetworkingError',
-  'TimeoutError',
-  'UnknownEndpoint',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
 ]);
 
 class Preflight {
@@ -175,7 +163,7 @@ class Preflight {
           '`aws sso login` for an SSO profile), --aws-profile <profile>, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
       );
     }
-    if (networkErrorCodes.has(code) || networkErrorCodes.has(error.providerError?.originalError?.code)) {
+    if (isNoAnswer(error)) {
       this.abandonPendingRequests();
       return new this.serverless.classes.Error(
         `AWS cannot be reached: STS in ${region} gave no answer (${error.message}). ${what} ` +
