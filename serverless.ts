@@ -1,4 +1,4 @@
-// Movement Pass foundation: the shared AWS infrastructure of one stage, as one stack.
+// Movement Pass foundation: the shared AWS infrastructure of one stage in one of its regions, as one stack.
 // Table of contents only; each capability lives in its own module under resources/.
 import { userInfo } from 'node:os';
 import type { AWS } from '@serverless/typescript';
