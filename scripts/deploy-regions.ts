@@ -15,7 +15,16 @@ import { join } from 'node:path';
 import { GetBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { photoBucketName, photoReplicationParam } from '../resources/photo-replication';
-import { optionFromArgv, paramFromArgv, StageError, type StageSettings, secondaryRegionOf, settingsFromArgv } from '../resources/stage';
+import {
+  isSharedStage,
+  optionFromArgv,
+  paramFromArgv,
+  StageError,
+  type StageSettings,
+  secondaryRegionOf,
+  secondaryRegionParam,
+  settingsFromArgv,
+} from '../resources/stage';
 
 export const deployAllScript = 'npm run deploy:regions --';
 
@@ -91,7 +100,9 @@ export async function secondaryBucketState(settings: StageSettings, profile?: st
       `Could not ask S3 whether the photo bucket ${bucket} of ${region} exists (${(error as Error).name}: ${(error as Error).message}). ` +
         'Nothing was deployed. Give this command the credentials sls uses (AWS_PROFILE, --aws-profile, or AWS_ACCESS_KEY_ID and ' +
         'AWS_SECRET_ACCESS_KEY), with s3:GetBucketVersioning on the photo buckets (docs/deployer-policy.json). If it has them, ' +
-        'an AccessDenied means the bucket belongs to another account: the name is taken, and this stage cannot use it.',
+        'an AccessDenied means the bucket belongs to another account: the name is taken, and this stage cannot use it. ' +
+        `If ${region} does not answer (an outage), deploy a region alone: npx sls deploy --stage ${settings.stage} --region <region>` +
+        `${isSharedStage(settings.stage) ? '' : ` --param=${secondaryRegionParam}=${region}`}.`,
       1,
     );
   }
