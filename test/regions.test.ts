@@ -76,6 +76,19 @@ describe.each([
   });
 });
 
+describe("a sandbox's secondary region", () => {
+  const regional = readTemplate(`${optedInSandbox}.${secondary}`);
+
+  it('leaves nothing behind when removed: nothing retained, its photo bucket emptied first', () => {
+    const retained = Object.entries(regional.Resources).filter(
+      ([, resource]) => (resource.DeletionPolicy ?? 'Delete') !== 'Delete' || (resource.UpdateReplacePolicy ?? 'Delete') !== 'Delete',
+    );
+    expect(retained.map(([id]) => id)).toEqual([]);
+    const [emptier] = Object.values(resourcesOfType(regional, 'Custom::BucketEmptier'));
+    expect(emptier.Properties.BucketName).toEqual({ Ref: 'PhotoBucket' });
+  });
+});
+
 describe('looking the home stack up again', () => {
   const lookups = (template: Template) =>
     Object.values(template.Resources).filter((resource) => Object.values(lookupTypes).some(({ type }) => type === resource.Type));
