@@ -102,25 +102,34 @@ function refersOutside(node, kept) {
   return false;
 }
 
+/** Whether a value refers, anywhere inside it, to a resource outside `kept`. @param {any} node @param {Set<string>} kept @returns {boolean} */
+function refersOutsideDeep(node, kept) {
+  if (refersOutside(node, kept)) return true;
+  if (Array.isArray(node)) return node.some((item) => refersOutsideDeep(item, kept));
+  if (node && typeof node === 'object') return Object.values(node).some((value) => refersOutsideDeep(value, kept));
+  return false;
+}
+
 /**
- * The properties without any value that refers to a resource left out of the import (a kept log
- * group's KMS key, say): an import template must stand alone, and the deploy that follows the
- * import sets those values again.
- * @param {any} node @param {Set<string>} kept @returns {any}
+ * The resource without the properties that refer, anywhere inside, to a resource left out of the
+ * import (a kept log group's KMS key, a kept bucket's replication role): an import template must
+ * stand alone, and the deploy that follows the import sets those properties again. A property
+ * goes whole, never a part of it: a ReplicationConfiguration without its Role, say, is one
+ * CloudFormation refuses.
+ * @param {any} resource @param {Set<string>} kept @returns {any}
  */
-function withoutForeignReferences(node, kept) {
-  if (Array.isArray(node)) {
-    return node.filter((item) => !refersOutside(item, kept)).map((item) => withoutForeignReferences(item, kept));
-  }
-  if (node && typeof node === 'object') {
-    if (refersOutside(node, kept)) return undefined;
-    return Object.fromEntries(
-      Object.entries(node)
-        .filter(([, value]) => !refersOutside(value, kept))
-        .map(([key, value]) => [key, withoutForeignReferences(value, kept)]),
-    );
-  }
-  return node;
+function withoutForeignReferences(resource, kept) {
+  const { DependsOn, Properties, ...rest } = resource;
+  const dependsOn = (Array.isArray(DependsOn) ? DependsOn : DependsOn ? [DependsOn] : []).filter((/** @type {string} */ id) =>
+    kept.has(id),
+  );
+  return {
+    ...rest,
+    ...(Properties && {
+      Properties: Object.fromEntries(Object.entries(Properties).filter(([, value]) => !refersOutsideDeep(value, kept))),
+    }),
+    ...(dependsOn.length && { DependsOn: dependsOn }),
+  };
 }
 
 class ProductionSafety {

@@ -483,6 +483,22 @@ describe('a secondary region of a shared stage (prod in ap-southeast-1)', () => 
     expect(() => readFileSync(join(serviceDir, '.serverless', 'recovery', 'import-template.json'))).toThrow(/ENOENT/);
   });
 
+  it("imports the region's photo bucket with properties CloudFormation accepts: a property needing a resource left out goes whole", async () => {
+    const bucket = `movement-pass-prod-photos-apse1-${account}`;
+    const { create, serviceDir } = plugin(regional, { existing: [bucket] });
+
+    await expect(create().hooks['before:deploy:deploy']()).rejects.toThrow(`PhotoBucket (${bucket})`);
+    const folder = join(serviceDir, '.serverless', 'recovery', 'ap-southeast-1');
+    const imported = JSON.parse(readFileSync(join(folder, 'import-template.json'), 'utf8')).Resources.PhotoBucket;
+    const packaged = readTemplate(regional).Resources.PhotoBucket;
+    expect(imported.Properties.BucketName).toBe(bucket);
+    expect(imported.Properties.VersioningConfiguration).toEqual(packaged.Properties.VersioningConfiguration);
+    // Its replication rule needs the replication role (not imported): the import leaves the whole rule to the
+    // deploy that follows, never a ReplicationConfiguration without its required Role.
+    expect(packaged.Properties.ReplicationConfiguration.Role).toBeDefined();
+    expect(imported.Properties.ReplicationConfiguration).toBeUndefined();
+  });
+
   it('says how to remove a regional stack left in ROLLBACK_COMPLETE, in its region', async () => {
     const { create } = plugin(regional, { stack: readTemplate(regional), status: 'ROLLBACK_COMPLETE' });
 
