@@ -148,6 +148,11 @@ class ProductionSafety {
     this.protectionLifted = false;
     /** @type {{ allowed: string[], dangers: import('./lib/template-diff').Danger[] } | undefined} */
     this.allowedDangers = undefined;
+    /**
+     * What serverless.ts built, kept from load time: `sls deploy --package <dir>` replaces
+     * `service.custom` (this plugin's config included) with the package's before the deploy hooks run.
+     */
+    this.built = { config: this.config, regions: this.serverless.service.custom?.movementPassRegions };
     this.guardDestructiveCommand();
     this.hooks = {
       'before:deploy:deploy': () => this.beforeDeploy(),
@@ -247,6 +252,7 @@ class ProductionSafety {
   }
 
   async beforeDeploy() {
+    this.assertPackageIsForThisStack();
     if (!this.config.shared) return;
     this.assertPolicyCoversPackage();
     await this.assertAccount();
@@ -273,13 +279,32 @@ class ProductionSafety {
   }
 
   /**
+   * `sls deploy --package <dir>` deploys what was packaged for the stage and region of that
+   * package, whatever --stage and --region say: osls takes the package's template and settings
+   * (its stage's protection included) and puts them on the stack it is asked to act on. A package
+   * of another stage (a sandbox, without a deploy gate) or another region (the home stack's tables
+   * in a secondary region) stops here.
+   */
+  assertPackageIsForThisStack() {
+    const stage = this.provider.getStage();
+    const region = this.provider.getRegion();
+    const packaged = { stage: this.config?.stage ?? stage, region: this.serverless.service.custom?.movementPassRegions?.region ?? region };
+    if (packaged.stage === stage && packaged.region === region) return;
+    const options = this.built.regions?.stackOptions ?? `--stage ${stage}`;
+    throw this.error(
+      `The package to deploy was built for stage "${packaged.stage}" in ${packaged.region}, but this deploy acts on the stack of stage "${stage}" in ${region}. ` +
+        `Nothing was deployed. Package for that stack and deploy it: \`npx sls package ${options} --package <dir>\`, then \`npx sls deploy ${options} --package <dir>\`.`,
+    );
+  }
+
+  /**
    * The stack policy comes from serverless.ts; `sls deploy --package <dir>` deploys a template
    * packaged elsewhere. A stateful resource of that template the policy does not name stops it.
    */
   assertPolicyCoversPackage() {
     const { Resources = {} } = this.serverless.service.provider.compiledCloudFormationTemplate;
     const unprotected = Object.entries(Resources)
-      .filter(([id, resource]) => isStateful(id, resource, this.config) && !this.config.protectedResources.includes(id))
+      .filter(([id, resource]) => isStateful(id, resource, this.config) && !this.built.config.protectedResources.includes(id))
       .map(([id]) => id);
     if (unprotected.length) {
       throw this.error(
