@@ -102,25 +102,34 @@ function refersOutside(node, kept) {
   return false;
 }
 
+/** Whether a value refers, anywhere inside it, to a resource outside `kept`. @param {any} node @param {Set<string>} kept @returns {boolean} */
+function refersOutsideDeep(node, kept) {
+  if (refersOutside(node, kept)) return true;
+  if (Array.isArray(node)) return node.some((item) => refersOutsideDeep(item, kept));
+  if (node && typeof node === 'object') return Object.values(node).some((value) => refersOutsideDeep(value, kept));
+  return false;
+}
+
 /**
- * The properties without any value that refers to a resource left out of the import (a kept log
- * group's KMS key, say): an import template must stand alone, and the deploy that follows the
- * import sets those values again.
- * @param {any} node @param {Set<string>} kept @returns {any}
+ * The resource without the properties that refer, anywhere inside, to a resource left out of the
+ * import (a kept log group's KMS key, a kept bucket's replication role): an import template must
+ * stand alone, and the deploy that follows the import sets those properties again. A property
+ * goes whole, never a part of it: a ReplicationConfiguration without its Role, say, is one
+ * CloudFormation refuses.
+ * @param {any} resource @param {Set<string>} kept @returns {any}
  */
-function withoutForeignReferences(node, kept) {
-  if (Array.isArray(node)) {
-    return node.filter((item) => !refersOutside(item, kept)).map((item) => withoutForeignReferences(item, kept));
-  }
-  if (node && typeof node === 'object') {
-    if (refersOutside(node, kept)) return undefined;
-    return Object.fromEntries(
-      Object.entries(node)
-        .filter(([, value]) => !refersOutside(value, kept))
-        .map(([key, value]) => [key, withoutForeignReferences(value, kept)]),
-    );
-  }
-  return node;
+function withoutForeignReferences(resource, kept) {
+  const { DependsOn, Properties, ...rest } = resource;
+  const dependsOn = (Array.isArray(DependsOn) ? DependsOn : DependsOn ? [DependsOn] : []).filter((/** @type {string} */ id) =>
+    kept.has(id),
+  );
+  return {
+    ...rest,
+    ...(Properties && {
+      Properties: Object.fromEntries(Object.entries(Properties).filter(([, value]) => !refersOutsideDeep(value, kept))),
+    }),
+    ...(dependsOn.length && { DependsOn: dependsOn }),
+  };
 }
 
 class ProductionSafety {
@@ -139,6 +148,11 @@ class ProductionSafety {
     this.protectionLifted = false;
     /** @type {{ allowed: string[], dangers: import('./lib/template-diff').Danger[] } | undefined} */
     this.allowedDangers = undefined;
+    /**
+     * What serverless.ts built, kept from load time: `sls deploy --package <dir>` replaces
+     * `service.custom` (this plugin's config included) with the package's before the deploy hooks run.
+     */
+    this.built = { config: this.config, regions: this.serverless.service.custom?.movementPassRegions };
     this.guardDestructiveCommand();
     this.hooks = {
       'before:deploy:deploy': () => this.beforeDeploy(),
@@ -238,6 +252,7 @@ class ProductionSafety {
   }
 
   async beforeDeploy() {
+    this.assertPackageIsForThisStack();
     if (!this.config.shared) return;
     this.assertPolicyCoversPackage();
     await this.assertAccount();
@@ -264,13 +279,32 @@ class ProductionSafety {
   }
 
   /**
+   * `sls deploy --package <dir>` deploys what was packaged for the stage and region of that
+   * package, whatever --stage and --region say: osls takes the package's template and settings
+   * (its stage's protection included) and puts them on the stack it is asked to act on. A package
+   * of another stage (a sandbox, without a deploy gate) or another region (the home stack's tables
+   * in a secondary region) stops here.
+   */
+  assertPackageIsForThisStack() {
+    const stage = this.provider.getStage();
+    const region = this.provider.getRegion();
+    const packaged = { stage: this.config?.stage ?? stage, region: this.serverless.service.custom?.movementPassRegions?.region ?? region };
+    if (packaged.stage === stage && packaged.region === region) return;
+    const options = this.built.regions?.stackOptions ?? `--stage ${stage}`;
+    throw this.error(
+      `The package to deploy was built for stage "${packaged.stage}" in ${packaged.region}, but this deploy acts on the stack of stage "${stage}" in ${region}. ` +
+        `Nothing was deployed. Package for that stack and deploy it: \`npx sls package ${options} --package <dir>\`, then \`npx sls deploy ${options} --package <dir>\`.`,
+    );
+  }
+
+  /**
    * The stack policy comes from serverless.ts; `sls deploy --package <dir>` deploys a template
    * packaged elsewhere. A stateful resource of that template the policy does not name stops it.
    */
   assertPolicyCoversPackage() {
     const { Resources = {} } = this.serverless.service.provider.compiledCloudFormationTemplate;
     const unprotected = Object.entries(Resources)
-      .filter(([id, resource]) => isStateful(id, resource, this.config) && !this.config.protectedResources.includes(id))
+      .filter(([id, resource]) => isStateful(id, resource, this.config) && !this.built.config.protectedResources.includes(id))
       .map(([id]) => id);
     if (unprotected.length) {
       throw this.error(

@@ -347,6 +347,23 @@ describe('deploy gate', () => {
     expect(aws.calls).toEqual([]);
   });
 
+  it("judges a package by this serverless.ts's stack policy, not by the package's own settings that osls puts in its place", async () => {
+    const { create, serverless, aws } = plugin('prod', { stack: deployedProd() });
+    const safety = create();
+    // `sls deploy --package` of a package from another commit: osls restores the package's whole service, custom included.
+    const custom = structuredClone(readServiceState('prod').custom);
+    custom.productionSafety.protectedResources.push('AuditTable');
+    serverless.service.custom = custom;
+    serverless.service.provider.compiledCloudFormationTemplate = deployedProd((template) => {
+      template.Resources.AuditTable = { Type: 'AWS::DynamoDB::GlobalTable', DeletionPolicy: 'Retain', Properties: {} };
+    });
+
+    await expect(safety.hooks['before:deploy:deploy']()).rejects.toThrow(
+      /the stack policy of this serverless.ts does not protect: AuditTable/,
+    );
+    expect(aws.calls).toEqual([]);
+  });
+
   it('refuses an override naming something that is not protected', async () => {
     const { create } = plugin('prod', { stack: deployedProd() }, { param: ['allow-replace=PasesTable'] });
 
@@ -481,6 +498,59 @@ describe('a secondary region of a shared stage (prod in ap-southeast-1)', () => 
     const folder = join(serviceDir, '.serverless', 'recovery', 'ap-southeast-1');
     expect(Object.keys(JSON.parse(readFileSync(join(folder, 'import-template.json'), 'utf8')).Resources)).toEqual(['ApiAccessLogGroup']);
     expect(() => readFileSync(join(serviceDir, '.serverless', 'recovery', 'import-template.json'))).toThrow(/ENOENT/);
+  });
+
+  it("imports the region's photo bucket with properties CloudFormation accepts: a property needing a resource left out goes whole", async () => {
+    const bucket = `movement-pass-prod-photos-apse1-${account}`;
+    const { create, serviceDir } = plugin(regional, { existing: [bucket] });
+
+    await expect(create().hooks['before:deploy:deploy']()).rejects.toThrow(`PhotoBucket (${bucket})`);
+    const folder = join(serviceDir, '.serverless', 'recovery', 'ap-southeast-1');
+    const imported = JSON.parse(readFileSync(join(folder, 'import-template.json'), 'utf8')).Resources.PhotoBucket;
+    const packaged = readTemplate(regional).Resources.PhotoBucket;
+    expect(imported.Properties.BucketName).toBe(bucket);
+    expect(imported.Properties.VersioningConfiguration).toEqual(packaged.Properties.VersioningConfiguration);
+    // Its replication rule needs the replication role (not imported): the import leaves the whole rule to the
+    // deploy that follows, never a ReplicationConfiguration without its required Role.
+    expect(packaged.Properties.ReplicationConfiguration.Role).toBeDefined();
+    expect(imported.Properties.ReplicationConfiguration).toBeUndefined();
+  });
+
+  /** What osls's deploy does with `--package <dir>` before the deploy hooks: the package's state replaces serverless.ts's. */
+  function deployPackageOf(serverless: any, packaged: 'prod' | 'alice' | 'prod.ap-southeast-1') {
+    serverless.service.custom = readServiceState(packaged).custom;
+    serverless.service.provider.compiledCloudFormationTemplate = readTemplate(packaged);
+  }
+
+  it('stops `sls deploy --region <secondary> --package` of a package built for the home region, before any AWS call', async () => {
+    const { create, serverless, aws } = plugin(regional, { stack: readTemplate(regional) });
+    const safety = create();
+    deployPackageOf(serverless, 'prod');
+
+    await expect(safety.hooks['before:deploy:deploy']()).rejects.toThrow(
+      /The package to deploy was built for stage "prod" in ap-south-1, but this deploy acts on the stack of stage "prod" in ap-southeast-1\. Nothing was deployed\..*npx sls package --stage prod --region ap-southeast-1 --package <dir>/,
+    );
+    expect(aws.calls).toEqual([]);
+  });
+
+  it("stops a shared stage's deploy of a sandbox's package: the sandbox's settings would skip the deploy gate", async () => {
+    const { create, serverless, aws } = plugin(regional, { stack: readTemplate(regional) });
+    const safety = create();
+    deployPackageOf(serverless, 'alice');
+
+    await expect(safety.hooks['before:deploy:deploy']()).rejects.toThrow(
+      /built for stage "alice" in ap-south-1, but this deploy acts on the stack of stage "prod" in ap-southeast-1/,
+    );
+    expect(aws.calls).toEqual([]);
+  });
+
+  it('deploys a package of this very stack (`sls package` then `sls deploy --package`) through the gate', async () => {
+    const { create, serverless, aws } = plugin(regional, { stack: readTemplate(regional) });
+    const safety = create();
+    deployPackageOf(serverless, regional);
+
+    await expect(safety.hooks['before:deploy:deploy']()).resolves.toBeUndefined();
+    expect(aws.methods()).toContain('CloudFormation.getTemplate');
   });
 
   it('says how to remove a regional stack left in ROLLBACK_COMPLETE, in its region', async () => {
