@@ -41,6 +41,8 @@ const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2
 // https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_PublicKeyConfig.html: 1 to 128 of these.
 const publicKeyName = /^[\w-]{1,128}$/;
 
+/** Table and replica states whose table serves its stream. */
+const usable = ['ACTIVE', 'UPDATING'];
 const isNotFound = (error: unknown) => (error as { name?: string })?.name === 'ResourceNotFoundException';
 
 export function regionalLookup(deps: RegionalLookupDeps) {
@@ -58,18 +60,19 @@ export function regionalLookup(deps: RegionalLookupDeps) {
       if (isNotFound(error)) throw new LookupFailed(`Table ${name} has no replica in ${region}. ${deployHomeFirst}`);
       throw error;
     }
-    if (table?.TableStatus !== 'ACTIVE') {
+    // UPDATING (an index being built, a setting changing) still serves reads, writes and its stream.
+    if (!usable.includes(table?.TableStatus ?? '')) {
       throw new LookupFailed(
         `Table ${name} in ${region} is ${table?.TableStatus ?? 'in no known state'}, not ACTIVE. ${deployHomeFirst} ` +
           'A replica being created takes minutes: wait until it is ACTIVE.',
       );
     }
     // The regions DescribeTable lists as replicas; where it lists this one, its own status counts too.
-    const local = table.Replicas?.find((replica) => replica.RegionName === region);
-    if (local && local.ReplicaStatus !== 'ACTIVE') {
+    const local = table?.Replicas?.find((replica) => replica.RegionName === region);
+    if (local && !usable.includes(local.ReplicaStatus ?? '')) {
       throw new LookupFailed(`The replica of table ${name} in ${region} is ${local.ReplicaStatus}, not ACTIVE. ${deployHomeFirst}`);
     }
-    if (!table.TableArn || !table.LatestStreamArn) {
+    if (!table?.TableArn || !table.LatestStreamArn) {
       throw new LookupFailed(
         `Table ${name} in ${region} has no stream: a replica of the home global table always has one (replication needs it). ${deployHomeFirst}`,
       );

@@ -114,6 +114,17 @@ describe('regional lookups', () => {
       expect(endpoint.received.map(({ operation, region }) => [operation, region])).toEqual([['DescribeTable', secondary]]);
     });
 
+    it('answers while the table is UPDATING (an index being built still serves its stream)', async () => {
+      const tables = globalPasses('UPDATING');
+      tables[secondary][passes].TableStatus = 'UPDATING';
+      const endpoint = await startDynamoDbEndpoint(tables);
+      dynamodbEndpoint = endpoint;
+
+      await lookupHandler({ dynamodb: endpoint.url })(event('tableReplica', { TableName: passes }), context());
+
+      expect(answer()).toMatchObject({ Status: 'SUCCESS', Data: { StreamArn: streamArn(secondary, 'replica') } });
+    });
+
     it('fails while the replica in this region is still being created', async () => {
       const endpoint = await startDynamoDbEndpoint(globalPasses('CREATING'));
       dynamodbEndpoint = endpoint;
