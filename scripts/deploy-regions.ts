@@ -15,10 +15,12 @@ import { join } from 'node:path';
 import { GetBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { photoBucketName, photoReplicationParam } from '../resources/photo-replication';
+import { confirmations } from '../resources/production-safety';
 import {
   isSharedStage,
   optionFromArgv,
   paramFromArgv,
+  refreshLookupsParam,
   StageError,
   type StageSettings,
   secondaryRegionOf,
@@ -71,6 +73,13 @@ function refusedOption(argv: readonly string[]): string | undefined {
   }
   if (paramFromArgv(argv, photoReplicationParam) !== undefined) {
     return `--param=${photoReplicationParam}: this command switches the home replication rule itself, when the secondary bucket is not ready yet.`;
+  }
+  // Both name what one region's stack holds: given to every step, they would stop the region they do not fit after the others deployed.
+  if (paramFromArgv(argv, confirmations.replace) !== undefined) {
+    return `--param=${confirmations.replace}: a replacement is allowed in one region's stack; deploy that region alone with npx sls deploy --stage <stage> --region <region> --param=${confirmations.replace}=<ids>.`;
+  }
+  if (paramFromArgv(argv, refreshLookupsParam) !== undefined) {
+    return `--param=${refreshLookupsParam}: only a secondary region looks the home stack up; deploy it alone with npx sls deploy --stage <stage> --region <secondary region> --param=${refreshLookupsParam}=<token>.`;
   }
   return undefined;
 }
