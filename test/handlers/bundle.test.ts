@@ -1,7 +1,7 @@
 // The deployed artifact itself: the key ring zip that `sls package` built, run by Node with the
 // real AWS SDK against a local SSM endpoint, answering a local CloudFormation response server,
 // configured with the environment the template gives it.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -9,12 +9,15 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../handlers/lib/signing-keys';
-import { offlineEnv, packageRoot } from '../package-stage';
+import { packageRoot } from '../package-stage';
 import {
   awsManagedKey,
+  type ChildRun,
   keyRingEnvironment,
   MemoryParameterStore,
   makeEvent,
+  runBundledHandler,
+  runNode,
   secondaryStageKeyArn,
   stackId,
   stageKeyArn,
@@ -62,31 +65,13 @@ function runKeyRing({
   remainingMs = 60_000,
   lingerMs = 0,
   region = 'ap-south-1',
-}: Run): Promise<{ code: number | null; output: string }> {
+}: Run): Promise<ChildRun> {
   const eventsFile = join(bundleDir, `events-${process.hrtime.bigint()}.json`);
   writeFileSync(eventsFile, JSON.stringify(events));
-  const child = spawn(
-    process.execPath,
-    [driver, join(bundleDir, 'handlers/key-ring/index.js'), eventsFile, String(remainingMs), String(lingerMs)],
-    {
-      env: {
-        ...offlineEnv(),
-        ...environment,
-        AWS_REGION: region,
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_ENDPOINT_URL_SSM: endpoint,
-      },
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
+  return runNode([driver, join(bundleDir, 'handlers/key-ring/index.js'), eventsFile, String(remainingMs), String(lingerMs)], region, {
+    ...environment,
+    AWS_ENDPOINT_URL_SSM: endpoint,
   });
-  child.stderr.on('data', (chunk) => {
-    output += chunk;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
 }
 
 const names = (stage: string) => ({
@@ -431,28 +416,8 @@ function runBundle(
   event: unknown,
   endpoints: Record<string, string> | string,
   entry = join(bundleDir, 'handlers/key-ring/index.js'),
-): Promise<{ code: number | null; output: string }> {
-  const script =
-    'require(process.argv[1]).handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 60000 })' +
-    '.then(() => process.exit(0), (error) => { console.error(error); process.exit(1); })';
-  const endpointEnv = typeof endpoints === 'string' ? { AWS_ENDPOINT_URL_SSM: endpoints } : endpoints;
-  const child = spawn(process.execPath, ['-e', script, entry, JSON.stringify(event)], {
-    env: {
-      ...offlineEnv(),
-      AWS_REGION: 'ap-south-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      ...endpointEnv,
-    },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    output += chunk;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+): Promise<ChildRun> {
+  return runBundledHandler(entry, event, 'ap-south-1', typeof endpoints === 'string' ? { AWS_ENDPOINT_URL_SSM: endpoints } : endpoints);
 }
 
 /** A local CloudWatch Logs endpoint (AWS JSON 1.1): records each operation and answers as the service would. */

@@ -2,7 +2,7 @@
 // dynalite (a DynamoDB implementation) for tables that are missing, being created or without a
 // stream; a DynamoDB JSON endpoint answering a global table's replica per signed region; a
 // CloudFront REST-XML endpoint that pages its lists. CloudFormation's side is a local server.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,9 +14,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { makeHandler } from '../../handlers/lib/custom-resource';
 import { regionalLookup } from '../../handlers/regional-lookup/regional-lookup';
 import { lookupIds, lookupTypes } from '../../resources/regional-lookup';
-import { offlineEnv, packageRoot } from '../package-stage';
+import { packageRoot } from '../package-stage';
 import { type Distribution, type ReplicaTable, startCloudFrontEndpoint, startDynamoDbEndpoint } from './regional-lookup-endpoints';
-import { context, makeEvent, memoryLogger, startResponseServer } from './support';
+import { type ChildRun, context, makeEvent, memoryLogger, runBundledHandler, startResponseServer } from './support';
 
 const home = 'ap-south-1';
 const secondary = 'ap-southeast-1';
@@ -334,22 +334,8 @@ describe('the packaged regional lookup bundle (prod, ap-southeast-1)', () => {
   });
 
   /** Runs one event through the bundle as Lambda would in ap-southeast-1, with the given endpoints. */
-  function runBundle(event: unknown, endpoints: Record<string, string>): Promise<{ code: number | null; output: string }> {
-    const script =
-      'require(process.argv[1]).handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 60000 })' +
-      '.then(() => process.exit(0), (error) => { console.error(error); process.exit(1); })';
-    const child = spawn(process.execPath, ['-e', script, join(bundleDir, 'handlers/regional-lookup/index.js'), JSON.stringify(event)], {
-      env: { ...offlineEnv(), AWS_REGION: secondary, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ...endpoints },
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
-  }
+  const runBundle = (event: unknown, endpoints: Record<string, string>): Promise<ChildRun> =>
+    runBundledHandler(join(bundleDir, 'handlers/regional-lookup/index.js'), event, secondary, endpoints);
 
   it("answers the replica's stream from this region and the photo distribution from CloudFront", async () => {
     const cloudFormation = await startResponseServer();

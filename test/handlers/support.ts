@@ -1,5 +1,6 @@
 // Test doubles at the real boundaries of a custom resource: a local HTTP server stands in for
 // CloudFormation's presigned response URL, an in-memory store behind aws-sdk-client-mock for SSM.
+import { spawn } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { CustomResourceEvent, Logger } from '../../handlers/lib/custom-resource';
 import { keyRingEnvironment as templateEnvironment } from '../../resources/key-ring';
 import { homeRegion, type StackChoice, type StageSettings, settingsFor } from '../../resources/stage';
+import { offlineEnv } from '../package-stage';
 
 export interface ReceivedResponse {
   /** When the answer arrived. */
@@ -354,4 +356,36 @@ export function cloudFrontAccepts(signedUrl: string, publicKeyPem: string): bool
   const resource = `${url.origin}${url.pathname}`;
   const policy = `{"Statement":[{"Resource":"${resource}","Condition":{"DateLessThan":{"AWS:EpochTime":${expires}}}}]}`;
   return verify('RSA-SHA1', Buffer.from(policy), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
+}
+
+/** What a child Node process printed (stdout and stderr together) and how it ended. */
+export interface ChildRun {
+  code: number | null;
+  output: string;
+}
+
+/**
+ * Runs Node with `args` as a Lambda of `region` would run a packaged bundle: no AWS variable of
+ * the test machine, fake credentials, and `environment` (endpoints, the function's configuration).
+ */
+export function runNode(args: string[], region: string, environment: NodeJS.ProcessEnv): Promise<ChildRun> {
+  const child = spawn(process.execPath, args, {
+    env: { ...offlineEnv(), AWS_REGION: region, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ...environment },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+}
+
+/** One event through the handler of a packaged bundle's entry file, with a minute left to run. */
+export function runBundledHandler(entry: string, event: unknown, region: string, environment: NodeJS.ProcessEnv): Promise<ChildRun> {
+  const script =
+    'require(process.argv[1]).handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 60000 })' +
+    '.then(() => process.exit(0), (error) => { console.error(error); process.exit(1); })';
+  return runNode(['-e', script, entry, JSON.stringify(event)], region, environment);
 }
