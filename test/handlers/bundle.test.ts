@@ -58,14 +58,7 @@ interface Run {
   region?: string;
 }
 
-function runKeyRing({
-  events,
-  endpoint,
-  environment,
-  remainingMs = 60_000,
-  lingerMs = 0,
-  region = 'ap-south-1',
-}: Run): Promise<ChildRun> {
+function runKeyRing({ events, endpoint, environment, remainingMs = 60_000, lingerMs = 0, region = 'ap-south-1' }: Run): Promise<ChildRun> {
   const eventsFile = join(bundleDir, `events-${process.hrtime.bigint()}.json`);
   writeFileSync(eventsFile, JSON.stringify(events));
   return runNode([driver, join(bundleDir, 'handlers/key-ring/index.js'), eventsFile, String(remainingMs), String(lingerMs)], region, {
