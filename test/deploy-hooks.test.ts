@@ -2,7 +2,7 @@
 // the packaged serverless.ts: what the certificates plugin relies on.
 import Serverless from 'osls/lib/serverless';
 import { describe, expect, it } from 'vitest';
-import { projectCopy, readServiceState } from './package-stage';
+import { readServiceState, workerCopy } from './package-stage';
 
 async function hooksOf(command: string, param: string[] = []) {
   const state = readServiceState('prod');
@@ -16,7 +16,7 @@ async function hooksOf(command: string, param: string[] = []) {
   const serverless = new Serverless({
     commands: [command],
     options: { stage: 'prod', param },
-    serviceDir: projectCopy,
+    serviceDir: workerCopy(),
     configuration,
     configurationFilename: 'serverless.ts',
   });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { GetBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StageError, settingsFor } from '../resources/stage';
 import { type BucketState, DeployError, deployRegions, deploySteps, secondaryBucketState } from '../scripts/deploy-regions';
 import { offlineEnv, projectRoot } from './package-stage';
@@ -220,6 +220,10 @@ describe('npm run deploy:regions', () => {
 describe('the secondary bucket question', () => {
   const sts = mockClient(STSClient);
   const s3 = mockClient(S3Client);
+  afterAll(() => {
+    sts.restore();
+    s3.restore();
+  });
   beforeEach(() => {
     sts.reset();
     s3.reset();

@@ -1,23 +1,12 @@
-// Packages the stages the template tests read, once per run and one after the other
-// (serverless-esbuild works in one shared .esbuild folder, so two packagings cannot overlap),
-// from a copy of the project, so the project's own `.serverless/` stays as the developer left it.
+// Once per run, before any test file: notes what the project's own `.serverless/` holds, so a test
+// can prove the run left it alone. Stacks are packaged later, by the first test that reads one
+// (test/package-stage.ts), and kept between runs while their inputs are unchanged.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import {
-  copyProject,
-  packageRoot,
-  packageStack,
-  serverlessDirFingerprint,
-  serverlessDirFingerprintFile,
-  testedStacks,
-} from './package-stage';
-
-/** The home stacks of a shared stage and of a sandbox, as most template tests read them. */
-export const testedStages = ['prod', 'alice'] as const;
+import { join } from 'node:path';
+import { packageRoot, serverlessDirFingerprint, serverlessDirFingerprintFile } from './package-stage';
 
 export default function setup(): void {
-  rmSync(packageRoot, { recursive: true, force: true });
   mkdirSync(packageRoot, { recursive: true });
+  rmSync(join(packageRoot, 'scratch'), { recursive: true, force: true });
   writeFileSync(serverlessDirFingerprintFile, JSON.stringify(serverlessDirFingerprint()));
-  copyProject();
-  for (const [name, args] of Object.entries(testedStacks)) packageStack(name, args);
 }

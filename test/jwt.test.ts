@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { api } from '../resources/api';
 import { jwtKeyRingProperties } from '../resources/jwt';
 import { settingsFor } from '../resources/stage';
-import { packageRoot, readTemplate } from './package-stage';
+import { readTemplate, stackDir } from './package-stage';
 import { contractParameters, resource, resourcesOfType } from './template';
 
 describe.each(['prod', 'alice'])('stage %s', (stage) => {
@@ -181,7 +181,7 @@ describe('API deployment on rotation', () => {
 
 describe('key ring bundle', () => {
   it('is a minified artifact of at most 150 KB', () => {
-    const size = statSync(join(packageRoot, 'prod', 'keyRing.zip')).size;
+    const size = statSync(join(stackDir('prod'), 'keyRing.zip')).size;
     expect(size).toBeLessThanOrEqual(150 * 1024);
   });
 });

@@ -1,58 +1,168 @@
 // Runs the real CLI on the real serverless.ts, offline: no AWS variables reach the child.
-// It runs in a copy of the project (node_modules linked), because osls's package step always
-// deletes `<service>/.serverless`, even with --package: the tests must leave the developer's
-// own `sls package` output alone.
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+//
+// A stack is packaged when a test first reads it, and the result is kept in
+// `.serverless-test/stacks/<name>` for as long as what shapes the template is unchanged (the
+// fingerprint below), so a second run of one test file packages nothing. The CLI always runs in a
+// copy of the project (node_modules linked), because osls's package step deletes
+// `<service>/.serverless`, even with --package: the tests leave the developer's own
+// `sls package` output alone.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 export const projectRoot = resolve(__dirname, '..');
 export const packageRoot = join(projectRoot, '.serverless-test');
-/** Where the tests run the CLI: a copy of the project's sources. */
-export const projectCopy = join(packageRoot, 'project');
+const stacksRoot = join(packageRoot, 'stacks');
+const copiesRoot = join(packageRoot, 'copies');
+const locksRoot = join(packageRoot, 'locks');
 
-/** Build output and local state that a copy must not carry (nor recurse into). */
-const notCopied = new Set(['node_modules', '.git', '.serverless', '.serverless-test', '.esbuild', '.build', 'coverage']);
+/** Build output and local state: never copied, at any depth (nor recursed into). */
+const neverCopied = new Set(['node_modules', '.git', '.serverless', '.serverless-test', '.esbuild', '.build', 'coverage', 'dist']);
+/** What only documents or tests the product: it shapes no template, so a change to it packages nothing again. */
+const notTemplateInputs = new Set(['test', 'client/test', 'bench', 'docs', '.ci']);
 
-export function copyProject(): void {
-  mkdirSync(projectCopy, { recursive: true });
-  for (const entry of readdirSync(projectRoot)) {
-    if (!notCopied.has(entry)) cpSync(join(projectRoot, entry), join(projectCopy, entry), { recursive: true });
+/** The files a packaging reads from the project, relative to it, sorted. */
+export function templateInputs(dir = projectRoot): string[] {
+  const files: string[] = [];
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const path = join(current, entry.name);
+      const name = relative(dir, path);
+      if (neverCopied.has(entry.name) || notTemplateInputs.has(name)) continue;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && !entry.name.endsWith('.md')) files.push(name);
+    }
+  };
+  walk(dir);
+  return files.sort();
+}
+
+/** The tools whose installed versions shape a package. */
+const packagingTools = ['osls', 'serverless-esbuild', 'serverless-certificate-creator', 'serverless-domain-manager', 'esbuild', 'tsx'];
+
+/**
+ * The environment of a machine with no AWS account: only what a shell needs, and the SDK's
+ * credential chain pointed nowhere, so any accidental AWS call fails instead of finding
+ * credentials. The SDK's warning about Node 20 (true, and said once in the README) is silenced
+ * with its own switch in these child processes only.
+ */
+export function offlineEnv(): NodeJS.ProcessEnv {
+  const kept = Object.fromEntries(['PATH', 'HOME', 'LANG', 'TMPDIR'].flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])));
+  return {
+    ...kept,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
+
+/** What shapes every package made from `dir`: its template inputs, the tools' versions, Node's, the environment. */
+export function inputsFingerprint(dir: string): string {
+  const hash = createHash('sha256');
+  for (const file of templateInputs(dir))
+    hash
+      .update(`${file}\0`)
+      .update(readFileSync(join(dir, file)))
+      .update('\0');
+  for (const tool of packagingTools) {
+    hash.update(`${tool}@${JSON.parse(readFileSync(join(projectRoot, 'node_modules', tool, 'package.json'), 'utf8')).version}\0`);
   }
-  symlinkSync(join(projectRoot, 'node_modules'), join(projectCopy, 'node_modules'), 'dir');
+  hash.update(`node ${process.version}\0${JSON.stringify(offlineEnv())}`);
+  return hash.digest('hex');
 }
 
-/** What the project's own `.serverless/` holds (name, size, mtime), to prove the tests left it alone. */
-export function serverlessDirFingerprint(): string[] {
-  const dir = join(projectRoot, '.serverless');
-  if (!existsSync(dir)) return ['(absent)'];
-  return readdirSync(dir)
-    .sort()
-    .map((name) => {
-      const stats = statSync(join(dir, name));
-      return `${name} ${stats.size} ${stats.mtimeMs}`;
-    });
+let projectInputs: string | undefined;
+/** The project's fingerprint, read once per test file. */
+export const projectFingerprint = (): string => (projectInputs ??= inputsFingerprint(projectRoot));
+
+const stackFingerprint = (args: readonly string[]) =>
+  createHash('sha256').update(projectFingerprint()).update(JSON.stringify(args)).digest('hex');
+
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Runs `work` while holding a lock that other test workers wait for (a directory: mkdir is atomic). */
+function withLock<T>(name: string, work: () => T): T {
+  const lock = join(locksRoot, name);
+  mkdirSync(locksRoot, { recursive: true });
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`${lock} is still held after 5 minutes: remove it if no test run is going on`);
+    const owner = lockOwner(lock);
+    if (owner && !processAlive(owner)) rmSync(lock, { recursive: true, force: true });
+    else sleep(100);
+  }
+  writeFileSync(join(lock, 'pid'), String(process.pid));
+  try {
+    return work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
-export const serverlessDirFingerprintFile = join(packageRoot, 'serverless-dir-before.json');
+
+/** The process holding a lock, or 0 while it has not yet written its id. */
+function lockOwner(lock: string): number {
+  try {
+    return Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    return 0;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A copy of the project's template inputs where the CLI runs, made again when they changed:
+ * `.serverless-test/copies/<slot>`, one slot per user at a time (a stack's packaging, a test worker).
+ */
+export function projectCopy(slot: string): string {
+  const copy = join(copiesRoot, slot);
+  const stamp = `${copy}.fingerprint`;
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === projectFingerprint()) return copy;
+  rmSync(copy, { recursive: true, force: true });
+  for (const file of templateInputs()) cpSync(join(projectRoot, file), join(copy, file));
+  symlinkSync(join(projectRoot, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  writeFileSync(stamp, projectFingerprint());
+  return copy;
+}
+
+/** The copy this test worker runs the CLI in (Vitest runs one file at a time per worker). */
+export const workerCopy = (): string => projectCopy(`worker-${process.env.VITEST_POOL_ID ?? process.pid}`);
 
 export interface CliResult {
   status: number | null;
   output: string;
 }
 
-/** The environment of a machine with no AWS account: every AWS_* variable removed. */
-export function offlineEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('AWS_')) env[key] = value;
-  }
-  // Point the SDK's credential chain nowhere, so any accidental AWS call fails instead of finding credentials.
-  return { ...env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' };
-}
-
-export function sls(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+/** Runs `sls` in a copy of the project (this worker's, unless `cwd` says another), offline. */
+export function sls(args: string[], env: NodeJS.ProcessEnv = {}, cwd = workerCopy()): CliResult {
   const bin = join(projectRoot, 'node_modules', '.bin', 'sls');
-  const result = spawnSync(bin, args, { cwd: projectCopy, env: { ...offlineEnv(), ...env }, encoding: 'utf8', timeout: 180_000 });
+  const result = spawnSync(bin, args, { cwd, env: { ...offlineEnv(), ...env }, encoding: 'utf8', timeout: 180_000 });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -73,14 +183,32 @@ export const testedStacks = {
 } as const satisfies Record<string, readonly string[]>;
 export type TestedStack = keyof typeof testedStacks;
 
-/** Packages one stack into `.serverless-test/<name>`, `args` choosing stage, region and opt-ins. */
-export function packageStack(name: string, args: readonly string[]): void {
-  const result = sls(['package', ...args, '--package', join(packageRoot, name)]);
-  if (result.status !== 0) throw new Error(`sls package ${args.join(' ')} failed:\n${result.output}`);
-}
+/** What `sls package` printed for a stack, kept beside its package. */
+export const packagingLogFile = 'packaging.log';
+const fingerprintFile = '.fingerprint';
 
-export function packageStage(stage: string): void {
-  packageStack(stage, ['--stage', stage]);
+/**
+ * The folder of a tested stack's package, `sls package` run first if it is missing or was made
+ * from other inputs. One worker packages a stack while the others wait for it.
+ */
+export function stackDir(name: string): string {
+  const args: readonly string[] | undefined = testedStacks[name as TestedStack];
+  if (!args) throw new Error(`${name} is not a tested stack: add it to testedStacks in test/package-stage.ts`);
+  const dir = join(stacksRoot, name);
+  const fresh = () => existsSync(join(dir, fingerprintFile)) && readFileSync(join(dir, fingerprintFile), 'utf8') === stackFingerprint(args);
+  if (fresh()) return dir;
+  return withLock(`stack-${name}`, () => {
+    if (fresh()) return dir;
+    const staging = `${dir}.packaging`;
+    rmSync(staging, { recursive: true, force: true });
+    const result = sls(['package', ...args, '--package', staging], {}, projectCopy(`stack-${name}`));
+    if (result.status !== 0) throw new Error(`sls package ${args.join(' ')} failed:\n${result.output}`);
+    writeFileSync(join(staging, packagingLogFile), result.output);
+    writeFileSync(join(staging, fingerprintFile), stackFingerprint(args));
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(staging, dir);
+    return dir;
+  });
 }
 
 export interface Template {
@@ -89,17 +217,55 @@ export interface Template {
   Conditions?: Record<string, unknown>;
 }
 
-export const templatePath = (stage: string): string => join(packageRoot, stage, 'cloudformation-template-update-stack.json');
+export const templatePath = (stack: string): string => join(stackDir(stack), 'cloudformation-template-update-stack.json');
 
-export function readTemplate(stage: string): Template {
-  return JSON.parse(readFileSync(templatePath(stage), 'utf8')) as Template;
+export function readTemplate(stack: string): Template {
+  return JSON.parse(readFileSync(templatePath(stack), 'utf8')) as Template;
 }
 
-/** The service configuration osls resolved from serverless.ts for a stage, plugin settings included. */
-export function readServiceState(stage: string): {
+/** The service configuration osls resolved from serverless.ts for a stack, plugin settings included. */
+export function readServiceState(stack: string): {
   custom: Record<string, any>;
   plugins: string[];
   provider: { region: string; stage: string };
 } {
-  return JSON.parse(readFileSync(join(packageRoot, stage, 'serverless-state.json'), 'utf8')).service;
+  return JSON.parse(readFileSync(join(stackDir(stack), 'serverless-state.json'), 'utf8')).service;
+}
+
+/** What the project's own `.serverless/` holds (name, size, mtime), to prove the tests left it alone. */
+export function serverlessDirFingerprint(): string[] {
+  const dir = join(projectRoot, '.serverless');
+  if (!existsSync(dir)) return ['(absent)'];
+  return readdirSync(dir)
+    .sort()
+    .map((name) => {
+      const stats = statSync(join(dir, name));
+      return `${name} ${stats.size} ${stats.mtimeMs}`;
+    });
+}
+export const serverlessDirFingerprintFile = join(packageRoot, 'serverless-dir-before.json');
+
+/** A folder of scratch files for one test file, emptied first. */
+export function scratchDir(name: string): string {
+  const dir = join(packageRoot, 'scratch', name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * A function's bundle from a tested stack's package, unzipped once beside it. It sits inside the
+ * project, so its external `@aws-sdk/*` resolves from node_modules as the Lambda runtime's would.
+ */
+export function unpackedBundle(stack: string, functionName: string): string {
+  const dir = join(stackDir(stack), 'bundles', functionName);
+  if (existsSync(join(dir, '.unpacked'))) return dir;
+  return withLock(`bundle-${stack}-${functionName}`, () => {
+    if (existsSync(join(dir, '.unpacked'))) return dir;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync('unzip', ['-q', join(stackDir(stack), `${functionName}.zip`), '-d', dir]);
+    writeFileSync(join(dir, '.unpacked'), '');
+    return dir;
+  });
 }

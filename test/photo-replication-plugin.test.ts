@@ -5,7 +5,7 @@
 import Serverless from 'osls/lib/serverless';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type PhotoReplication from '../plugins/photo-replication';
-import { projectCopy, readServiceState, readTemplate, type TestedStack } from './package-stage';
+import { readServiceState, readTemplate, type TestedStack, workerCopy } from './package-stage';
 
 const account = '123456789012';
 
@@ -19,7 +19,7 @@ async function loadPlugin(stack: TestedStack, versioning: () => Promise<unknown>
   const serverless = new Serverless({
     commands: ['deploy'],
     options: { stage, region },
-    serviceDir: projectCopy,
+    serviceDir: workerCopy(),
     configuration: {
       service: 'movement-pass-foundation',
       frameworkVersion: '3',

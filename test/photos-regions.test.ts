@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { photoBucketName, photoReplicationFromArgv, photoReplicationPluginConfig } from '../resources/photo-replication';
 import { failoverStatusCodes, photos } from '../resources/photos';
 import { maxStageLength, regionCode, settingsFor } from '../resources/stage';
-import { readTemplate, sls } from './package-stage';
+import { readTemplate } from './package-stage';
 import { contractParameters, resource, resourceCountIs, resourcesOfType } from './template';
 
 const arn = (bucket: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucket}` });
@@ -257,19 +257,6 @@ describe('the home replication switch (--param=photo-replication)', () => {
     expect(() => photoReplicationFromArgv(['--param=photo-replication=off'], settingsFor('prod', { region: 'ap-southeast-1' }))).toThrow(
       /applies to the home region's stack \(ap-south-1\) only/,
     );
-  });
-
-  it('is read by serverless.ts: sls print of prod with it off has no rule on the home bucket', () => {
-    const print = (extra: string[]) =>
-      sls(['print', '--stage', 'prod', ...extra, '--format', 'json', '--path', 'resources.Resources.PhotoBucket.Properties']);
-
-    const on = print([]);
-    const off = print(['--param=photo-replication=off']);
-
-    expect(on.status, on.output).toBe(0);
-    expect(off.status, off.output).toBe(0);
-    expect(JSON.parse(on.output.slice(on.output.indexOf('{'))).ReplicationConfiguration).toBeDefined();
-    expect(JSON.parse(off.output.slice(off.output.indexOf('{'))).ReplicationConfiguration).toBeUndefined();
   });
 });
 

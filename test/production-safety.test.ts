@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import ProductionSafety from '../plugins/production-safety';
-import { readServiceState, readTemplate, type Template } from './package-stage';
+import { readServiceState, readTemplate, stackDir, type Template } from './package-stage';
 
 const stackName = (stage: string) => `movement-pass-foundation-${stage}`;
 const account = '123456789012';
@@ -100,7 +100,7 @@ function plugin(
   return { aws, serverless, create, log, serviceDir };
 }
 
-const packagePath = (stage: string) => join(__dirname, '..', '.serverless-test', stage);
+const packagePath = stackDir;
 
 /** The prod template as deployed, changed by `change`. */
 function deployedProd(change: (template: Template) => void = () => undefined): Template {

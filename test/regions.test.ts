@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { cloudFrontPublicKeyLookup, lookupTypes, photoDistributionLookup, tableReplicaLookup } from '../resources/regional-lookup';
 import { settingsFromArgv } from '../resources/stage';
-import { optedInSandbox, readTemplate, secondaryRegionOptIn, sls, type Template } from './package-stage';
+import { optedInSandbox, readTemplate, secondaryRegionOptIn, type Template } from './package-stage';
 import { resourcesOfType } from './template';
 
 const secondary = 'ap-southeast-1';
@@ -130,20 +130,5 @@ describe('a stage in its home region only', () => {
     expect(config.OriginGroups).toBeUndefined();
     // CloudFront's default retries: with no other origin, a slow answer beats a 504.
     expect(config.Origins[0].ConnectionAttempts).toBeUndefined();
-  });
-});
-
-describe('a region outside the stage', () => {
-  it('is refused before anything runs, naming the stage regions', () => {
-    const result = sls(['package', '--stage', 'prod', '--region', 'eu-west-1']);
-    expect(result.status).not.toBe(0);
-    expect(result.output).toContain('Stage "prod" runs in ap-south-1 (home), ap-southeast-1, not eu-west-1');
-  });
-
-  it("is refused for a sandbox's secondary region unless the sandbox opts in", () => {
-    const result = sls(['package', '--stage', 'carol', '--region', secondary]);
-    expect(result.status).not.toBe(0);
-    expect(result.output).toContain(`Stage "carol" runs in ap-south-1 (home), not ${secondary}`);
-    expect(result.output).toContain(`--param=secondary-region=${secondary}`);
   });
 });

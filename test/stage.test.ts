@@ -13,7 +13,6 @@ import {
   stageNameProblem,
   validated,
 } from '../resources/stage';
-import { sls } from './package-stage';
 
 describe('stage names', () => {
   it.each(['prod', 'alice', 'bob-2', 'a'])('accepts %s', (stage) => {
@@ -94,15 +93,6 @@ describe('stage settings', () => {
 
   it('makes any other name a deletable sandbox without domain or replicas', () => {
     expect(settingsFor('alice')).toMatchObject({ stage: 'alice', retainData: false, customDomain: false, regions: ['ap-south-1'] });
-  });
-});
-
-describe('sls with a bad stage name', () => {
-  it.each(['Prod_1', 'this-stage-is-far-too-long'])('stops %s before anything runs, naming the rule', (stage) => {
-    const result = sls(['package', '--stage', stage]);
-    expect(result.status).not.toBe(0);
-    expect(result.output).toContain(`Invalid stage name "${stage}"`);
-    expect(result.output).not.toContain('Packaging');
   });
 });
 

@@ -11,7 +11,6 @@ import { contractRoot, signingRoot } from '../client/src/contract';
 import { generateStageKeys, type StageKeys, seedStage } from '../client/test/stage-fixture';
 import Verify from '../plugins/verify';
 import { MemoryParameterStore } from './handlers/support';
-import { sls } from './package-stage';
 
 const keyPairId = 'K2JCJMDEHXQW5F';
 const webOrigin = 'http://localhost:3000';
@@ -455,20 +454,5 @@ describe('sls verify', () => {
     await skipped.plugin.hooks['after:deploy:deploy']();
     expect(skipped.lines).toEqual(['sls verify skipped (--skip-verify)']);
     expect(skipped.calls).toEqual([]);
-  });
-});
-
-describe('the real CLI, offline', () => {
-  it('sls verify --help describes the command', () => {
-    const result = sls(['verify', '--help', '--stage', 'alice']);
-
-    expect(result.status, result.output).toBe(0);
-    expect(result.output).toMatch(/verify\s+Proves a deployed stage works end to end/);
-    expect(result.output).toContain('exits non-zero if any fails');
-  });
-
-  it('sls deploy --help documents --skip-verify, sls info --help documents --json', () => {
-    expect(sls(['deploy', '--help', '--stage', 'alice']).output).toMatch(/--skip-verify\s+Do not run sls verify at the end of the deploy/);
-    expect(sls(['info', '--help', '--stage', 'alice']).output).toMatch(/--json\s+Print only the contract values of the stage, as JSON/);
   });
 });

@@ -2,8 +2,6 @@
 // dynalite (a DynamoDB implementation) for tables that are missing, being created or without a
 // stream; a DynamoDB JSON endpoint answering a global table's replica per signed region; a
 // CloudFront REST-XML endpoint that pages its lists. CloudFormation's side is a local server.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { makeHandler } from '../../handlers/lib/custom-resource';
 import { regionalLookup } from '../../handlers/regional-lookup/regional-lookup';
 import { lookupIds, lookupTypes } from '../../resources/regional-lookup';
-import { packageRoot } from '../package-stage';
+import { unpackedBundle } from '../package-stage';
 import { type Distribution, type ReplicaTable, startCloudFrontEndpoint, startDynamoDbEndpoint } from './regional-lookup-endpoints';
 import { type ChildRun, context, makeEvent, memoryLogger, runBundledHandler, startResponseServer } from './support';
 
@@ -325,12 +323,9 @@ describe('regional lookups', () => {
 });
 
 describe('the packaged regional lookup bundle (prod, ap-southeast-1)', () => {
-  const bundleDir = join(packageRoot, 'bundles', 'regionalLookup');
+  let bundleDir: string;
   beforeAll(() => {
-    rmSync(bundleDir, { recursive: true, force: true });
-    mkdirSync(bundleDir, { recursive: true });
-    // Unpacked inside the project, so its external `@aws-sdk/*` resolves as the Lambda runtime's would.
-    execFileSync('unzip', ['-q', join(packageRoot, 'prod.ap-southeast-1', 'regionalLookup.zip'), '-d', bundleDir]);
+    bundleDir = unpackedBundle('prod.ap-southeast-1', 'regionalLookup');
   });
 
   /** Runs one event through the bundle as Lambda would in ap-southeast-1, with the given endpoints. */

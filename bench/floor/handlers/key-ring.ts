@@ -1,0 +1,1 @@
+export const handler = async (event: { RequestType: string }): Promise<string> => `key ring ${event.RequestType}`;

@@ -1,0 +1,132 @@
+// The real CLI on the real serverless.ts, offline (no AWS variable, no credentials): what only the
+// CLI proves. osls parses the command line, loads serverless.ts and the plugins, and runs the
+// lifecycle; a guard must act there before any AWS call. One run per scenario, every assertion
+// about that scenario on its output; what the plugins do beyond that is tested in-process.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packagingLogFile, readTemplate, scratchDir, sls, stackDir, templatePath } from './package-stage';
+
+// Each runs the real CLI: a few seconds to start, more on a busy machine.
+describe('the real CLI, offline', { timeout: 120_000 }, () => {
+  describe('the removal guard', () => {
+    it('stops `sls remove -s=prod` (a spelling osls also reads) on the shared stage, before any AWS call', () => {
+      const result = sls(['remove', '-s=prod']);
+
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain('"prod" is a shared stage');
+      expect(result.output).toContain('--param=confirm-remove=prod');
+      expect(result.output).not.toMatch(/credentials/i);
+    });
+
+    it.each(['--stage prod --region ap-southeast-1', '-s prod -r=ap-southeast-1'])(
+      'stops `sls remove %s` on the shared stage, naming the region, before any AWS call',
+      (options) => {
+        const result = sls(['remove', ...options.split(' ')]);
+
+        expect(result.status).not.toBe(0);
+        expect(result.output).toContain(
+          '"prod" in ap-southeast-1 (its secondary region) is a shared stage: `sls remove` in ap-southeast-1',
+        );
+        expect(result.output).toContain('--param=confirm-remove=prod');
+        expect(result.output).not.toMatch(/credentials/i);
+      },
+    );
+
+    it('lets `sls remove --stage alice` go on to AWS, where the preflight stops it without credentials, clearly', () => {
+      const result = sls(['remove', '--stage', 'alice']);
+
+      expect(result.status).not.toBe(0);
+      expect(result.output).not.toContain('shared stage');
+      expect(result.output).toContain('No AWS credentials found. `sls remove` stopped before doing anything.');
+      expect(result.output).not.toContain('Uncaught exception');
+      expect(result.output).not.toMatch(/\n\s+at /);
+    });
+  });
+
+  describe('the preflight', () => {
+    it('says within seconds that AWS cannot be reached, with credentials and no network', () => {
+      // Credentials, and every AWS request sent to a proxy port nothing listens on.
+      const started = Date.now();
+      const result = sls(['info', '--stage', 'alice'], {
+        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        HTTPS_PROXY: 'http://127.0.0.1:9',
+      });
+
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain('AWS cannot be reached: STS in ap-south-1 gave no answer');
+      expect(Date.now() - started).toBeLessThan(25_000);
+    });
+
+    it('lets an offline command run without credentials: the tests package every stack so', () => {
+      const log = readFileSync(join(stackDir('alice'), packagingLogFile), 'utf8');
+
+      expect(log).toContain('✔ Service packaged');
+      expect(log).not.toContain('No AWS credentials found');
+    });
+  });
+
+  describe('sls diff --against', () => {
+    it('names a replaced table of prod, first among the dangers, then as cdk diff shows it', () => {
+      const changed = join(scratchDir('cli-diff'), 'prod-new-key-schema.json');
+      const template = structuredClone(readTemplate('prod'));
+      template.Resources.PassesTable.Properties.KeySchema = [{ AttributeName: 'passId', KeyType: 'HASH' }];
+      writeFileSync(changed, JSON.stringify(template));
+
+      const result = sls(['diff', '--stage', 'prod', '--against', changed]);
+
+      expect(result.status, result.output).toBe(0);
+      expect(result.output).toContain('PassesTable (AWS::DynamoDB::GlobalTable, retained data) would be REPLACED');
+      expect(result.output).toMatch(/\[~\] AWS::DynamoDB::GlobalTable PassesTable replace/);
+    });
+
+    it('finds no difference against the regional template it packaged, naming the stack of that region', () => {
+      const result = sls(['diff', '--stage', 'prod', '--region', 'ap-southeast-1', '--against', templatePath('prod.ap-southeast-1')]);
+
+      expect(result.status, result.output).toBe(0);
+      expect(result.output).toContain('movement-pass-foundation-prod in ap-southeast-1 (secondary region of prod)');
+      expect(result.output).toContain('There were no differences');
+    });
+  });
+
+  describe('serverless.ts', () => {
+    it('stops a bad stage name before anything runs, naming the rule', () => {
+      const result = sls(['package', '--stage', 'Prod_1']);
+
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain('Invalid stage name "Prod_1"');
+      expect(result.output).not.toContain('Packaging');
+    });
+
+    it('reads --param=photo-replication: with it off, prod has no replication rule on the home bucket', () => {
+      const off = sls([
+        'print',
+        '--stage',
+        'prod',
+        '--param=photo-replication=off',
+        '--format',
+        'json',
+        '--path',
+        'resources.Resources.PhotoBucket.Properties',
+      ]);
+
+      expect(readTemplate('prod').Resources.PhotoBucket.Properties.ReplicationConfiguration).toBeDefined();
+      expect(off.status, off.output).toBe(0);
+      const properties = JSON.parse(off.output.slice(off.output.indexOf('{')));
+      expect(properties.BucketName).toBeDefined();
+      expect(properties.ReplicationConfiguration).toBeUndefined();
+    });
+  });
+
+  it('sls --help lists the foundation commands beside the plugins', () => {
+    const result = sls(['--help', '--stage', 'alice']);
+
+    expect(result.status, result.output).toBe(0);
+    expect(result.output).toMatch(/verify\s+Proves a deployed stage works end to end/);
+    expect(result.output).toContain('exits non-zero if any fails');
+    expect(result.output).toMatch(/diff\s+Shows what `sls deploy` of this stage would change/);
+    expect(result.output).toMatch(/create-cert\s+/);
+    expect(result.output).toMatch(/delete_domain\s+/);
+  });
+});
