@@ -1,26 +1,10 @@
 // The order osls runs the deploy's steps in, with the real plugin manager and the plugin list of
 // the packaged serverless.ts: what the certificates plugin relies on.
-import Serverless from 'osls/lib/serverless';
 import { describe, expect, it } from 'vitest';
-import { readServiceState, workerCopy } from './package-stage';
+import { initServerless } from './in-process';
 
 async function hooksOf(command: string, param: string[] = []) {
-  const state = readServiceState('prod');
-  const configuration = {
-    service: 'movement-pass-foundation',
-    frameworkVersion: '3',
-    provider: { name: 'aws', region: 'ap-south-1', stage: 'prod' },
-    plugins: state.plugins,
-    custom: state.custom,
-  };
-  const serverless = new Serverless({
-    commands: [command],
-    options: { stage: 'prod', param },
-    serviceDir: workerCopy(),
-    configuration,
-    configurationFilename: 'serverless.ts',
-  });
-  await serverless.init();
+  const serverless = await initServerless('prod', command, { param });
   return (lifecycle: string) => (serverless.pluginManager.hooks[lifecycle] ?? []).map((hook: { pluginName: string }) => hook.pluginName);
 }
 

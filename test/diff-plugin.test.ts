@@ -59,6 +59,22 @@ describe('sls diff against the deployed stack', () => {
   });
 });
 
+describe('sls diff --against <file>, offline', () => {
+  it('explains a file it cannot read, and one that is not a template, without asking AWS', async () => {
+    const missing = diffPlugin(undefined);
+    missing.plugin.options.against = '/nonexistent/template.json';
+    const notTemplate = diffPlugin(undefined);
+    notTemplate.plugin.options.against = __filename;
+
+    await expect(missing.plugin.hooks['diff:diff']()).rejects.toThrow(
+      'Cannot read the template to compare with (--against /nonexistent/template.json): ENOENT',
+    );
+    await expect(notTemplate.plugin.hooks['diff:diff']()).rejects.toThrow(`${__filename} is not a CloudFormation JSON template`);
+    expect(missing.request).not.toHaveBeenCalled();
+    expect(notTemplate.request).not.toHaveBeenCalled();
+  });
+});
+
 describe('sls diff --region <secondary>', () => {
   it("compares with the stack of that region, named so, and shows the regional stack's own resources", async () => {
     const deployed = structuredClone(readTemplate('prod.ap-southeast-1'));

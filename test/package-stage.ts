@@ -6,7 +6,7 @@
 // copy of the project (node_modules linked), because osls's package step deletes
 // `<service>/.serverless`, even with --package: the tests leave the developer's own
 // `sls package` output alone.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -157,6 +157,23 @@ export const workerCopy = (): string => projectCopy(`worker-${process.env.VITEST
 export interface CliResult {
   status: number | null;
   output: string;
+}
+
+/**
+ * Runs `sls` asynchronously, offline, in a copy of its own (`slot`): runs that overlap must not
+ * share a copy, since packaging works in the copy's `.esbuild` folder.
+ */
+export function slsAsync(args: string[], slot: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const bin = join(projectRoot, 'node_modules', '.bin', 'sls');
+  const child = spawn(bin, args, { cwd: projectCopy(slot), env: { ...offlineEnv(), ...env }, timeout: 180_000 });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, output })));
 }
 
 /** Runs `sls` in a copy of the project (this worker's, unless `cwd` says another), offline. */

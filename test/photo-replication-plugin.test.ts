@@ -2,10 +2,10 @@
 // plugin list and settings of the packaged serverless.ts), its AWS calls through a stubbed
 // provider.request: a deploy whose replication rule has no versioned destination stops before
 // anything is written, with the command that deploys the regions in order.
-import Serverless from 'osls/lib/serverless';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type PhotoReplication from '../plugins/photo-replication';
-import { readServiceState, readTemplate, type TestedStack, workerCopy } from './package-stage';
+import { initServerless } from './in-process';
+import { readTemplate, type TestedStack } from './package-stage';
 
 const account = '123456789012';
 
@@ -14,22 +14,7 @@ const awsError = (code: string, message: string) =>
   Object.assign(new Error(message), { code: `AWS_S3_GET_BUCKET_VERSIONING_${code.toUpperCase()}`, providerError: { code } });
 
 async function loadPlugin(stack: TestedStack, versioning: () => Promise<unknown>, template = readTemplate(stack)) {
-  const state = readServiceState(stack);
-  const [stage, region = 'ap-south-1'] = stack.split('.');
-  const serverless = new Serverless({
-    commands: ['deploy'],
-    options: { stage, region },
-    serviceDir: workerCopy(),
-    configuration: {
-      service: 'movement-pass-foundation',
-      frameworkVersion: '3',
-      provider: { name: 'aws', region, stage },
-      plugins: state.plugins,
-      custom: state.custom,
-    },
-    configurationFilename: 'serverless.ts',
-  });
-  await serverless.init();
+  const serverless = await initServerless(stack, 'deploy');
   // What osls's own before:deploy:deploy restored from the package.
   serverless.service.provider.compiledCloudFormationTemplate = template;
   const provider = serverless.getProvider('aws');

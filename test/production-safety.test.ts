@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import ProductionSafety from '../plugins/production-safety';
 import { readServiceState, readTemplate, stackDir, type Template } from './package-stage';
+import { prodStatefulResources } from './prod-stateful';
 
 const stackName = (stage: string) => `movement-pass-foundation-${stage}`;
 const account = '123456789012';
@@ -109,7 +110,7 @@ function deployedProd(change: (template: Template) => void = () => undefined): T
   return template;
 }
 
-const protectedIds = () => readServiceState('prod').custom.productionSafety.protectedResources as string[];
+const protectedIds = () => prodStatefulResources.prod;
 const denied = (policy: any): string[] => policy.Statement.filter((s: any) => s.Effect === 'Deny').flatMap((s: any) => s.Resource);
 
 describe('removal guard', () => {

@@ -11,6 +11,7 @@ import { contractRoot, signingRoot } from '../client/src/contract';
 import { generateStageKeys, type StageKeys, seedStage } from '../client/test/stage-fixture';
 import Verify from '../plugins/verify';
 import { MemoryParameterStore } from './handlers/support';
+import { initServerless } from './in-process';
 
 const keyPairId = 'K2JCJMDEHXQW5F';
 const webOrigin = 'http://localhost:3000';
@@ -454,5 +455,15 @@ describe('sls verify', () => {
     await skipped.plugin.hooks['after:deploy:deploy']();
     expect(skipped.lines).toEqual(['sls verify skipped (--skip-verify)']);
     expect(skipped.calls).toEqual([]);
+  });
+});
+
+describe('the commands as osls sees them (its plugin manager, in-process)', () => {
+  it('adds --skip-verify to sls deploy and --json to sls info, each with what it does', async () => {
+    const { commands } = (await initServerless('alice', 'deploy')).pluginManager;
+
+    expect(commands.verify.usage).toMatch(/^Proves a deployed stage works end to end: .* exits non-zero if any fails/);
+    expect(commands.deploy.options?.['skip-verify']?.usage).toBe('Do not run sls verify at the end of the deploy');
+    expect(commands.info.options?.json?.usage).toMatch(/^Print only the contract values of the stage, as JSON/);
   });
 });

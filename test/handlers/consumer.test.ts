@@ -12,6 +12,7 @@ import {
   cloudFrontAccepts,
   context,
   fakeParameterStore,
+  keyPool,
   keyRingEnvironment,
   makeEvent,
   memoryLogger,
@@ -19,6 +20,9 @@ import {
   stageKeyArn,
   startResponseServer,
 } from './support';
+
+const keys = keyPool();
+beforeEach(() => keys.reset());
 
 interface Caller {
   canDecrypt: (keyId: string) => boolean;
@@ -36,9 +40,12 @@ describe('consumers of a shared stage', () => {
   beforeEach(async () => {
     server = await startResponseServer();
     store = fakeParameterStore();
-    const handler = makeHandler(keyRingResources({ ssm: store.ssm, logger: memoryLogger(), environment: keyRingEnvironment('prod') }), {
-      logger: memoryLogger(),
-    });
+    const handler = makeHandler(
+      keyRingResources({ ssm: store.ssm, logger: memoryLogger(), environment: keyRingEnvironment('prod'), generate: keys.generate }),
+      {
+        logger: memoryLogger(),
+      },
+    );
     const create = async (LogicalResourceId: string, ResourceType: string, ResourceProperties: object) => {
       await handler(
         makeEvent({

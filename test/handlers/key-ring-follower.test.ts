@@ -14,6 +14,7 @@ import { type StackChoice, type StageSettings, settingsFor } from '../../resourc
 import {
   awsManagedKey,
   context,
+  keyPool,
   keyRingEnvironment,
   MemoryParameterStore,
   makeEvent,
@@ -24,6 +25,9 @@ import {
   startResponseServer,
   startSsmEndpoint,
 } from './support';
+
+const keys = keyPool();
+beforeEach(() => keys.reset());
 
 const home = 'ap-south-1';
 const secondary = 'ap-southeast-1';
@@ -65,7 +69,7 @@ function twoRegions(stage: string, choice: { secondaryRegion?: string } = {}) {
     const url = region === home ? homeEndpoint.url : secondaryEndpoint.url;
     const ssm = new SSMClient({ region, endpoint: url, credentials, maxAttempts: 1 });
     const homeSsm = region === home ? undefined : homeRegionSsm(home, { endpoint: homeUrl, credentials });
-    return makeHandler(keyRingResources({ ssm, homeSsm, logger, environment }), { logger });
+    return makeHandler(keyRingResources({ ssm, homeSsm, logger, environment, generate: keys.generate }), { logger });
   };
 
   /** Sends one event of a resource to a region's key ring; returns CloudFormation's answer. */

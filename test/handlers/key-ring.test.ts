@@ -11,6 +11,7 @@ import {
   awsManagedKey,
   context,
   fakeParameterStore,
+  keyPool,
   keyRingEnvironment,
   makeEvent,
   memoryLogger,
@@ -40,6 +41,9 @@ const symmetric = (rotation = 0): KeyRingProperties => ({
   KeyIdParameter: `${root}/jwtKeyId`,
 });
 
+const keys = keyPool();
+beforeEach(() => keys.reset());
+
 describe('key ring custom resource', () => {
   let server: Awaited<ReturnType<typeof startResponseServer>>;
   let store: ReturnType<typeof fakeParameterStore>;
@@ -52,7 +56,7 @@ describe('key ring custom resource', () => {
     store = fakeParameterStore();
     logger = memoryLogger();
     environment = keyRingEnvironment('alice');
-    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment }), { logger });
+    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment, generate: keys.generate }), { logger });
   });
   afterEach(async () => {
     store.mock.restore();
@@ -299,7 +303,7 @@ describe('key ring custom resource', () => {
 
   it('answers FAILED, naming the fix, when its own configuration is missing', async () => {
     const { KEY_RING_STACK_ID: _, ...environment } = keyRingEnvironment('alice');
-    const unconfigured = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment }), { logger });
+    const unconfigured = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment, generate: keys.generate }), { logger });
 
     await unconfigured(makeEvent({ RequestType: 'Create', ResourceProperties: asymmetric('RS256'), ResponseURL: server.url }), context());
 
@@ -566,7 +570,9 @@ describe('key ring of a stage that keeps its keys (prod)', () => {
     server = await startResponseServer();
     store = fakeParameterStore();
     const logger = memoryLogger();
-    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment: keyRingEnvironment('prod') }), { logger });
+    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment: keyRingEnvironment('prod'), generate: keys.generate }), {
+      logger,
+    });
   });
   afterEach(async () => {
     store.mock.restore();

@@ -9,11 +9,15 @@ import {
   cloudFrontAccepts,
   context,
   fakeParameterStore,
+  keyPool,
   keyRingEnvironment,
   makeEvent,
   memoryLogger,
   startResponseServer,
 } from './support';
+
+const keys = keyPool();
+beforeEach(() => keys.reset());
 
 const root = '/movement-pass/alice';
 const signing = '/movement-pass-signing/alice';
@@ -38,9 +42,12 @@ describe('signed photo URLs', () => {
   beforeEach(async () => {
     server = await startResponseServer();
     store = fakeParameterStore();
-    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger: memoryLogger(), environment: keyRingEnvironment('alice') }), {
-      logger: memoryLogger(),
-    });
+    handler = makeHandler(
+      keyRingResources({ ssm: store.ssm, logger: memoryLogger(), environment: keyRingEnvironment('alice'), generate: keys.generate }),
+      {
+        logger: memoryLogger(),
+      },
+    );
   });
   afterEach(async () => {
     store.mock.restore();

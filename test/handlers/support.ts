@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CustomResourceEvent, Logger } from '../../handlers/lib/custom-resource';
+import { generateSecret, type SigningAlgorithm } from '../../handlers/lib/signing-keys';
 import { keyRingEnvironment as templateEnvironment } from '../../resources/key-ring';
 import { homeRegion, type StackChoice, type StageSettings, settingsFor } from '../../resources/stage';
 import { offlineEnv } from '../package-stage';
@@ -388,4 +389,27 @@ export function runBundledHandler(entry: string, event: unknown, region: string,
     'require(process.argv[1]).handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 60000 })' +
     '.then(() => process.exit(0), (error) => { console.error(error); process.exit(1); })';
   return runNode(['-e', script, entry, JSON.stringify(event)], region, environment);
+}
+
+/**
+ * Keys for the key ring's `generate` in in-process tests. The n-th key a test asks for of an
+ * algorithm is the n-th of a pool kept for the whole test file, so a file makes as many RSA keys as
+ * its hungriest test needs (one takes about 150 ms here), not one per rotation of every test. A
+ * test still gets distinct keys; `reset` (in a beforeEach) starts the next test at the first key.
+ * The real generation is proven by its own test and by every run of a packaged bundle.
+ */
+export function keyPool() {
+  const pool = new Map<SigningAlgorithm, Promise<string>[]>();
+  const handedOut = new Map<SigningAlgorithm, number>();
+  return {
+    generate(algorithm: SigningAlgorithm): Promise<string> {
+      const keys = pool.get(algorithm) ?? [];
+      pool.set(algorithm, keys);
+      const next = handedOut.get(algorithm) ?? 0;
+      handedOut.set(algorithm, next + 1);
+      keys[next] ??= generateSecret(algorithm);
+      return keys[next];
+    },
+    reset: () => handedOut.clear(),
+  };
 }

@@ -9,7 +9,11 @@ declare module 'osls/lib/serverless' {
   export default class Serverless {
     constructor(options: Record<string, unknown>);
     init(): Promise<void>;
-    pluginManager: { hooks: Record<string, { pluginName: string }[]>; plugins: object[] };
+    pluginManager: {
+      hooks: Record<string, { pluginName: string }[]>;
+      plugins: object[];
+      commands: Record<string, { usage?: string; options?: Record<string, { usage?: string }> }>;
+    };
     service: { provider: { compiledCloudFormationTemplate?: unknown } };
     getProvider(name: 'aws'): { request: (...args: any[]) => Promise<any> };
   }
