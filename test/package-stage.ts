@@ -243,6 +243,7 @@ export function readTemplate(stack: string): Template {
 /** The service configuration osls resolved from serverless.ts for a stack, plugin settings included. */
 export function readServiceState(stack: string): {
   custom: Record<string, any>;
+  functions: Record<string, any>;
   plugins: string[];
   provider: { region: string; stage: string };
 } {
