@@ -3,17 +3,29 @@
 // with the stateful resources that would be replaced, removed or orphaned singled out first.
 // Shared by `sls diff` (plugins/diff.js) and the deploy gate (plugins/production-safety.js).
 const { Writable } = require('node:stream');
-const { formatDifferences, fullDiff, ResourceImpact } = require('@aws-cdk/cloudformation-diff');
+
+/**
+ * The diff library, loaded when a diff is made: every osls command constructs the plugins that
+ * use this module, and most (`package`, `info`, `remove`) never diff.
+ * @returns {typeof import('@aws-cdk/cloudformation-diff')}
+ */
+const cfnDiff = () => require('@aws-cdk/cloudformation-diff');
 
 /** Impacts that lose or strand what a stateful resource holds. */
-const dangerousImpacts = [ResourceImpact.WILL_REPLACE, ResourceImpact.MAY_REPLACE, ResourceImpact.WILL_DESTROY, ResourceImpact.WILL_ORPHAN];
+const dangerousImpacts = () => {
+  const { ResourceImpact } = cfnDiff();
+  return [ResourceImpact.WILL_REPLACE, ResourceImpact.MAY_REPLACE, ResourceImpact.WILL_DESTROY, ResourceImpact.WILL_ORPHAN];
+};
 
-/** @type {Record<string, string>} */
-const impactWords = {
-  [ResourceImpact.WILL_REPLACE]: 'would be REPLACED',
-  [ResourceImpact.MAY_REPLACE]: 'may be REPLACED',
-  [ResourceImpact.WILL_DESTROY]: 'would be DELETED',
-  [ResourceImpact.WILL_ORPHAN]: 'would be REMOVED from the stack (orphaned: kept in the account, no longer managed)',
+/** @returns {Record<string, string>} */
+const impactWords = () => {
+  const { ResourceImpact } = cfnDiff();
+  return {
+    [ResourceImpact.WILL_REPLACE]: 'would be REPLACED',
+    [ResourceImpact.MAY_REPLACE]: 'may be REPLACED',
+    [ResourceImpact.WILL_DESTROY]: 'would be DELETED',
+    [ResourceImpact.WILL_ORPHAN]: 'would be REMOVED from the stack (orphaned: kept in the account, no longer managed)',
+  };
 };
 
 /** Outputs serverless-domain-manager adds to the template at deploy time, never at package time. */
@@ -120,6 +132,7 @@ function protectionLosses(old, updated) {
  */
 function compareTemplates(deployed, proposed, rules) {
   const [before, after] = withoutPackagingNoise(deployed, proposed, rules);
+  const { fullDiff, ResourceImpact } = cfnDiff();
   const diff = fullDiff(before, after);
   /** @type {Danger[]} */
   const dangers = [];
@@ -133,7 +146,7 @@ function compareTemplates(deployed, proposed, rules) {
     const old = before.Resources?.[logicalId];
     if (!old || !isStateful(logicalId, old, rules)) return;
     const retained = isRetained(old);
-    if (dangerousImpacts.includes(change.changeImpact)) {
+    if (dangerousImpacts().includes(change.changeImpact)) {
       dangers.push({ logicalId, type: old.Type, impact: change.changeImpact, retained });
       return;
     }
@@ -147,7 +160,7 @@ function compareTemplates(deployed, proposed, rules) {
 
 /** @param {Danger} danger */
 const describeDanger = (danger) =>
-  `${danger.logicalId} (${danger.type}${danger.retained ? ', retained data' : ''})${impactWords[danger.impact] ? ` ${impactWords[danger.impact]}` : `: ${danger.impact}`}`;
+  `${danger.logicalId} (${danger.type}${danger.retained ? ', retained data' : ''})${impactWords()[danger.impact] ? ` ${impactWords()[danger.impact]}` : `: ${danger.impact}`}`;
 
 /**
  * The report `sls diff` prints: dangers first, then the full diff in `cdk diff` form.
@@ -167,8 +180,8 @@ function renderComparison({ diff, dangers }) {
       done();
     },
   });
-  formatDifferences(/** @type {any} */ (sink), diff);
+  cfnDiff().formatDifferences(/** @type {any} */ (sink), diff);
   return text;
 }
 
-module.exports = { compareTemplates, renderComparison, describeDanger, dangerousImpacts, isStateful };
+module.exports = { compareTemplates, renderComparison, describeDanger, isStateful };
