@@ -35,7 +35,9 @@ for (let pair = 1; pair <= pairs; pair++) {
   const order: (keyof typeof services)[] = pair % 2 ? ['prod', 'floor'] : ['floor', 'prod'];
   const times = Object.fromEntries(order.map((name) => [name, packageOnce(name)])) as Record<keyof typeof services, number>;
   ratios.push(times.prod / times.floor);
-  console.log(`pair ${pair}: prod ${seconds(times.prod)} s, floor ${seconds(times.floor)} s, ratio ${(times.prod / times.floor).toFixed(3)}`);
+  console.log(
+    `pair ${pair}: prod ${seconds(times.prod)} s, floor ${seconds(times.floor)} s, ratio ${(times.prod / times.floor).toFixed(3)}`,
+  );
 }
 console.log(`\nmedian ratio of ${pairs} pairs: ${median(ratios).toFixed(3)} (prod / floor)`);
 rmSync(out, { recursive: true, force: true });
