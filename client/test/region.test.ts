@@ -64,17 +64,17 @@ describe('the contract of the region a service runs in', () => {
       stores[secondary].PutParameter({ Name: contractRoot('prod') + key, Value: value, Type: 'String', Overwrite: true });
     }
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    vi.stubEnv('AWS_ENDPOINT_URL_SSM', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
   });
   afterAll(async () => {
-    vi.unstubAllEnvs();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
+  // Undone after each test (unstubEnvs in vitest.config.mts).
   beforeEach(() => {
     requests.length = 0;
+    vi.stubEnv('AWS_ENDPOINT_URL_SSM', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
   });
 
   it("gives a service in the secondary region (AWS_REGION) that region's own values, and the global ones unchanged", async () => {

@@ -33,7 +33,7 @@ describe('handler entries', () => {
       vi.spyOn(net.Socket.prototype, 'connect'),
     ];
 
-    const module = await import(`../../${entry}`);
+    const module = await import(/* @vite-ignore */ `../../${entry}`);
 
     expect(typeof module.handler).toBe('function');
     for (const call of calls) expect(call).not.toHaveBeenCalled();
