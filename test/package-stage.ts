@@ -93,28 +93,37 @@ const stackFingerprint = (args: readonly string[]) =>
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-/** Runs `work` while holding a lock that other test workers wait for (a directory: mkdir is atomic). */
-function withLock<T>(name: string, work: () => T): T {
+/** Takes a lock that other test processes wait for (a directory: mkdir is atomic), or returns undefined if it is held. */
+function tryLock(name: string): (() => void) | undefined {
   const lock = join(locksRoot, name);
   mkdirSync(locksRoot, { recursive: true });
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    if (Date.now() > deadline) throw new Error(`${lock} is still held after 5 minutes: remove it if no test run is going on`);
+  try {
+    mkdirSync(lock);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const owner = lockOwner(lock);
+    // A lock whose holder died (a run stopped halfway) is free.
     if (owner && !processAlive(owner)) rmSync(lock, { recursive: true, force: true });
-    else sleep(100);
+    return undefined;
   }
   writeFileSync(join(lock, 'pid'), String(process.pid));
+  return () => rmSync(lock, { recursive: true, force: true });
+}
+
+/** Runs `work` while holding a lock, waiting for it as long as another process holds it. */
+function withLock<T>(name: string, work: () => T): T {
+  const deadline = Date.now() + 300_000;
+  let release = tryLock(name);
+  while (!release) {
+    if (Date.now() > deadline)
+      throw new Error(`${join(locksRoot, name)} is still held after 5 minutes: remove it if no test run is going on`);
+    sleep(100);
+    release = tryLock(name);
+  }
   try {
     return work();
   } finally {
-    rmSync(lock, { recursive: true, force: true });
+    release();
   }
 }
 
@@ -209,23 +218,67 @@ const fingerprintFile = '.fingerprint';
  * from other inputs. One worker packages a stack while the others wait for it.
  */
 export function stackDir(name: string): string {
+  if (isFresh(name)) return stackFolder(name);
+  return withLock(`stack-${name}`, () => {
+    if (!isFresh(name)) {
+      keepPackage(name, sls(packageCommand(name), {}, projectCopy(`stack-${name}`)));
+    }
+    return stackFolder(name);
+  });
+}
+
+/**
+ * Packages every tested stack that is not fresh, `concurrency` at a time, while the first tests
+ * start: the whole suite reads every stack, and waiting for them one at a time would leave a core
+ * idle. A stack a test is packaging already is left to it; one that fails here is packaged again
+ * by the first test that reads it, which reports the failure.
+ */
+export async function packageStaleStacks(concurrency: number): Promise<void> {
+  const queue = Object.keys(testedStacks).filter((name) => !isFresh(name));
+  const packageNext = async (): Promise<void> => {
+    for (let name = queue.shift(); name; name = queue.shift()) {
+      const release = tryLock(`stack-${name}`);
+      if (!release) continue;
+      try {
+        keepPackage(name, await slsAsync(packageCommand(name), `stack-${name}`));
+      } catch {
+        // left to the test that reads the stack
+      } finally {
+        release();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, packageNext));
+}
+
+const stackFolder = (name: string) => join(stacksRoot, name);
+const stagingFolder = (name: string) => `${stackFolder(name)}.packaging`;
+
+function stackArgs(name: string): readonly string[] {
   const args: readonly string[] | undefined = testedStacks[name as TestedStack];
   if (!args) throw new Error(`${name} is not a tested stack: add it to testedStacks in test/package-stage.ts`);
-  const dir = join(stacksRoot, name);
-  const fresh = () => existsSync(join(dir, fingerprintFile)) && readFileSync(join(dir, fingerprintFile), 'utf8') === stackFingerprint(args);
-  if (fresh()) return dir;
-  return withLock(`stack-${name}`, () => {
-    if (fresh()) return dir;
-    const staging = `${dir}.packaging`;
-    rmSync(staging, { recursive: true, force: true });
-    const result = sls(['package', ...args, '--package', staging], {}, projectCopy(`stack-${name}`));
-    if (result.status !== 0) throw new Error(`sls package ${args.join(' ')} failed:\n${result.output}`);
-    writeFileSync(join(staging, packagingLogFile), result.output);
-    writeFileSync(join(staging, fingerprintFile), stackFingerprint(args));
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(staging, dir);
-    return dir;
-  });
+  return args;
+}
+
+/** `sls package` of a stack into its empty staging folder. */
+function packageCommand(name: string): string[] {
+  rmSync(stagingFolder(name), { recursive: true, force: true });
+  return ['package', ...stackArgs(name), '--package', stagingFolder(name)];
+}
+
+function isFresh(name: string): boolean {
+  const stamp = join(stackFolder(name), fingerprintFile);
+  return existsSync(stamp) && readFileSync(stamp, 'utf8') === stackFingerprint(stackArgs(name));
+}
+
+/** Makes the staging folder of a successful packaging the stack's package, stamped with its inputs. */
+function keepPackage(name: string, result: CliResult): void {
+  if (result.status !== 0) throw new Error(`sls package ${stackArgs(name).join(' ')} failed:\n${result.output}`);
+  const staging = stagingFolder(name);
+  writeFileSync(join(staging, packagingLogFile), result.output);
+  writeFileSync(join(staging, fingerprintFile), stackFingerprint(stackArgs(name)));
+  rmSync(stackFolder(name), { recursive: true, force: true });
+  renameSync(staging, stackFolder(name));
 }
 
 export interface Template {
