@@ -6,7 +6,7 @@
 // copy of the project (node_modules linked), because osls's package step deletes
 // `<service>/.serverless`, even with --package: the tests leave the developer's own
 // `sls package` output alone.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -174,12 +174,17 @@ export interface CliResult {
  */
 export function slsAsync(args: string[], slot: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const bin = join(projectRoot, 'node_modules', '.bin', 'sls');
-  const child = spawn(bin, args, { cwd: projectCopy(slot), env: { ...offlineEnv(), ...env }, timeout: 180_000 });
+  return runChild(bin, args, { cwd: projectCopy(slot), env: { ...offlineEnv(), ...env }, timeout: 180_000 });
+}
+
+/** Runs a child process to its end, without blocking this one: its exit status and all it printed. */
+export function runChild(command: string, args: string[], options: SpawnOptions): Promise<CliResult> {
+  const child = spawn(command, args, options);
   let output = '';
-  child.stdout.on('data', (chunk) => {
+  child.stdout?.on('data', (chunk) => {
     output += chunk;
   });
-  child.stderr.on('data', (chunk) => {
+  child.stderr?.on('data', (chunk) => {
     output += chunk;
   });
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, output })));

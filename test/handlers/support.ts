@@ -1,6 +1,5 @@
 // Test doubles at the real boundaries of a custom resource: a local HTTP server stands in for
 // CloudFormation's presigned response URL, an in-memory store behind aws-sdk-client-mock for SSM.
-import { spawn } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +17,7 @@ import type { CustomResourceEvent, Logger } from '../../handlers/lib/custom-reso
 import { generateSecret, type SigningAlgorithm } from '../../handlers/lib/signing-keys';
 import { keyRingEnvironment as templateEnvironment } from '../../resources/key-ring';
 import { homeRegion, type StackChoice, type StageSettings, settingsFor } from '../../resources/stage';
-import { offlineEnv } from '../package-stage';
+import { offlineEnv, runChild } from '../package-stage';
 
 export interface ReceivedResponse {
   /** When the answer arrived. */
@@ -369,18 +368,11 @@ export interface ChildRun {
  * Runs Node with `args` as a Lambda of `region` would run a packaged bundle: no AWS variable of
  * the test machine, fake credentials, and `environment` (endpoints, the function's configuration).
  */
-export function runNode(args: string[], region: string, environment: NodeJS.ProcessEnv): Promise<ChildRun> {
-  const child = spawn(process.execPath, args, {
+export async function runNode(args: string[], region: string, environment: NodeJS.ProcessEnv): Promise<ChildRun> {
+  const { status, output } = await runChild(process.execPath, args, {
     env: { ...offlineEnv(), AWS_REGION: region, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ...environment },
   });
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    output += chunk;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+  return { code: status, output };
 }
 
 /** One event through the handler of a packaged bundle's entry file, with a minute left to run. */
