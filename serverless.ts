@@ -19,7 +19,7 @@ import { productionSafetyConfig } from './resources/production-safety';
 import { queue } from './resources/queue';
 import { regionalLookupFunction, regionalLookupFunctionName } from './resources/regional-lookup';
 import { regionsPluginConfig } from './resources/regions';
-import { isHomeRegion, service, settingsFromArgv } from './resources/stage';
+import { app, isHomeRegion, service, settingsFromArgv } from './resources/stage';
 import { stageKey } from './resources/stage-key';
 import { verifyPluginConfig } from './resources/verify';
 
@@ -114,8 +114,8 @@ const serverlessConfiguration: AWS = {
     versionFunctions: false,
     deploymentBucket: { blockPublicAccess: true, versioning: true },
     stage: settings.stage,
-    stackTags: { app: 'movement-pass', stage: settings.stage },
-    tags: { app: 'movement-pass', stage: settings.stage },
+    stackTags: { app, stage: settings.stage },
+    tags: { app, stage: settings.stage },
   },
   custom: {
     esbuild: {

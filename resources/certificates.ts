@@ -5,7 +5,7 @@
 // certificate's literal ARN in its place, so a replaced certificate changes the template
 // CloudFormation receives (it would not re-resolve the reference of an unchanged template).
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html
-import { isHomeRegion, type StageSettings, ssmRoot } from './stage';
+import { app, homeRegionOf, isHomeRegion, type StageSettings, ssmRoot } from './stage';
 
 /** CloudFront takes certificates from this region only, whichever region the stack is in. */
 export const cloudFrontCertificateRegion = 'us-east-1';
@@ -66,7 +66,7 @@ export function certificatePluginConfig(settings: StageSettings, spec: Certifica
     region: spec.region,
     // UPSERT: a rerun after an interrupted validation rewrites the same record instead of failing.
     rewriteRecords: true,
-    tags: { app: 'movement-pass', stage: settings.stage },
+    tags: { app, stage: settings.stage },
   };
 }
 
@@ -76,7 +76,7 @@ export function certificatesPluginConfig(settings: StageSettings) {
     domain: settings.domain,
     // The contract the ARNs are written to: the stack's own region, home or secondary.
     region: settings.region,
-    homeRegion: settings.regions[0],
+    homeRegion: homeRegionOf(settings),
     certificates: settings.customDomain
       ? certificateSpecs(settings).map((spec) => ({
           parameterName: certificateParameterName(settings, spec),

@@ -5,7 +5,7 @@
 import { apiHostname, jwksPath, restApiId } from './api';
 import type { Fragment } from './cloudformation';
 import { output, ref, sub } from './cloudformation';
-import { isHomeRegion, physicalName, type StageSettings, secondaryRegionOf } from './stage';
+import { app, homeRegionOf, isHomeRegion, physicalName, type StageSettings, secondaryRegionOf } from './stage';
 
 export const apiHealthCheckId = 'ApiHealthCheck';
 /** The stack output the plugin reads the health check's id from. */
@@ -54,7 +54,7 @@ export function apiHealthCheck(settings: StageSettings): Fragment {
           HealthCheckTags: [
             // The console lists health checks by their Name tag.
             { Key: 'Name', Value: physicalName(settings, `public-api-${settings.region}`) },
-            { Key: 'app', Value: 'movement-pass' },
+            { Key: 'app', Value: app },
             { Key: 'stage', Value: settings.stage },
           ],
         },
@@ -75,7 +75,7 @@ export function failoverDnsPluginConfig(settings: StageSettings) {
     domain: settings.domain,
     recordName: apiHostname(settings),
     region: settings.region,
-    homeRegion: settings.regions[0],
+    homeRegion: homeRegionOf(settings),
     failover: home ? 'PRIMARY' : 'SECONDARY',
     // The record's SetIdentifier: one per region, so each region's deploy owns its own record.
     setIdentifier: settings.region,

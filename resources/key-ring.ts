@@ -4,10 +4,21 @@
 // (never generate one), so a token or URL signed in either region verifies in both.
 // This module owns their names: the key stores, what each resource writes, and the function's
 // configuration, which the handler trusts instead of the event.
+import { type SigningKeyName, signingKeys } from '../client/src/contract';
 import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, ref, sub } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
 import { cloudFrontPublicKeyLookup, lookupIds } from './regional-lookup';
-import { app, isHomeRegion, physicalName, type StageSettings, secondaryRegionOf, service, signingRoot, ssmRoot } from './stage';
+import {
+  app,
+  homeRegionOf,
+  isHomeRegion,
+  physicalName,
+  type StageSettings,
+  secondaryRegionOf,
+  service,
+  signingRoot,
+  ssmRoot,
+} from './stage';
 
 export const keyRingFunctionName = 'keyRing';
 
@@ -19,8 +30,9 @@ export const keyStores = ['jwt', 'photoUrl'] as const;
 export const keyStoreParameter = (settings: StageSettings, store: (typeof keyStores)[number]) => `/${app}-keys/${settings.stage}/${store}`;
 
 /** The secrets of the signing root: signers read them, nobody else. */
-export const signingKeys = ['jwtPrivateKey', 'jwtSecret', 'photoUrlPrivateKey'] as const;
-const signingParameter = (settings: StageSettings, key: (typeof signingKeys)[number]) => `${signingRoot(settings)}/${key}`;
+/** The signing root's keys, as the contract declares them. */
+const signingKeyNames = Object.keys(signingKeys) as SigningKeyName[];
+const signingParameter = (settings: StageSettings, key: SigningKeyName) => `${signingRoot(settings)}/${key}`;
 const contractParameter = (settings: StageSettings, key: string) => `${ssmRoot(settings)}/${key}`;
 
 /**
@@ -28,18 +40,17 @@ const contractParameter = (settings: StageSettings, key: string) => `${ssmRoot(s
  * SSM decrypt, by the encryption context SSM sends (`PARAMETER_ARN`).
  */
 export const protectedParameters = (settings: StageSettings): string[] => [
-  ...signingKeys.map((key) => signingParameter(settings, key)),
+  ...signingKeyNames.map((key) => signingParameter(settings, key)),
   ...keyStores.map((store) => keyStoreParameter(settings, store)),
 ];
-export const signingParameters = (settings: StageSettings): string[] => signingKeys.map((key) => signingParameter(settings, key));
+export const signingParameters = (settings: StageSettings): string[] => signingKeyNames.map((key) => signingParameter(settings, key));
 
 export const parameterArn = (name: string) => sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`);
 
 /** The home region, whose key stores are the keys of record; a secondary region's key ring copies them. */
-export const keyStoresHome = (settings: StageSettings): string => settings.regions[0];
 /** A key store of the home region, by ARN (the follower's role reads it there, and only it). */
 export const homeKeyStoreArn = (settings: StageSettings, store: (typeof keyStores)[number]) =>
-  sub(`arn:\${AWS::Partition}:ssm:${keyStoresHome(settings)}:\${AWS::AccountId}:parameter${keyStoreParameter(settings, store)}`);
+  sub(`arn:\${AWS::Partition}:ssm:${homeRegionOf(settings)}:\${AWS::AccountId}:parameter${keyStoreParameter(settings, store)}`);
 
 export type KeyRingResourceId = 'JwtKeyRing' | 'PhotoUrlKeyRing' | 'PhotoUrlSigningKey';
 
@@ -196,7 +207,7 @@ export function keyRingEnvironment(settings: StageSettings): Record<string, Intr
     KEY_RING_RETAIN: String(settings.retainData),
     ...(settings.retainData ? { KEY_RING_STAGE_KEY_ARN: getAtt(stageKeyId, 'Arn') } : {}),
     // A secondary region's key ring copies from the home region's key stores, never generates.
-    ...(isHomeRegion(settings) ? {} : { KEY_RING_HOME_REGION: keyStoresHome(settings) }),
+    ...(isHomeRegion(settings) ? {} : { KEY_RING_HOME_REGION: homeRegionOf(settings) }),
     KEY_RING_RESOURCES: JSON.stringify(keyRingPlan(settings)),
   };
 }
@@ -213,7 +224,7 @@ export function keyRingFunction(settings: StageSettings) {
     handler: 'handlers/key-ring/index.handler',
     description: home
       ? 'Generates and rotates the signing keys of the JWTs and the photo URLs into SSM'
-      : `Copies the signing keys of the JWTs and the photo URLs from ${keyStoresHome(settings)} into this region's SSM`,
+      : `Copies the signing keys of the JWTs and the photo URLs from ${homeRegionOf(settings)} into this region's SSM`,
     // RSA key generation is CPU-bound; Lambda's CPU share grows with memory.
     memorySize: 1024,
     timeout: 300,

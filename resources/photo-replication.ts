@@ -6,6 +6,7 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-two-way.html
 import { type CfnResource, getAtt, type Intrinsic, sub } from './cloudformation';
 import {
+  homeRegionOf,
   isHomeRegion,
   isSharedStage,
   paramFromArgv,
@@ -32,7 +33,7 @@ export const replicationRoleId = 'PhotoReplicationRole';
  * The home bucket keeps the name it had before the stage had regions.
  */
 export function photoBucketName(settings: StageSettings, region: string = settings.region): string {
-  const name = region === settings.regions[0] ? 'photos' : `photos-${regionCode(region)}`;
+  const name = region === homeRegionOf(settings) ? 'photos' : `photos-${regionCode(region)}`;
   return `${physicalName(settings, name)}-\${AWS::AccountId}`;
 }
 export const photoBucketArn = (settings: StageSettings, region: string = settings.region): Intrinsic =>
@@ -49,7 +50,7 @@ export const photoBucketDomainName = (settings: StageSettings, region: string): 
 export function replicationPeer(settings: StageSettings): string | undefined {
   const secondary = secondaryRegionOf(settings);
   if (secondary === undefined) return undefined;
-  return isHomeRegion(settings) ? secondary : settings.regions[0];
+  return isHomeRegion(settings) ? secondary : homeRegionOf(settings);
 }
 
 /**
@@ -72,7 +73,7 @@ export function photoReplicationFromArgv(argv: readonly string[], settings: Stag
   }
   if (!isHomeRegion(settings)) {
     throw new StageError(
-      `--param=${photoReplicationParam} applies to the home region's stack (${settings.regions[0]}) only: ` +
+      `--param=${photoReplicationParam} applies to the home region's stack (${homeRegionOf(settings)}) only: ` +
         `the stack of ${settings.region} always replicates to home, which exists before it. Drop the parameter.`,
     );
   }
@@ -181,7 +182,7 @@ export function photoReplicationPluginConfig(settings: StageSettings): PhotoRepl
   return {
     stage: settings.stage,
     region: settings.region,
-    homeRegion: settings.regions[0],
+    homeRegion: homeRegionOf(settings),
     buckets: Object.fromEntries(settings.regions.map((region) => [region, photoBucketName(settings, region)])),
     param: photoReplicationParam,
     deployAllCommand: `npm run deploy:regions -- ${options}`,

@@ -28,7 +28,7 @@ import {
   replicationRoleId,
 } from './photo-replication';
 import { lookupIds, photoDistributionLookup } from './regional-lookup';
-import { physicalName, regionCode, type StageSettings, secondaryRegionOf } from './stage';
+import { homeRegionOf, physicalName, regionCode, type StageSettings, secondaryRegionOf } from './stage';
 
 // AWS managed policies: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html
 /** Managed-CachingOptimized: TTL 1 day by default, up to 1 year; query strings (the URL signature) out of the key. */
@@ -361,7 +361,7 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
  * regional lookup, which asks CloudFront, a global service, not the home region).
  */
 export function regionalPhotos(settings: StageSettings): Fragment {
-  const homeRegion = settings.regions[0];
+  const homeRegion = homeRegionOf(settings);
   const distribution = photoDistributionLookup(settings, photoBucketDomainName(settings, homeRegion));
   // The same base URL as home: the one distribution serves every region's photos.
   const baseUrl = settings.customDomain

@@ -1,7 +1,7 @@
 // Which of its stage's regions a stack is built for, as the local plugins need it
 // (`custom.movementPassRegions`): the outputs file's name, the region in a guard's message, the
 // exact command line that acts on this same stack again.
-import { isHomeRegion, isSharedStage, type StageSettings, secondaryRegionParam } from './stage';
+import { homeRegionOf, isHomeRegion, isSharedStage, type StageSettings, secondaryRegionParam } from './stage';
 
 export interface RegionsPluginConfig {
   stage: string;
@@ -26,7 +26,7 @@ export function regionsPluginConfig(settings: StageSettings): RegionsPluginConfi
   return {
     stage: settings.stage,
     region: settings.region,
-    homeRegion: settings.regions[0],
+    homeRegion: homeRegionOf(settings),
     regions: settings.regions,
     home,
     stackOptions: ['--stage', settings.stage, ...optIn, ...(home ? [] : ['--region', settings.region])].join(' '),

@@ -1,14 +1,13 @@
 // The stage model: which stage is being built, whether its name can work on AWS,
 // and the per-stage settings every resource module reads. Modules never test the stage name.
 
-export const app = 'movement-pass';
-export const service = 'movement-pass-foundation';
-export const homeRegion = 'ap-south-1';
+import { app, contractRoot, homeRegion, type JwtAlgorithm, jwtAlgorithms, signingRoot as signingRootOf } from '../client/src/contract';
+
+// Declared once, with the parameter contract; the resource modules import them from here.
+export { app, homeRegion, type JwtAlgorithm, jwtAlgorithms };
+export const service = `${app}-foundation`;
 /** Bumped only when the parameter contract breaks; consumers use it for namespacing. */
 export const contractVersion = 'v1';
-
-export type JwtAlgorithm = 'RS256' | 'ES256' | 'HS256';
-export const jwtAlgorithms: readonly JwtAlgorithm[] = ['RS256', 'ES256', 'HS256'];
 
 export interface StageSettings {
   stage: string;
@@ -249,7 +248,9 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
 const regionPattern = /^[a-z]{2}(-gov)?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-\d$/;
 
 /** The home stack owns the global resources; every other region of the stage runs a regional stack. */
-export const isHomeRegion = (settings: StageSettings): boolean => settings.region === settings.regions[0];
+/** The stage's home region: the first of its regions, whose stack owns what is global. */
+export const homeRegionOf = (settings: Pick<StageSettings, 'regions'>): string => settings.regions[0];
+export const isHomeRegion = (settings: StageSettings): boolean => settings.region === homeRegionOf(settings);
 /** The stage's secondary region, if it has one. */
 export const secondaryRegionOf = (settings: StageSettings): string | undefined => settings.regions[1];
 /** The settings of the same stage in another of its regions. */
@@ -302,7 +303,7 @@ export function validated(settings: StageSettings): StageSettings {
       `The accountId "${settings.accountId}" of ${where} is not an AWS account id; write its 12 digits, e.g. 123456789012.`,
     );
   }
-  if (!jwtAlgorithms.includes(settings.jwt.algorithm)) {
+  if (!(jwtAlgorithms as readonly string[]).includes(settings.jwt.algorithm)) {
     throw new StageError(`Unknown JWT algorithm "${settings.jwt.algorithm}" for ${where}; use one of ${jwtAlgorithms.join(', ')}.`);
   }
   if (!/^\d+[smhd]$/.test(settings.jwt.expire)) {
@@ -465,9 +466,9 @@ export function settingsFromArgv(argv: readonly string[], username: () => string
 /** Physical names: app and stage in every one, so two stages in one account never collide. */
 export const physicalName = (settings: StageSettings, name: string): string => `${app}-${settings.stage}-${name}`;
 /** The parameter contract: everything a service needs, nothing secret. */
-export const ssmRoot = (settings: StageSettings): string => `/${app}/${settings.stage}`;
+export const ssmRoot = (settings: StageSettings): string => contractRoot(settings.stage).slice(0, -1);
 /**
  * The signing root: private keys and the HS256 secret, read by signers only. Outside the
  * contract root, because GetParametersByPath returns everything below the path it is given.
  */
-export const signingRoot = (settings: StageSettings): string => `/${app}-signing/${settings.stage}`;
+export const signingRoot = (settings: StageSettings): string => signingRootOf(settings.stage).slice(0, -1);

@@ -4,10 +4,12 @@ import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from 
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
 // The consumer client's derivation, so `sls verify` checks a loaded secret against the very id this publishes.
+import { type JwtAlgorithm, jwtAlgorithms } from '../../client/src/contract';
 import { hs256KeyId } from '../../client/src/key-id';
 
-export type SigningAlgorithm = 'RS256' | 'ES256' | 'HS256';
-export const signingAlgorithms: readonly SigningAlgorithm[] = ['RS256', 'ES256', 'HS256'];
+// The algorithms are the contract's (client/src/contract.ts), declared once.
+export type SigningAlgorithm = JwtAlgorithm;
+export const signingAlgorithms: readonly SigningAlgorithm[] = jwtAlgorithms;
 
 export interface PublicSigningKey extends JWK {
   kid: string;
