@@ -3,7 +3,8 @@
 import { userInfo } from 'node:os';
 import type { AWS } from '@serverless/typescript';
 import { accessLogSetupFunction, accessLogSetupFunctionName, accessLogs, functionLogGroupExtensions } from './resources/access-logs';
-import { api, apiBaseUrl, apiDomainPluginConfig, jwksPath } from './resources/api';
+import { api, apiBaseUrl, apiDomainPluginConfig } from './resources/api';
+import { jwksPath } from './resources/api-names';
 import { certificateArn, certificatePluginConfig, certificateSpecs, certificatesPluginConfig } from './resources/certificates';
 import { getAtt, mergeFragments } from './resources/cloudformation';
 import { configuration } from './resources/configuration';

@@ -4,12 +4,10 @@
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-mock-integration.html
 import { createHash } from 'node:crypto';
 import { apiAccessLogSetting, apiLoggingDependencies } from './access-logs';
+import { restApiId } from './api-names';
 import { type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { isHomeRegion, physicalName, type StageSettings } from './stage';
 
-/** osls's own logical id for a REST API: serverless-domain-manager finds the API by it. */
-export const restApiId = 'ApiGatewayRestApi';
-export const jwksPath = '/.well-known/jwks.json';
 /** Verifiers cache the keys this long; a rotation publishes the new key before anyone signs with it. */
 export const jwksCacheSeconds = 300;
 

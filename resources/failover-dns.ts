@@ -2,7 +2,8 @@
 // plugins/failover-dns.js (home PRIMARY, secondary SECONDARY), and the health check on the home
 // region's API that decides between them, a CloudFormation resource of the home stack.
 // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-types.html
-import { apiHostname, jwksPath, restApiId } from './api';
+import { apiHostname } from './api';
+import { jwksPath, restApiId } from './api-names';
 import type { Fragment } from './cloudformation';
 import { output, ref, sub } from './cloudformation';
 import { app, homeRegionOf, isHomeRegion, physicalName, type StageSettings, secondaryRegionOf } from './stage';

@@ -1,7 +1,7 @@
 // What a shared stage tells people: CloudWatch alarms on the passes load dead-letter queue, the
 // JWKS and the key ring, sent to an SNS topic whose subscribers are the stage's alarm emails; and
 // the customer managed KMS key that encrypts the topic and the stage's log groups.
-import { jwksPath } from './api';
+import { jwksPath } from './api-names';
 import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { functionName } from './functions';
 import { keyRingFunctionName } from './key-ring';
