@@ -4,7 +4,9 @@
 // (never generate one), so a token or URL signed in either region verifies in both.
 // This module owns their names: the key stores, what each resource writes, and the function's
 // configuration, which the handler trusts instead of the event.
+
 import { type SigningKeyName, signingKeys } from '../client/src/contract';
+import { environmentNames, type KeyRingResourcePlan } from '../handlers/key-ring/contract';
 import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, ref, sub } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
 import { cloudFrontPublicKeyLookup, lookupIds } from './regional-lookup';
@@ -55,32 +57,6 @@ export const homeKeyStoreArn = (settings: StageSettings, store: (typeof keyStore
 export type KeyRingResourceId = 'JwtKeyRing' | 'PhotoUrlKeyRing' | 'PhotoUrlSigningKey';
 
 /** What one key ring resource is, as the handler reads it from its environment. */
-export interface KeyRingResourcePlan {
-  kind: 'ring' | 'signingKey';
-  keyStore: string;
-  /** Every parameter the resource may write (both algorithms' names: a switch removes the other's). */
-  parameters: string[];
-  /** Private keys where the contract root once held them: removed on deploy, never written. */
-  obsolete: string[];
-  /** The attributes the template reads with Fn::GetAtt, and so the only ones the response carries. */
-  attributes: string[];
-  /** The algorithm the stage configures: an event asking for another is refused. */
-  algorithm: string;
-  /**
-   * The parameter each property of an event must name, and so the only place each value can go
-   * (a private key only to the signing root); a property not listed here must be absent.
-   */
-  names: Partial<Record<KeyRingNameProperty, string>>;
-  /**
-   * A ring of a secondary region: the key store of the home region it copies its keys from (in
-   * the region KEY_RING_HOME_REGION names). Absent in the home region, whose rings generate.
-   */
-  homeKeyStore?: string;
-}
-
-/** The properties of a key ring event that name a parameter it writes (the key store aside). */
-export type KeyRingNameProperty = 'PrivateKeyParameter' | 'PublicKeysParameter' | 'PublicKeyParameter' | 'KeyIdParameter';
-
 /** Where the JWT ring writes, for the configured algorithm: a public key and a JWKS only for RS256 and ES256. */
 function jwtNames(settings: StageSettings): KeyRingResourcePlan['names'] {
   const symmetric = settings.jwt.algorithm === 'HS256';
@@ -203,12 +179,12 @@ export const followerKeyRingRoleArns = (settings: StageSettings): Intrinsic[] =>
 /** The function's environment: what it serves and may write, read by handlers/key-ring/configuration.ts. */
 export function keyRingEnvironment(settings: StageSettings): Record<string, Intrinsic> {
   return {
-    KEY_RING_STACK_ID: ref('AWS::StackId'),
-    KEY_RING_RETAIN: String(settings.retainData),
-    ...(settings.retainData ? { KEY_RING_STAGE_KEY_ARN: getAtt(stageKeyId, 'Arn') } : {}),
+    [environmentNames.stackId]: ref('AWS::StackId'),
+    [environmentNames.retain]: String(settings.retainData),
+    ...(settings.retainData ? { [environmentNames.stageKeyArn]: getAtt(stageKeyId, 'Arn') } : {}),
     // A secondary region's key ring copies from the home region's key stores, never generates.
-    ...(isHomeRegion(settings) ? {} : { KEY_RING_HOME_REGION: homeRegionOf(settings) }),
-    KEY_RING_RESOURCES: JSON.stringify(keyRingPlan(settings)),
+    ...(isHomeRegion(settings) ? {} : { [environmentNames.homeRegion]: homeRegionOf(settings) }),
+    [environmentNames.resources]: JSON.stringify(keyRingPlan(settings)),
   };
 }
 

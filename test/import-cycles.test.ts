@@ -17,12 +17,13 @@ function sourceFiles(path: string): string[] {
     .map((file) => join(full, file));
 }
 
-/** The project files a module imports or requires at run time (relative specifiers only). */
-function runtimeImports(file: string): string[] {
+/** The project files a module imports or requires (relative specifiers only), at run time or, with `types`, also for its types. */
+function runtimeImports(file: string, types = false): string[] {
   const source = readFileSync(file, 'utf8');
+  const kind = types ? '' : '(?!type\\s)';
   const specifiers = [
-    ...[...source.matchAll(/^import\s+(?!type\s)[^'"]*?from\s+'(\.[^']+)'/gms)].map((match) => match[1]),
-    ...[...source.matchAll(/^export\s+(?!type\s)[^'"]*?from\s+'(\.[^']+)'/gms)].map((match) => match[1]),
+    ...[...source.matchAll(new RegExp(`^import\\s+${kind}[^'"]*?from\\s+'(\\.[^']+)'`, 'gms'))].map((match) => match[1]),
+    ...[...source.matchAll(new RegExp(`^export\\s+${kind}[^'"]*?from\\s+'(\\.[^']+)'`, 'gms'))].map((match) => match[1]),
     ...[...source.matchAll(/require\(\s*'(\.[^']+)'\s*\)/g)].map((match) => match[1]),
   ];
   return specifiers.flatMap((specifier) => {
@@ -70,6 +71,21 @@ describe('the import graph of the production code', () => {
 
   it('has no cycle', () => {
     expect(cycles(graph)).toEqual([]);
+  });
+
+  it('runs one way across the seam: handlers and the client import nothing of the code that builds templates', () => {
+    const construction = /^(serverless\.ts|resources\/|plugins\/|scripts\/)/;
+    const backwards = files
+      .map((file) => relative(projectRoot, file))
+      .filter((from) => /^(handlers|client)\//.test(from))
+      .flatMap((from) =>
+        runtimeImports(join(projectRoot, from), true)
+          .map((to) => relative(projectRoot, to))
+          .filter((to) => construction.test(to))
+          .map((to) => `${from} -> ${to}`),
+      );
+
+    expect(backwards).toEqual([]);
   });
 
   it('would name a cycle: the walk finds one in a graph that has it', () => {

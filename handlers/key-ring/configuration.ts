@@ -4,10 +4,17 @@
 // from, and per custom resource its algorithm and the one parameter each property may name (so a
 // private key can only ever go to the signing root).
 // Anyone allowed to invoke the function can write an event; nobody but a deploy can change this.
-import type { KeyRingResourcePlan } from '../../resources/key-ring';
 import type { CustomResourceEvent } from '../lib/custom-resource';
+import {
+  environmentNames,
+  type KeyRingResourcePlan,
+  type KeyRingNameProperty as NameProperty,
+  keyRingNameProperties as nameProperties,
+} from './contract';
 
-/** One resource's configuration: the plan resources/key-ring.ts writes into the environment. */
+export { environmentNames };
+
+/** One resource's configuration: its plan, as the template writes it into the environment. */
 export type KeyRingResourceConfiguration = KeyRingResourcePlan;
 
 export interface KeyRingConfiguration {
@@ -24,15 +31,6 @@ export interface KeyRingConfiguration {
   /** By logical id of the custom resource. */
   resources: Record<string, KeyRingResourceConfiguration>;
 }
-
-/** The function's environment variables, as resources/key-ring.ts writes them. */
-export const environmentNames = {
-  stackId: 'KEY_RING_STACK_ID',
-  retain: 'KEY_RING_RETAIN',
-  stageKeyArn: 'KEY_RING_STAGE_KEY_ARN',
-  homeRegion: 'KEY_RING_HOME_REGION',
-  resources: 'KEY_RING_RESOURCES',
-} as const;
 
 /** Variables only some stacks have: the stage key (shared stages), the home region (secondary regions). */
 const optional: string[] = [environmentNames.stageKeyArn, environmentNames.homeRegion];
@@ -66,10 +64,6 @@ export function readConfiguration(environment: Record<string, string | undefined
     resources,
   };
 }
-
-/** The properties of an event that name a parameter it writes. */
-const nameProperties = ['PrivateKeyParameter', 'PublicKeysParameter', 'PublicKeyParameter', 'KeyIdParameter'] as const;
-type NameProperty = (typeof nameProperties)[number];
 
 /**
  * What a property may name: the configured parameter; for the private key also a parameter of the
