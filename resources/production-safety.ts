@@ -4,24 +4,7 @@
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/protect-stack-resources.html
 import type { CfnResource } from './cloudformation';
 import type { StageSettings } from './stage';
-
-/**
- * Resource types that hold data or keys whatever their deletion policy: replacing one loses
- * what it holds (messages, keys) or fails on its fixed name. Anything retained on deletion is
- * stateful too, whatever its type.
- */
-export const statefulTypes = [
-  'AWS::DynamoDB::GlobalTable',
-  'AWS::DynamoDB::Table',
-  'AWS::S3::Bucket',
-  'AWS::SQS::Queue',
-  'AWS::KMS::Key',
-  'Custom::KeyRing',
-  'Custom::SigningKey',
-] as const;
-
-/** osls's own bucket holds deployment artifacts only, rebuilt by every deploy. */
-export const frameworkResources = ['ServerlessDeploymentBucket'];
+import { frameworkResources, isStateful, statefulTypes } from './stateful';
 
 /**
  * Custom resources decide at run time what they are: a key ring is its key store, a signing key
@@ -34,17 +17,8 @@ export const physicalIdProperties: Record<string, string> = {
   'Custom::SigningKey': 'PrivateKeyParameter',
 };
 
-const retainPolicies = ['Retain', 'RetainExceptOnCreate'];
-
 /** A resource, or osls's amendment of one of its own (`resources.extensions`, which has no Type). */
 type ResourceOrExtension = { Type?: string; DeletionPolicy?: CfnResource['DeletionPolicy'] | string };
-
-export const isRetained = (resource: ResourceOrExtension): boolean => retainPolicies.includes(resource.DeletionPolicy ?? '');
-
-export function isStateful(logicalId: string, resource: ResourceOrExtension): boolean {
-  if (frameworkResources.includes(logicalId)) return false;
-  return isRetained(resource) || (statefulTypes as readonly string[]).includes(resource.Type ?? '');
-}
 
 /** The logical ids of the stateful resources, sorted. */
 export function statefulResourceIds(resources: Record<string, ResourceOrExtension>): string[] {

@@ -3,6 +3,7 @@
 // with the stateful resources that would be replaced, removed or orphaned singled out first.
 // Shared by `sls diff` (plugins/diff.js) and the deploy gate (plugins/production-safety.js).
 const { Writable } = require('node:stream');
+const { isRetained, isStateful } = require('../../resources/stateful');
 
 /**
  * The diff library, loaded when a diff is made: every osls command constructs the plugins that
@@ -88,13 +89,6 @@ function withoutPackagingNoise(deployed, proposed, rules) {
   }
   return [before, after];
 }
-
-/** @param {any} resource */
-const isRetained = (resource) => ['Retain', 'RetainExceptOnCreate'].includes(resource?.DeletionPolicy);
-
-/** @param {string} logicalId @param {any} resource @param {Rules} rules */
-const isStateful = (logicalId, resource, rules) =>
-  !rules.frameworkResources?.includes(logicalId) && (isRetained(resource) || rules.statefulTypes.includes(resource.Type));
 
 /** @param {any} resource @returns {{ region: string, protected: boolean }[]} */
 const replicasOf = (resource) =>
