@@ -39,40 +39,27 @@ const accessLogSetup = settings.observability.accessLogs ? accessLogSetupFunctio
 const regionalLookup = home ? undefined : regionalLookupFunction(settings);
 const jwksUrl = { 'Fn::Join': ['', [apiBaseUrl(settings), jwksPath]] };
 const jwks = api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings));
-const resources = home
-  ? mergeFragments(
-      configuration(settings),
-      database(settings),
-      queue(settings),
-      stageKey(settings),
-      keyRing.fragment,
-      ...(bucketEmptier ? [bucketEmptier.fragment] : []),
-      jwt(settings, jwksUrl),
-      photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn'), replication: photoReplication }),
-      jwks,
-      apiHealthCheck(settings),
-      accessLogs(settings),
-      ...(accessLogSetup ? [accessLogSetup.fragment] : []),
-      observability(settings),
-    )
-  : // The regional stack of a secondary region: what serves there when home is down, no table.
-    mergeFragments(
-      configuration(settings),
-      database(settings),
-      ...(regionalLookup ? [regionalLookup.fragment] : []),
-      queue(settings),
-      stageKey(settings),
-      keyRing.fragment,
-      ...(bucketEmptier ? [bucketEmptier.fragment] : []),
-      jwt(settings, jwksUrl),
-      // The home keys, copied by the key ring in its follower role.
-      regionalPhotoUrlKeys(settings),
-      regionalPhotos(settings),
-      jwks,
-      accessLogs(settings),
-      ...(accessLogSetup ? [accessLogSetup.fragment] : []),
-      observability(settings),
-    );
+// What every region's stack holds, and what only the home stack (the global resources) or only a
+// secondary region's stack (what serves there when home is down, no table) adds to it.
+const resources = mergeFragments(
+  configuration(settings),
+  database(settings),
+  ...(regionalLookup ? [regionalLookup.fragment] : []),
+  queue(settings),
+  stageKey(settings),
+  keyRing.fragment,
+  ...(bucketEmptier ? [bucketEmptier.fragment] : []),
+  jwt(settings, jwksUrl),
+  ...(home
+    ? [photos(settings, { certificateArn: certificateArn(settings, 'clientCertificateArn'), replication: photoReplication })]
+    : // The home keys, copied by the key ring in its follower role.
+      [regionalPhotoUrlKeys(settings), regionalPhotos(settings)]),
+  jwks,
+  ...(home ? [apiHealthCheck(settings)] : []),
+  accessLogs(settings),
+  ...(accessLogSetup ? [accessLogSetup.fragment] : []),
+  observability(settings),
+);
 // Amendments to the resources osls generates itself.
 const extensions = {
   ...deploymentBucketExtensions(),

@@ -4,11 +4,12 @@
 // deploy-time check (plugins/photo-replication.js) and the one-command deploy
 // (scripts/deploy-regions.ts) need to know.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-two-way.html
+
 import { type CfnResource, getAtt, type Intrinsic, sub } from './cloudformation';
+import { deployAllScript, stackOptions, stageOptions } from './regions';
 import {
   homeRegionOf,
   isHomeRegion,
-  isSharedStage,
   paramFromArgv,
   physicalName,
   regionCode,
@@ -170,24 +171,16 @@ export interface PhotoReplicationPluginConfig {
   deployCommands: Record<string, string>;
 }
 
-/** The options a command of this stage needs besides the region (the sandbox's opt-in). */
-export function stageOptions(settings: StageSettings): string[] {
-  const secondary = secondaryRegionOf(settings);
-  const optIn = secondary !== undefined && !isSharedStage(settings.stage) ? [`--param=${secondaryRegionParam}=${secondary}`] : [];
-  return ['--stage', settings.stage, ...optIn];
-}
-
 export function photoReplicationPluginConfig(settings: StageSettings): PhotoReplicationPluginConfig {
-  const options = stageOptions(settings).join(' ');
   return {
     stage: settings.stage,
     region: settings.region,
     homeRegion: homeRegionOf(settings),
     buckets: Object.fromEntries(settings.regions.map((region) => [region, photoBucketName(settings, region)])),
     param: photoReplicationParam,
-    deployAllCommand: `npm run deploy:regions -- ${options}`,
+    deployAllCommand: [deployAllScript, ...stageOptions(settings)].join(' '),
     deployCommands: Object.fromEntries(
-      settings.regions.map((region, index) => [region, `npx sls deploy ${options}${index === 0 ? '' : ` --region ${region}`}`]),
+      settings.regions.map((region) => [region, ['npx sls deploy', ...stackOptions(settings, region)].join(' ')]),
     ),
   };
 }

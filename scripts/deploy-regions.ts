@@ -16,19 +16,16 @@ import { GetBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { photoBucketName, photoReplicationParam } from '../resources/photo-replication';
 import { confirmations } from '../resources/production-safety';
+import { deployAllScript, stageOptions } from '../resources/regions';
 import {
-  isSharedStage,
   optionFromArgv,
   paramFromArgv,
   refreshLookupsParam,
   StageError,
   type StageSettings,
   secondaryRegionOf,
-  secondaryRegionParam,
   settingsFromArgv,
 } from '../resources/stage';
-
-export const deployAllScript = 'npm run deploy:regions --';
 
 /** Whether the secondary region's photo bucket can receive the home bucket's replication rule. */
 export type BucketState = 'ready' | 'missing' | 'unversioned';
@@ -110,8 +107,7 @@ export async function secondaryBucketState(settings: StageSettings, profile?: st
         'Nothing was deployed. Give this command the credentials sls uses (AWS_PROFILE, --aws-profile, or AWS_ACCESS_KEY_ID and ' +
         'AWS_SECRET_ACCESS_KEY), with s3:GetBucketVersioning on the photo buckets (docs/deployer-policy.json). If it has them, ' +
         'an AccessDenied means the bucket belongs to another account: the name is taken, and this stage cannot use it. ' +
-        `If ${region} does not answer (an outage), deploy a region alone: npx sls deploy --stage ${settings.stage} --region <region>` +
-        `${isSharedStage(settings.stage) ? '' : ` --param=${secondaryRegionParam}=${region}`}.`,
+        `If ${region} does not answer (an outage), deploy a region alone: npx sls deploy ${[...stageOptions(settings), '--region', '<region>'].join(' ')}.`,
       1,
     );
   }
