@@ -61,7 +61,8 @@ describe.concurrent('the real CLI, offline', { timeout: 120_000 }, () => {
 
       expect(result.status).not.toBe(0);
       expect(result.output).toContain('AWS cannot be reached: STS in ap-south-1 gave no answer');
-      expect(Date.now() - started).toBeLessThan(25_000);
+      // The preflight's own bound (8 s) is tested in-process; here the CLI's start counts too, on a busy machine.
+      expect(Date.now() - started).toBeLessThan(60_000);
     });
 
     it('lets an offline command run without credentials: the tests package every stack so', () => {
