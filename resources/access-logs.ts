@@ -17,8 +17,9 @@ import {
   sub,
 } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
+import { app, physicalName } from './names';
 import { observabilityKeyArn } from './observability';
-import { app, isHomeRegion, physicalName, type StageSettings } from './stage';
+import { isHomeRegion, type StageSettings } from './stage';
 
 export const accessLogSetupFunctionName = 'accessLogSetup';
 export const accessLogGroupId = 'ApiAccessLogGroup';

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { apiAccessLogSetting, apiLoggingDependencies } from './access-logs';
 import { restApiId } from './api-names';
 import { type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
-import { isHomeRegion, physicalName, type StageSettings } from './stage';
+import { physicalName } from './names';
+import { isHomeRegion, type StageSettings } from './stage';
 
 /** Verifiers cache the keys this long; a rotation publishes the new key before anyone signs with it. */
 export const jwksCacheSeconds = 300;

@@ -5,7 +5,8 @@
 // certificate's literal ARN in its place, so a replaced certificate changes the template
 // CloudFormation receives (it would not re-resolve the reference of an unchanged template).
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html
-import { app, homeRegionOf, isHomeRegion, type StageSettings, ssmRoot } from './stage';
+import { app, ssmRoot } from './names';
+import { homeRegionOf, isHomeRegion, type StageSettings } from './stage';
 
 /** CloudFront takes certificates from this region only, whichever region the stack is in. */
 export const cloudFrontCertificateRegion = 'us-east-1';

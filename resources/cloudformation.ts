@@ -1,7 +1,8 @@
 // The shape every resource module returns, and the two building blocks they all share:
 // a String parameter of the contract under the stage's SSM root, and a stack Output.
 import type { ContractKey } from '../client/src/contract';
-import { type StageSettings, ssmRoot } from './stage';
+import { ssmRoot } from './names';
+import type { StageSettings } from './stage';
 
 export type Intrinsic = string | number | boolean | { [fn: string]: unknown } | unknown[];
 

@@ -1,6 +1,7 @@
 // Configuration: who this stage is, as the first keys of the parameter contract.
 import { contractParameter, type Fragment, output } from './cloudformation';
-import { app, contractVersion, type StageSettings, ssmRoot } from './stage';
+import { app, contractVersion, ssmRoot } from './names';
+import type { StageSettings } from './stage';
 
 export function configuration(settings: StageSettings): Fragment {
   return {

@@ -3,8 +3,9 @@
 // region's stack only looks up its replica and publishes it in that region's contract.
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html
 import { type CfnResource, contractParameter, dataPolicies, type Fragment, getAtt, output, ref, sub } from './cloudformation';
+import { physicalName } from './names';
 import { lookupIds, tableReplicaLookup } from './regional-lookup';
-import { isHomeRegion, physicalName, type StageSettings } from './stage';
+import { isHomeRegion, type StageSettings } from './stage';
 
 const stringKey = (name: string) => ({ AttributeName: name, AttributeType: 'S' });
 

@@ -6,7 +6,8 @@ import { apiHostname } from './api';
 import { jwksPath, restApiId } from './api-names';
 import type { Fragment } from './cloudformation';
 import { output, ref, sub } from './cloudformation';
-import { app, homeRegionOf, isHomeRegion, physicalName, type StageSettings, secondaryRegionOf } from './stage';
+import { app, physicalName } from './names';
+import { homeRegionOf, isHomeRegion, type StageSettings, secondaryRegionOf } from './stage';
 
 export const apiHealthCheckId = 'ApiHealthCheck';
 /** The stack output the plugin reads the health check's id from. */

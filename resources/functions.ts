@@ -2,7 +2,8 @@
 // own log group, and only the SSM parameters or the bucket it manages.
 import type { AWS } from '@serverless/typescript';
 import { type CfnResource, type Fragment, getAtt, type Intrinsic, sub } from './cloudformation';
-import { type StageSettings, service } from './stage';
+import { service } from './names';
+import type { StageSettings } from './stage';
 
 type FunctionDefinition = NonNullable<AWS['functions']>[string];
 

@@ -9,18 +9,9 @@ import { type SigningKeyName, signingKeys } from '../client/src/contract';
 import { environmentNames, type KeyRingResourcePlan } from '../handlers/key-ring/contract';
 import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, ref, sub } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
+import { app, physicalName, service, signingRoot, ssmRoot } from './names';
 import { cloudFrontPublicKeyLookup, lookupIds } from './regional-lookup';
-import {
-  app,
-  homeRegionOf,
-  isHomeRegion,
-  physicalName,
-  type StageSettings,
-  secondaryRegionOf,
-  service,
-  signingRoot,
-  ssmRoot,
-} from './stage';
+import { homeRegionOf, isHomeRegion, type StageSettings, secondaryRegionOf } from './stage';
 
 export const keyRingFunctionName = 'keyRing';
 

@@ -5,7 +5,8 @@ import { jwksPath } from './api-names';
 import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { functionName } from './functions';
 import { keyRingFunctionName } from './key-ring';
-import { app, isHomeRegion, physicalName, type StageSettings, service } from './stage';
+import { app, physicalName, service } from './names';
+import { isHomeRegion, type StageSettings } from './stage';
 
 export const observabilityKeyId = 'ObservabilityKey';
 export const alarmTopicId = 'AlarmTopic';

@@ -6,18 +6,11 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-two-way.html
 
 import { type CfnResource, getAtt, type Intrinsic, sub } from './cloudformation';
+import { paramFromArgv } from './command-line';
+import { physicalName } from './names';
 import { deployAllScript, stackOptions, stageOptions } from './regions';
-import {
-  homeRegionOf,
-  isHomeRegion,
-  paramFromArgv,
-  physicalName,
-  regionCode,
-  StageError,
-  type StageSettings,
-  secondaryRegionOf,
-  secondaryRegionParam,
-} from './stage';
+import { homeRegionOf, isHomeRegion, regionCode, type StageSettings, secondaryRegionOf, secondaryRegionParam } from './stage';
+import { StageError } from './stage-validation';
 
 /**
  * `--param=photo-replication=off`: the home stack without its replication rule, for the first

@@ -19,6 +19,7 @@ import {
 } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
 import { keyRingResource, photoUrlKeyRingProperties, photoUrlKeySlots, photoUrlSigningKeyProperties } from './key-ring';
+import { physicalName } from './names';
 import {
   photoBucketArn,
   photoBucketDomainName,
@@ -28,7 +29,7 @@ import {
   replicationRoleId,
 } from './photo-replication';
 import { lookupIds, photoDistributionLookup } from './regional-lookup';
-import { homeRegionOf, physicalName, regionCode, type StageSettings, secondaryRegionOf } from './stage';
+import { homeRegionOf, regionCode, type StageSettings, secondaryRegionOf } from './stage';
 
 // AWS managed policies: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html
 /** Managed-CachingOptimized: TTL 1 day by default, up to 1 year; query strings (the URL signature) out of the key. */

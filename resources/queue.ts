@@ -2,7 +2,8 @@
 // a dead-letter queue that keeps what failed five times for two weeks.
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sqs-queue.html
 import { contractParameter, type Fragment, getAtt, output, ref, sub } from './cloudformation';
-import { physicalName, type StageSettings } from './stage';
+import { physicalName } from './names';
+import type { StageSettings } from './stage';
 
 const fourteenDays = 14 * 24 * 60 * 60;
 

@@ -5,7 +5,8 @@
 // None of them calls the home region: DynamoDB answers for the local replica, CloudFront is global.
 import { type CfnResource, type Intrinsic, sub } from './cloudformation';
 import { customResourceFunction, serviceToken } from './functions';
-import { physicalName, type StageSettings } from './stage';
+import { physicalName } from './names';
+import type { StageSettings } from './stage';
 
 export const regionalLookupFunctionName = 'regionalLookup';
 

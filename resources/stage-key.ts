@@ -14,7 +14,8 @@ import {
   signingParameters,
   stageKeyId,
 } from './key-ring';
-import { app, type StageSettings } from './stage';
+import { app } from './names';
+import type { StageSettings } from './stage';
 
 export const stageKeyAlias = (settings: StageSettings) => `alias/${app}-${settings.stage}-signing-keys`;
 

@@ -14,18 +14,12 @@ import { constants, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { GetBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { optionFromArgv, paramFromArgv, settingsFromArgv } from '../resources/command-line';
 import { photoBucketName, photoReplicationParam } from '../resources/photo-replication';
 import { confirmations } from '../resources/production-safety';
 import { deployAllScript, stageOptions } from '../resources/regions';
-import {
-  optionFromArgv,
-  paramFromArgv,
-  refreshLookupsParam,
-  StageError,
-  type StageSettings,
-  secondaryRegionOf,
-  settingsFromArgv,
-} from '../resources/stage';
+import { refreshLookupsParam, type StageSettings, secondaryRegionOf } from '../resources/stage';
+import { StageError } from '../resources/stage-validation';
 
 /** Whether the secondary region's photo bucket can receive the home bucket's replication rule. */
 export type BucketState = 'ready' | 'missing' | 'unversioned';

@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { contractKeys, contractRoot, type KeyDeclaration, signingKeys, signingRoot, type Writer } from '../client/src/contract';
+import { settingsFromArgv } from '../resources/command-line';
 import { jwtKeyRingProperties } from '../resources/jwt';
-import { isHomeRegion, type StageSettings, settingsFor, settingsFromArgv } from '../resources/stage';
+import { isHomeRegion, type StageSettings, settingsFor } from '../resources/stage';
 import { readmePath, readmeTables, renderContractTables } from './contract-table';
 import { readServiceState, readTemplate, type TestedStack, testedStacks } from './package-stage';
 import { resourcesOfType } from './template';

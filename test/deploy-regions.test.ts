@@ -10,7 +10,8 @@ import { GetBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StageError, settingsFor } from '../resources/stage';
+import { settingsFor } from '../resources/stage';
+import { StageError } from '../resources/stage-validation';
 import { type BucketState, DeployError, deployRegions, deploySteps, secondaryBucketState } from '../scripts/deploy-regions';
 import { offlineEnv, projectRoot } from './package-stage';
 

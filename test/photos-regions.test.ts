@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { photoBucketName, photoReplicationFromArgv, photoReplicationPluginConfig } from '../resources/photo-replication';
 import { failoverStatusCodes, photos } from '../resources/photos';
-import { maxStageLength, regionCode, settingsFor } from '../resources/stage';
+import { regionCode, settingsFor } from '../resources/stage';
+import { maxStageLength } from '../resources/stage-validation';
 import { readTemplate } from './package-stage';
 import { contractParameters, resource, resourceCountIs, resourcesOfType } from './template';
 

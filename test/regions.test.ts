@@ -1,8 +1,8 @@
 // A stage in two regions, as the CLI builds it: the home stack owns the global resources, the
 // regional stack of the secondary region what serves there when home is down, and no table.
 import { describe, expect, it } from 'vitest';
+import { settingsFromArgv } from '../resources/command-line';
 import { cloudFrontPublicKeyLookup, lookupTypes, photoDistributionLookup, tableReplicaLookup } from '../resources/regional-lookup';
-import { settingsFromArgv } from '../resources/stage';
 import { optedInSandbox, readTemplate, secondaryRegionOptIn, type Template } from './package-stage';
 import { resourcesOfType } from './template';
 

@@ -1,8 +1,9 @@
 // The stage key of a shared stage, as packaged: who may do what with the signing keys.
 import { describe, expect, it } from 'vitest';
 import { keyRingRoleName } from '../resources/key-ring';
-import { maxStageLength, settingsFor } from '../resources/stage';
+import { settingsFor } from '../resources/stage';
 import { stageKey } from '../resources/stage-key';
+import { maxStageLength } from '../resources/stage-validation';
 import { readTemplate } from './package-stage';
 import { resource, resourceCountIs, resourcesOfType } from './template';
 

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  isHomeRegion,
-  maxStageLength,
-  paramFromArgv,
-  personalStage,
-  regionCode,
-  StageError,
-  secondaryRegionOf,
-  settingsFor,
-  settingsFromArgv,
-  stageFromArgv,
-  stageNameProblem,
-  validated,
-} from '../resources/stage';
+import { paramFromArgv, personalStage, settingsFromArgv, stageFromArgv } from '../resources/command-line';
+import { isHomeRegion, regionCode, secondaryRegionOf, settingsFor } from '../resources/stage';
+import { maxStageLength, StageError, stageNameProblem, validated } from '../resources/stage-validation';
 
 describe('stage names', () => {
   it.each(['prod', 'alice', 'bob-2', 'a'])('accepts %s', (stage) => {

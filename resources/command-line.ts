@@ -1,0 +1,94 @@
+// The stack osls was started for, read from its command line the way osls reads it: serverless.ts
+// is evaluated before osls resolves its options. Without --stage, the personal sandbox.
+import { isSharedStage, refreshLookupsParam, type StageSettings, secondaryRegionParam, settingsFor } from './stage';
+import { maxStageLength, StageError } from './stage-validation';
+
+/** Stage names a person's sandbox must never take: shared stages, and names everybody would share. */
+const commonStageNames = ['dev', 'test', 'staging', 'stage', 'main', 'default', 'sandbox'];
+/** Operating-system users that CI runners, containers and cloud images share. */
+const sharedUserNames = ['root', 'runner', 'node', 'ubuntu', 'ec2-user', 'admin', 'user', 'ci', 'jenkins', 'circleci', 'vscode'];
+
+/**
+ * The sandbox of whoever runs `sls` without `--stage`: their operating-system user name made a
+ * valid stage (`Alice.Smith` is `alice-smith`). Never a shared stage, never a name two people
+ * would both get by default.
+ */
+export function personalStage(username: string): string {
+  const stage = username
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, maxStageLength)
+    .replace(/-+$/, '');
+  if (!stage || isSharedStage(stage) || commonStageNames.includes(stage) || sharedUserNames.includes(stage)) {
+    throw new StageError(
+      `Without --stage the stage is your own sandbox, named after your user name "${username}", which gives ` +
+        `${stage ? `"${stage}", a name others use too` : 'no usable name'}. Name your sandbox: --stage <your-name>, e.g. --stage alice.`,
+    );
+  }
+  return stage;
+}
+
+/**
+ * The stage osls was started with. serverless.ts is evaluated before osls resolves its
+ * options, so the stage is read from the command line the same way osls reads it; without
+ * one, it is the personal sandbox of `username`.
+ */
+export function stageFromArgv(argv: readonly string[], username: () => string): string {
+  const stage = optionFromArgv(argv, 'stage', 's');
+  if (stage !== undefined) return stage;
+  let name: string;
+  try {
+    name = username();
+  } catch (error) {
+    // os.userInfo() throws for a user id without a passwd entry (some containers).
+    throw new StageError(
+      `Without --stage the stage is named after your user name, which cannot be read (${String(error)}); pass --stage <your-name>.`,
+    );
+  }
+  return personalStage(name);
+}
+
+/**
+ * osls's own pattern of a command-line option (`--name`, `--name=value`, `-n`, `-n=value`), so
+ * the stage and region serverless.ts builds for are the ones osls acts on, whatever the spelling.
+ */
+const optionPattern: RegExp = require('osls/lib/cli/param-reg-exp');
+
+/** The value of an option as osls reads it: the last one given, `--` ending the options. */
+export function optionFromArgv(argv: readonly string[], name: string, alias: string): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') break;
+    const groups = argv[i].match(optionPattern)?.groups;
+    if (!groups || (groups.fullName !== name && groups.aliasNames !== alias)) continue;
+    found = groups.value ?? argv[i + 1] ?? '';
+  }
+  return found;
+}
+
+/**
+ * The values of osls's `--param="<name>=<value>"` options named `name`, the last one winning,
+ * as osls itself resolves `${param:<name>}`.
+ */
+export function paramFromArgv(argv: readonly string[], name: string): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') break;
+    const groups = argv[i].match(optionPattern)?.groups;
+    if (groups?.fullName !== 'param') continue;
+    const value = groups.value ?? argv[i + 1] ?? '';
+    const separator = value.indexOf('=');
+    if (separator > 0 && value.slice(0, separator) === name) found = value.slice(separator + 1);
+  }
+  return found;
+}
+
+/** The stage, region and opt-ins of the command line, as the settings of the stack to build. */
+export function settingsFromArgv(argv: readonly string[], username: () => string): StageSettings {
+  return settingsFor(stageFromArgv(argv, username), {
+    region: optionFromArgv(argv, 'region', 'r'),
+    secondaryRegion: paramFromArgv(argv, secondaryRegionParam),
+    refreshLookups: paramFromArgv(argv, refreshLookupsParam),
+  });
+}

@@ -1,0 +1,134 @@
+// Whether a stage can work on AWS: its name, and settings that would fail at deploy time, each
+// refused with what is wrong and how to fix it, before any AWS call.
+import { homeRegion, jwtAlgorithms } from '../client/src/contract';
+import type { StageSettings } from './stage';
+
+export class StageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageError';
+    // osls prints `error.stack` of a failing serverless.ts; the message alone is the useful part.
+    this.stack = message;
+  }
+}
+
+/**
+ * The longest stage name whose physical names all fit AWS limits: the photo bucket
+ * `movement-pass-<stage>-photos-<account id>` (S3: 63) and the Lambda function names
+ * `movement-pass-foundation-<stage>-<function>` (64).
+ */
+export const maxStageLength = 16;
+
+/** Returns why a stage name cannot work, or undefined when it can. */
+export function stageNameProblem(stage: string): string | undefined {
+  if (stage.length === 0) return 'it is empty';
+  if (stage.length > maxStageLength) {
+    return `it has ${stage.length} characters; at most ${maxStageLength} fit the S3 bucket and Lambda function names that carry it`;
+  }
+  if (/[A-Z]/.test(stage)) return 'it has uppercase letters; S3 bucket names are lowercase only';
+  if (!/^[a-z0-9-]+$/.test(stage)) {
+    return 'it has characters other than a-z, 0-9 and "-" (S3 bucket names, SSM paths and API Gateway stages all accept these)';
+  }
+  if (!/^[a-z]/.test(stage)) return 'it does not start with a letter, as CloudFormation stack and API Gateway names require';
+  if (stage.endsWith('-')) return 'it ends with "-"; S3 bucket names cannot hold "--" or end with "-"';
+  if (stage.includes('--')) return 'it holds "--"; S3 rejects some names with consecutive hyphens';
+  return undefined;
+}
+
+/** An AWS region code of the commercial partitions, e.g. ap-southeast-1. */
+export const regionPattern = /^[a-z]{2}(-gov)?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-\d$/;
+
+/** An IAM role ARN, path included (what the key policy compares `aws:PrincipalArn` with). */
+const roleArn = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** Checks the settings of a stage, failing with what is wrong and how to fix it. */
+export function validated(settings: StageSettings): StageSettings {
+  const where = `stage "${settings.stage}" in resources/stage.ts`;
+  const { regions } = settings;
+  if (regions[0] !== homeRegion || regions.length > 2 || new Set(regions).size !== regions.length) {
+    throw new StageError(
+      `regions of ${where} must be the home region ${homeRegion} first, then at most one other region ` +
+        `(CloudFront's origin group fails over between two photo buckets); got ${regions.join(', ')}.`,
+    );
+  }
+  for (const region of regions) {
+    if (!regionPattern.test(region))
+      throw new StageError(`"${region}" in regions of ${where} is not an AWS region code, e.g. ap-southeast-1.`);
+  }
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(settings.domain)) {
+    throw new StageError(
+      `The domain "${settings.domain}" of ${where} is not a DNS name; set it to the hosted zone's name, e.g. movement-pass.com.`,
+    );
+  }
+  if (settings.accountId !== undefined && !/^\d{12}$/.test(settings.accountId)) {
+    throw new StageError(
+      `The accountId "${settings.accountId}" of ${where} is not an AWS account id; write its 12 digits, e.g. 123456789012.`,
+    );
+  }
+  if (!(jwtAlgorithms as readonly string[]).includes(settings.jwt.algorithm)) {
+    throw new StageError(`Unknown JWT algorithm "${settings.jwt.algorithm}" for ${where}; use one of ${jwtAlgorithms.join(', ')}.`);
+  }
+  if (!/^\d+[smhd]$/.test(settings.jwt.expire)) {
+    throw new StageError(
+      `The JWT expiry "${settings.jwt.expire}" of ${where} is not a duration; use a number and a unit s, m, h or d, e.g. 1h.`,
+    );
+  }
+  for (const [name, value] of [
+    ['jwt.rotation', settings.jwt.rotation],
+    ['photos.keyRotation', settings.photos.keyRotation],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new StageError(`${name} of ${where} must be a whole number 0 or above; raise it by one to rotate.`);
+    }
+  }
+  const expiry = settings.photos.uploadExpirationSeconds;
+  if (!Number.isInteger(expiry) || expiry < 1 || expiry > 604800) {
+    throw new StageError(`photos.uploadExpirationSeconds of ${where} must be 1 to 604800 (a presigned URL lives 7 days at most).`);
+  }
+  for (const origin of settings.photos.webOrigins) {
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d+)?$/.test(origin)) {
+      throw new StageError(
+        `The web origin "${origin}" of ${where} is not an origin; write scheme and host only, e.g. https://movement-pass.com.`,
+      );
+    }
+  }
+  for (const arn of settings.signerRoleArns) {
+    if (!roleArn.test(arn)) {
+      throw new StageError(
+        `The signer "${arn}" of ${where} is not an IAM role ARN; write the role's full ARN, e.g. arn:aws:iam::123456789012:role/movement-pass-prod-login.`,
+      );
+    }
+  }
+  if (settings.signerRoleArns.length > 0 && !settings.retainData) {
+    throw new StageError(
+      `signerRoleArns of ${where} only apply to shared stages (retainData): a sandbox's keys are under aws/ssm, readable by the account; leave it empty.`,
+    );
+  }
+  const { observability, api } = settings;
+  if (![90, 180, 365].includes(observability.accessLogRetentionDays)) {
+    throw new StageError(`observability.accessLogRetentionDays of ${where} must be 90, 180 or 365 (CloudWatch Logs retention periods).`);
+  }
+  for (const email of observability.alarmEmails) {
+    if (!/^[^\s@]+@([a-z0-9-]+\.)+[a-z]{2,}$/i.test(email)) {
+      throw new StageError(
+        `The alarm email "${email}" of ${where} is not an email address; write one address per entry, e.g. oncall@movement-pass.com.`,
+      );
+    }
+  }
+  if (observability.alarms && observability.alarmEmails.length === 0) {
+    throw new StageError(`observability.alarms of ${where} is on but alarmEmails is empty; add who should hear about an alarm.`);
+  }
+  const { rateLimit, burstLimit } = api.throttle;
+  if (!Number.isInteger(rateLimit) || rateLimit < 1 || !Number.isInteger(burstLimit) || burstLimit < rateLimit) {
+    throw new StageError(
+      `api.throttle of ${where} must be whole numbers with 1 <= rateLimit <= burstLimit (got ${rateLimit}/${burstLimit}).`,
+    );
+  }
+  const perIp = api.requestsPer5MinPerIp;
+  if (perIp !== undefined && (!Number.isInteger(perIp) || perIp < 10 || perIp > 2_000_000_000)) {
+    throw new StageError(
+      `api.requestsPer5MinPerIp of ${where} must be a whole number from 10 to 2000000000 (AWS WAF's rate limit range), or left out for no web ACL.`,
+    );
+  }
+  return settings;
+}
