@@ -17,7 +17,7 @@ const { withStepProgress } = require('./lib/step-progress');
 
 class Certificates {
   /**
-   * @param {any} serverless
+   * @param {import('./lib/service').Serverless} serverless
    * @param {Record<string, unknown>} options
    * @param {PluginUtils} utils
    */

@@ -4,10 +4,11 @@
 // (`--against <template.json>`, no AWS call): osls 3 has no diff of its own.
 const { readFileSync } = require('node:fs');
 const { compareTemplates, renderComparison } = require('./lib/template-diff');
+const { regionsOf } = require('./lib/service');
 
 class Diff {
   /**
-   * @param {any} serverless
+   * @param {import('./lib/service').Serverless} serverless
    * @param {Record<string, any>} options
    * @param {{ log?: any, writeText?: (text: string) => void }} [utils]
    */
@@ -40,9 +41,9 @@ class Diff {
 
   /** This stack's name and region: every region of a stage has a stack of the same name. */
   get stack() {
-    const regions = this.serverless.service.custom?.movementPassRegions;
+    const regions = regionsOf(this.serverless);
     const region = this.provider.getRegion();
-    const role = regions ? (regions.home ? ' (home region)' : ` (secondary region of ${regions.stage})`) : '';
+    const role = regions.home ? ' (home region)' : ` (secondary region of ${regions.stage})`;
     return `${this.provider.naming.getStackName()} in ${region}${role}`;
   }
 

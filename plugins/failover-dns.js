@@ -24,7 +24,7 @@ const recordTypes = ['A', 'AAAA'];
 
 class FailoverDns {
   /**
-   * @param {any} serverless
+   * @param {import('./lib/service').Serverless} serverless
    * @param {Record<string, unknown>} options
    * @param {PluginUtils} utils
    */

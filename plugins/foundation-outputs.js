@@ -8,12 +8,13 @@
 const { mkdir, writeFile } = require('node:fs/promises');
 const { join } = require('node:path');
 const { foundationClient, ssmThroughProvider } = require('./lib/foundation-client');
+const { regionsOf } = require('./lib/service');
 
 const sectionName = 'contract';
 
 class FoundationOutputs {
   /**
-   * @param {any} serverless
+   * @param {import('./lib/service').Serverless} serverless
    * @param {Record<string, unknown>} options
    * @param {{ log: { notice: (m: string) => void, warning: (m: string) => void }, writeText: (text: string) => void }} utils
    */
@@ -44,7 +45,7 @@ class FoundationOutputs {
 
   /** Whether this stack is its stage's home (`custom.movementPassRegions`, resources/regions.ts). */
   get home() {
-    return this.serverless.service?.custom?.movementPassRegions?.home ?? true;
+    return regionsOf(this.serverless).home;
   }
 
   /** `.serverless/foundation-<stage>.json` at home, `foundation-<stage>.<region>.json` elsewhere, beside the packaged templates. */
@@ -75,7 +76,7 @@ class FoundationOutputs {
     await mkdir(join(this.serverless.serviceDir, '.serverless'), { recursive: true });
     await writeFile(file, `${JSON.stringify(values, null, 2)}\n`);
     const region = this.provider.getRegion();
-    const options = this.serverless.service?.custom?.movementPassRegions?.stackOptions ?? `--stage ${this.provider.getStage()}`;
+    const options = regionsOf(this.serverless).stackOptions;
     if (missing.length > 0)
       this.log.warning(`The contract at ${path} in ${region} lacks ${missing.join(', ')}: run \`sls deploy ${options}\`.`);
     this.log.notice(`Contract values of ${path} in ${region} written to ${file}`);

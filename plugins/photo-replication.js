@@ -15,7 +15,7 @@ const { isNoAnswer } = require('./lib/network-errors');
 
 class PhotoReplication {
   /**
-   * @param {any} serverless
+   * @param {import('./lib/service').Serverless} serverless
    * @param {Record<string, unknown>} options
    * @param {import('./lib/step-progress').PluginUtils} utils
    */

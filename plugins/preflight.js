@@ -9,6 +9,7 @@
 // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
 
 const { isNoAnswer } = require('./lib/network-errors');
+const { regionsOf } = require('./lib/service');
 
 /** The commands of osls and of the project's plugins that call AWS. */
 const awsCommands = new Set([
@@ -48,7 +49,7 @@ const credentialErrorCodes = new Set([
 
 class Preflight {
   /**
-   * @param {any} serverless
+   * @param {import('./lib/service').Serverless} serverless
    * @param {Record<string, unknown>} options
    * @param {import('./lib/step-progress').PluginUtils} utils
    */
@@ -78,12 +79,9 @@ class Preflight {
     this.log.notice(`AWS account ${identity.Account} as ${identity.Arn}, region ${region}${role}, stage ${stage}`);
   }
 
-  /**
-   * The stage's regions (`custom.movementPassRegions`, resources/regions.ts), when serverless.ts gives them.
-   * @returns {{ home: boolean, regions: string[], stage: string } | undefined}
-   */
+  /** The stage's regions (`custom.movementPassRegions`, resources/regions.ts). */
   get regions() {
-    return this.serverless.service?.custom?.movementPassRegions;
+    return regionsOf(this.serverless);
   }
 
   /**

@@ -13,6 +13,7 @@
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { compareTemplates, describeDanger, isStateful, renderComparison } = require('./lib/template-diff');
+const { regionsOf } = require('./lib/service');
 
 /**
  * Commands that delete what a shared stage is made of, or change it without the deploy gate,
@@ -134,7 +135,7 @@ function withoutForeignReferences(resource, kept) {
 
 class ProductionSafety {
   /**
-   * @param {any} serverless
+   * @param {import('./lib/service').Serverless} serverless
    * @param {Record<string, any>} options
    * @param {{ log?: any, progress?: any }} [utils]
    */
@@ -183,11 +184,7 @@ class ProductionSafety {
    * @returns {import('../resources/regions').RegionsPluginConfig}
    */
   get regions() {
-    const configured = this.serverless.service.custom?.movementPassRegions;
-    if (configured) return configured;
-    const region = this.provider.getRegion();
-    const stage = this.config.stage;
-    return { stage, region, homeRegion: region, regions: [region], home: true, stackOptions: `--stage ${stage}` };
+    return regionsOf(this.serverless);
   }
 
   /** How the messages name this stack: the stage, and its region when it is not home. */
@@ -482,7 +479,7 @@ class ProductionSafety {
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
     const pseudo = { accountId: await this.accountId(), region: this.provider.getRegion() };
     const found = [];
-    for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
       if (!['Retain', 'RetainExceptOnCreate'].includes(resource.DeletionPolicy)) continue;
       const identifier = importIdentifiers[/** @type {keyof typeof importIdentifiers} */ (resource.Type)];
       if (!identifier) continue;

@@ -5,7 +5,7 @@
 const section = '\nStack Outputs';
 
 class StackOutputs {
-  /** @param {any} serverless */
+  /** @param {import('./lib/service').Serverless} serverless */
   constructor(serverless) {
     this.serverless = serverless;
     this.hooks = { 'aws:info:displayStackOutputs': () => this.display() };

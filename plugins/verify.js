@@ -6,6 +6,7 @@
 // CloudFront, a queue message); shared stages only read.
 const { randomUUID } = require('node:crypto');
 const { foundationClient, signingSsm, ssmThroughProvider } = require('./lib/foundation-client');
+const { regionsOf } = require('./lib/service');
 
 /** The smallest JPEG most decoders accept (1x1 pixel): what the upload check sends. */
 const tinyJpeg = Buffer.from(
@@ -35,7 +36,7 @@ function cloudFrontAnswer(response, body) {
 
 class Verify {
   /**
-   * @param {any} serverless
+   * @param {import('./lib/service').Serverless} serverless
    * @param {Record<string, any>} options
    * @param {{ log: { notice: (m: string) => void, warning: (m: string) => void } }} utils
    */
@@ -79,12 +80,9 @@ class Verify {
     return config;
   }
 
-  /**
-   * Which region this stack is (`custom.movementPassRegions`, resources/regions.ts).
-   * @returns {{ home: boolean, stackOptions: string }}
-   */
+  /** Which region this stack is (`custom.movementPassRegions`, resources/regions.ts). */
   get regions() {
-    return this.serverless.service.custom?.movementPassRegions ?? { home: true, stackOptions: `--stage ${this.provider.getStage()}` };
+    return regionsOf(this.serverless);
   }
 
   /** @param {{ afterDeploy?: boolean }} [context] */

@@ -78,7 +78,7 @@ export function failoverDnsPluginConfig(settings: StageSettings) {
     recordName: apiHostname(settings),
     region: settings.region,
     homeRegion: homeRegionOf(settings),
-    failover: home ? 'PRIMARY' : 'SECONDARY',
+    failover: home ? ('PRIMARY' as const) : ('SECONDARY' as const),
     // The record's SetIdentifier: one per region, so each region's deploy owns its own record.
     setIdentifier: settings.region,
     healthCheckOutput: checksHome(settings) ? apiHealthCheckOutput : undefined,

@@ -41,7 +41,8 @@ function fakeServerless(
     serviceOutputs: new Map([['endpoints', ['GET - https://example']]]),
     servicePluginOutputs: new Map(),
     getProvider: () => ({ request, getStage: () => 'prod', getRegion: () => region }),
-    ...(stack.custom && { service: { custom: stack.custom } }),
+    // As osls has it: a service, whose custom settings serverless.ts may not give (a one-region stack then).
+    service: { custom: stack.custom ?? {} },
     classes: { Error },
   };
   const printed: string[] = [];

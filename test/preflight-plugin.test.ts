@@ -23,7 +23,7 @@ function fakeServerless(
     classes: { Error },
   };
   const log = { notice: (text: string) => logged.push(text), info: () => undefined, warning: () => undefined };
-  const plugin = new Preflight(serverless, {}, { log });
+  const plugin = new Preflight(serverless as any, {}, { log });
   // The real one ends the process a second after the error, not to wait for osls's retries.
   const abandoned = vi.spyOn(plugin, 'abandonPendingRequests').mockImplementation(() => undefined);
   return { plugin, logged, abandoned };

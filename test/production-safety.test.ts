@@ -275,7 +275,7 @@ describe('deploy gate', () => {
     const safety = create();
     const proposed = structuredClone(readTemplate('prod'));
     change(proposed);
-    safety.serverless.service.provider.compiledCloudFormationTemplate = proposed;
+    (safety.serverless as any).service.provider.compiledCloudFormationTemplate = proposed;
 
     await expect(safety.hooks['before:deploy:deploy']()).rejects.toThrow(message);
   });
@@ -338,7 +338,7 @@ describe('deploy gate', () => {
   it('stops a package whose stateful resources this configuration does not protect (sls deploy --package)', async () => {
     const { create, aws } = plugin('prod', { stack: deployedProd() });
     const safety = create();
-    safety.serverless.service.provider.compiledCloudFormationTemplate.Resources.AuditTable = {
+    (safety.serverless as any).service.provider.compiledCloudFormationTemplate.Resources.AuditTable = {
       Type: 'AWS::DynamoDB::GlobalTable',
       DeletionPolicy: 'Retain',
       Properties: {},

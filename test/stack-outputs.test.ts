@@ -13,7 +13,7 @@ describe('stack outputs plugin', () => {
       { OutputKey: 'SsmRoot', OutputValue: '/movement-pass/prod' },
     ]);
 
-    new StackOutputs(serverless).hooks['aws:info:displayStackOutputs']();
+    new StackOutputs(serverless as any).hooks['aws:info:displayStackOutputs']();
 
     expect(serverless.serviceOutputs.get('\nStack Outputs')).toEqual([
       'ApplicantsTableName: movement-pass-prod-applicants',
@@ -25,7 +25,7 @@ describe('stack outputs plugin', () => {
     const printed = new Map([['\nStack Outputs', ['A: b']]]);
     const serverless = fakeServerless([{ OutputKey: 'C', OutputValue: 'd' }], printed);
 
-    new StackOutputs(serverless).hooks['aws:info:displayStackOutputs']();
+    new StackOutputs(serverless as any).hooks['aws:info:displayStackOutputs']();
 
     expect(printed.get('\nStack Outputs')).toEqual(['A: b']);
   });
