@@ -125,8 +125,8 @@ const serverlessConfiguration: AWS = {
     movementPassFailoverDns: failoverDnsPluginConfig(settings),
     // Which region this stack is, for the local plugins' files, messages and commands.
     movementPassRegions: regionsPluginConfig(settings),
-    productionSafety: productionSafetyConfig(settings, { ...resources.Resources, ...extensions }),
-    photoReplication: photoReplicationPluginConfig(settings),
+    movementPassProductionSafety: productionSafetyConfig(settings, { ...resources.Resources, ...extensions }),
+    movementPassPhotoReplication: photoReplicationPluginConfig(settings),
     movementPassVerify: verifyPluginConfig(settings),
   },
   package: { individually: true },

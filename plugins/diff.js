@@ -55,7 +55,7 @@ class Diff {
     } else {
       this.log.notice(`Changes a deploy would make to ${this.options.against ? `${this.options.against} as` : 'the stack'} ${this.stack}:`);
     }
-    const comparison = compareTemplates(deployed ?? {}, proposed, this.serverless.service.custom.productionSafety);
+    const comparison = compareTemplates(deployed ?? {}, proposed, this.serverless.service.custom.movementPassProductionSafety);
     this.writeText(renderComparison(comparison));
   }
 

@@ -31,7 +31,7 @@ class PhotoReplication {
 
   /** @returns {import('../resources/photo-replication').PhotoReplicationPluginConfig | undefined} */
   get config() {
-    return this.serverless.service.custom?.photoReplication;
+    return this.serverless.service.custom?.movementPassPhotoReplication;
   }
 
   get provider() {

@@ -1,5 +1,5 @@
 // @ts-check
-// Local osls plugin: a shared stage (custom.productionSafety, from resources/production-safety.ts)
+// Local osls plugin: a shared stage (custom.movementPassProductionSafety, from resources/production-safety.ts)
 // cannot be damaged by mistake.
 // - Removal guard: `sls remove`, `sls remove-cert` and `sls delete_domain` of a shared stage stop
 //   in this constructor, before any hook or AWS call, unless `--param=confirm-remove=<stage>`.
@@ -168,7 +168,7 @@ class ProductionSafety {
 
   /** @returns {import('../resources/production-safety').ProductionSafetyConfig} */
   get config() {
-    return this.serverless.service.custom?.productionSafety;
+    return this.serverless.service.custom?.movementPassProductionSafety;
   }
 
   get provider() {

@@ -149,7 +149,7 @@ export function replicationConfiguration(settings: StageSettings): Record<string
   };
 }
 
-/** `custom.photoReplication`: what plugins/photo-replication.js checks before a deploy. */
+/** `custom.movementPassPhotoReplication`: what plugins/photo-replication.js checks before a deploy. */
 export interface PhotoReplicationPluginConfig {
   stage: string;
   region: string;

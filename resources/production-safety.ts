@@ -1,5 +1,5 @@
 // What protects a shared stage's data (plugins/production-safety.js reads this from
-// `custom.productionSafety`): which resources are stateful, the stack policy that forbids
+// `custom.movementPassProductionSafety`): which resources are stateful, the stack policy that forbids
 // replacing or deleting them, and the confirmations that deliberately lift the protection.
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/protect-stack-resources.html
 import type { CfnResource } from './cloudformation';

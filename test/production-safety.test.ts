@@ -85,7 +85,7 @@ function plugin(
   const serviceDir = mkdtempSync(join(tmpdir(), 'safety-'));
   const serverless: any = {
     service: {
-      custom: { ...packaged.custom, productionSafety: { ...packaged.custom.productionSafety, ...input.config } },
+      custom: { ...packaged.custom, movementPassProductionSafety: { ...packaged.custom.movementPassProductionSafety, ...input.config } },
       provider: {
         compiledCloudFormationTemplate: readTemplate(stack),
         coreCloudFormationTemplate: JSON.parse(readFileSync(join(packagePath(stack), 'cloudformation-template-create-stack.json'), 'utf8')),
@@ -353,7 +353,7 @@ describe('deploy gate', () => {
     const safety = create();
     // `sls deploy --package` of a package from another commit: osls restores the package's whole service, custom included.
     const custom = structuredClone(readServiceState('prod').custom);
-    custom.productionSafety.protectedResources.push('AuditTable');
+    custom.movementPassProductionSafety.protectedResources.push('AuditTable');
     serverless.service.custom = custom;
     serverless.service.provider.compiledCloudFormationTemplate = deployedProd((template) => {
       template.Resources.AuditTable = { Type: 'AWS::DynamoDB::GlobalTable', DeletionPolicy: 'Retain', Properties: {} };
@@ -434,7 +434,7 @@ describe('recovery of a removed shared stage', () => {
 
 describe('a secondary region of a shared stage (prod in ap-southeast-1)', () => {
   const regional = 'prod.ap-southeast-1';
-  const regionalProtected = () => readServiceState(regional).custom.productionSafety.protectedResources as string[];
+  const regionalProtected = () => readServiceState(regional).custom.movementPassProductionSafety.protectedResources as string[];
 
   it('stops `sls remove --region` like the home one, saying which region and what it loses there', () => {
     const { create, aws } = plugin(regional, { stack: readTemplate(regional) }, { commands: ['remove'] });

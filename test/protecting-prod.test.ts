@@ -9,7 +9,7 @@ import { prodStatefulResources } from './prod-stateful';
 const dataTypes = /^(AWS::DynamoDB::(Global)?Table|AWS::S3::Bucket|AWS::SQS::Queue|AWS::KMS::Key|Custom::KeyRing|Custom::SigningKey)$/;
 
 describe.each(Object.entries(prodStatefulResources))('the stack policy of %s', (stack, expected) => {
-  const safety = readServiceState(stack).custom.productionSafety;
+  const safety = readServiceState(stack).custom.movementPassProductionSafety;
   const deniedFor = (action: string) =>
     safety.stackPolicy.Statement.filter((statement: any) => statement.Effect === 'Deny' && [statement.Action].flat().includes(action))
       .flatMap((statement: any) => [statement.Resource].flat())
@@ -38,7 +38,7 @@ describe.each(Object.entries(prodStatefulResources))('the stack policy of %s', (
 
 describe('sandbox', () => {
   it('has no stack policy and nothing protected', () => {
-    const safety = readServiceState('alice').custom.productionSafety;
+    const safety = readServiceState('alice').custom.movementPassProductionSafety;
     expect(safety.shared).toBe(false);
     expect(safety.stackPolicy).toBeUndefined();
     expect(safety.protectedResources).toEqual([]);

@@ -9,8 +9,8 @@
  *
  * @typedef {object} Custom what serverless.ts puts under `custom`, by the module that builds it (all of it, always)
  * @property {import('../../resources/regions').RegionsPluginConfig} movementPassRegions
- * @property {import('../../resources/production-safety').ProductionSafetyConfig} productionSafety
- * @property {import('../../resources/photo-replication').PhotoReplicationPluginConfig} photoReplication
+ * @property {import('../../resources/production-safety').ProductionSafetyConfig} movementPassProductionSafety
+ * @property {import('../../resources/photo-replication').PhotoReplicationPluginConfig} movementPassPhotoReplication
  * @property {import('../../resources/verify').VerifyPluginConfig} movementPassVerify
  * @property {ReturnType<typeof import('../../resources/certificates').certificatesPluginConfig>} movementPassCertificates
  * @property {ReturnType<typeof import('../../resources/failover-dns').failoverDnsPluginConfig>} movementPassFailoverDns
