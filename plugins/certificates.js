@@ -46,7 +46,7 @@ class Certificates {
   /** The serverless-certificate-creator instance osls loaded from the plugins list. */
   get creator() {
     const creator = this.serverless.pluginManager.plugins.find(
-      (/** @type {any} */ plugin) => plugin.constructor.name === 'CreateCertificatePlugin',
+      (/** @type {object} */ plugin) => plugin.constructor.name === 'CreateCertificatePlugin',
     );
     if (!creator)
       throw new this.serverless.classes.Error(
@@ -99,7 +99,7 @@ class Certificates {
     acm.listCertificates = (/** @type {any} */ params) => ({
       promise: async () => {
         const data = await list({ ...params, CertificateStatuses: ['ISSUED', 'PENDING_VALIDATION'] }).promise();
-        const rank = (/** @type {any} */ summary) => (summary.Status === 'ISSUED' ? 0 : 1);
+        const rank = (/** @type {{ Status?: string }} */ summary) => (summary.Status === 'ISSUED' ? 0 : 1);
         const live = [...(data.CertificateSummaryList ?? [])].sort((a, b) => rank(a) - rank(b) || issuedAt(b) - issuedAt(a));
         return { ...data, CertificateSummaryList: live };
       },
@@ -207,10 +207,12 @@ class Certificates {
     customDomain.certificateArn = arn;
     const region = { region: certificate.plugin.region };
     const domainName = customDomain.domainName;
-    const domain = await this.provider.request('APIGateway', 'getDomainName', { domainName }, region).catch((/** @type {any} */ error) => {
-      if (error.providerError?.code === 'NotFoundException') return undefined;
-      throw error;
-    });
+    const domain = await this.provider
+      .request('APIGateway', 'getDomainName', { domainName }, region)
+      .catch((/** @type {import('./lib/service').ProviderError} */ error) => {
+        if (error.providerError?.code === 'NotFoundException') return undefined;
+        throw error;
+      });
     if (!domain || domain.regionalCertificateArn === arn) return;
     await this.provider.request(
       'APIGateway',
@@ -286,7 +288,9 @@ class Certificates {
         { CertificateStatuses: ['ISSUED'], ...(NextToken && { NextToken }) },
         { region },
       );
-      found.push(...(page.CertificateSummaryList ?? []).filter((/** @type {any} */ summary) => summary.DomainName === domainName));
+      found.push(
+        ...(page.CertificateSummaryList ?? []).filter((/** @type {{ DomainName: string }} */ summary) => summary.DomainName === domainName),
+      );
       NextToken = page.NextToken;
     } while (NextToken);
     return found.sort((a, b) => issuedAt(b) - issuedAt(a));
@@ -296,7 +300,7 @@ class Certificates {
   async contractValue(name) {
     const result = await this.provider
       .request('SSM', 'getParameter', { Name: name }, { region: this.config.region })
-      .catch((/** @type {any} */ error) => {
+      .catch((/** @type {import('./lib/service').ProviderError} */ error) => {
         if (error.providerError?.code === 'ParameterNotFound') return undefined;
         throw error;
       });
@@ -393,7 +397,8 @@ class Certificates {
     for (let attempt = 1; ; attempt++) {
       const certificate = await this.describe(creator, arn);
       const options = certificate.DomainValidationOptions ?? [];
-      if (options.length > 0 && options.every((/** @type {any} */ option) => option.ResourceRecord)) return certificate;
+      if (options.length > 0 && options.every((/** @type {{ ResourceRecord?: object }} */ option) => option.ResourceRecord))
+        return certificate;
       if (attempt >= attempts) {
         throw new this.serverless.classes.Error(
           `ACM has not published the DNS validation record of ${arn} after 5 minutes; run \`sls deploy\` again.`,
@@ -417,16 +422,16 @@ class Certificates {
   }
 }
 
-/** When ACM issued a certificate (0 for one not issued yet). @param {any} summary */
+/** When ACM issued a certificate (0 for one not issued yet). @param {{ IssuedAt?: string | number | Date }} summary */
 const issuedAt = (summary) => new Date(summary.IssuedAt ?? 0).getTime();
 
 /**
  * An AWS error that says the region did not answer (network, timeout, throttling or a 5xx after
  * osls's own retries), as opposed to a refusal (access denied, bad input) that waiting won't fix.
- * @param {any} error
+ * @param {unknown} error
  */
 function regionUnavailable(error) {
-  const providerError = error?.providerError;
+  const providerError = /** @type {import('./lib/service').ProviderError | undefined} */ (error)?.providerError;
   if (!providerError) return false;
   return providerError.retryable === true || providerError.statusCode === undefined || providerError.statusCode >= 500;
 }

@@ -164,7 +164,7 @@ class FailoverDns {
   async apiDomainTarget(config) {
     const domain = await this.provider
       .request('APIGateway', 'getDomainName', { domainName: config.recordName }, { region: config.region })
-      .catch((/** @type {any} */ error) => {
+      .catch((/** @type {import('./lib/service').ProviderError} */ error) => {
         if (error.providerError?.code === 'NotFoundException') return undefined;
         throw error;
       });
@@ -184,7 +184,9 @@ class FailoverDns {
   async stackOutput(config, key) {
     const StackName = this.provider.naming.getStackName();
     const { Stacks = [] } = await this.provider.request('CloudFormation', 'describeStacks', { StackName }, { region: config.region });
-    const value = Stacks[0]?.Outputs?.find((/** @type {any} */ found) => found.OutputKey === key)?.OutputValue;
+    const value = Stacks[0]?.Outputs?.find(
+      (/** @type {{ OutputKey: string, OutputValue: string }} */ found) => found.OutputKey === key,
+    )?.OutputValue;
     if (!value) {
       throw new this.serverless.classes.Error(
         `The stack ${StackName} in ${config.region} has no output ${key}, the health check of its PRIMARY record. ` +
@@ -293,7 +295,7 @@ class FailoverDns {
         ChangeBatch: { Comment: comment, Changes: changes },
       });
     } catch (error) {
-      const code = /** @type {any} */ (error).providerError?.code;
+      const code = /** @type {import('./lib/service').ProviderError} */ (error).providerError?.code;
       if (code !== 'InvalidChangeBatch' && code !== 'PriorRequestNotComplete') throw error;
       // Another deploy changed the records between the listing and the batch, or Route 53 is
       // still applying the previous change: nothing was changed, and a rerun lists afresh.

@@ -113,10 +113,10 @@ class PhotoReplication {
       );
       return Status === 'Enabled' ? 'ready' : 'unversioned';
     } catch (error) {
-      const providerError = /** @type {any} */ (error).providerError;
-      const code = providerError?.code ?? /** @type {any} */ (error).code;
+      const providerError = /** @type {import('./lib/service').ProviderError} */ (error).providerError;
+      const code = providerError?.code ?? /** @type {import('./lib/service').ProviderError} */ (error).code;
       if (code === 'NoSuchBucket') return 'missing';
-      if (isNoAnswer(error) || providerError?.statusCode >= 500) {
+      if (isNoAnswer(error) || (providerError?.statusCode ?? 0) >= 500) {
         this.log.warning(
           `S3 in ${region} did not answer whether the photo bucket ${bucket} is ready (${code ?? 'error'}: ${/** @type {Error} */ (error).message}). ` +
             `Deploying anyway: a replication rule already in place needs nothing from ${region}; a new one fails the stack update, which rolls back.`,

@@ -96,7 +96,7 @@ class Preflight {
   }
 
   /**
-   * @param {any} provider @param {string} region
+   * @param {import('./lib/service').AwsProvider} provider @param {string} region
    * @returns {Promise<{ Account: string, Arn: string }>}
    */
   async callerIdentity(provider, region) {
@@ -117,7 +117,7 @@ class Preflight {
     try {
       return await Promise.race([provider.request('STS', 'getCallerIdentity', {}), timeout]);
     } catch (error) {
-      throw this.explain(/** @type {any} */ (error), region);
+      throw this.explain(/** @type {import('./lib/service').ProviderError} */ (error), region);
     } finally {
       pause();
     }
@@ -126,12 +126,12 @@ class Preflight {
   /**
    * A profile with `mfa_serial` makes osls ask for the MFA code during the first request: that
    * wait is the user's, not AWS's, so the timeout stops while the question is open.
-   * @param {any} provider @param {() => void} pause @param {() => void} resume
+   * @param {import('./lib/service').AwsProvider} provider @param {() => void} pause @param {() => void} resume
    */
   pauseWhileAskingForMfa(provider, pause, resume) {
     const credentials = provider.getCredentials?.()?.credentials;
     const ask = credentials?.tokenCodeFn;
-    if (typeof ask !== 'function') return;
+    if (!credentials || typeof ask !== 'function') return;
     credentials.tokenCodeFn = (/** @type {string} */ serial, /** @type {(error: unknown, code?: string) => void} */ callback) => {
       pause();
       ask(serial, (/** @type {unknown} */ error, /** @type {string | undefined} */ code) => {
@@ -151,7 +151,7 @@ class Preflight {
     setTimeout(() => process.exit(), 1000).unref();
   }
 
-  /** @param {any} error @param {string} region */
+  /** @param {import('./lib/service').ProviderError} error @param {string} region */
   explain(error, region) {
     const code = error.providerError?.code ?? error.code;
     const what = `\`sls ${this.command}\` stopped before doing anything.`;
@@ -168,7 +168,7 @@ class Preflight {
           `Check the network connection, a VPN or a proxy (HTTPS_PROXY), then run it again.${this.otherRegionsHint(region)}`,
       );
     }
-    if (credentialErrorCodes.has(code)) {
+    if (credentialErrorCodes.has(code ?? '')) {
       return new this.serverless.classes.Error(
         `AWS refused the credentials (${code}: ${error.message}). ${what} Refresh them (\`aws sso login\`, ` +
           'a new session token) or use another profile, then run it again.',

@@ -14,7 +14,9 @@ class StackOutputs {
   display() {
     // osls prints the section itself in verbose mode; its info plugin holds what it gathered.
     if (this.serverless.serviceOutputs.has(section)) return;
-    const info = this.serverless.pluginManager.plugins.find((/** @type {any} */ plugin) => plugin.gatheredData);
+    const info = this.serverless.pluginManager.plugins.find(
+      (/** @type {{ gatheredData?: { outputs?: { OutputKey: string, OutputValue: string }[] } }} */ plugin) => plugin.gatheredData,
+    );
     /** @type {{ OutputKey: string, OutputValue: string }[]} */
     const outputs = info?.gatheredData?.outputs ?? [];
     if (outputs.length === 0) return;

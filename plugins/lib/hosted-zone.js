@@ -24,9 +24,13 @@ async function findHostedZone(provider, domain, ServerlessError, { optional = fa
       NextDNSName,
       NextHostedZoneId,
     } = await provider.request('Route53', 'listHostedZonesByName', page);
-    found.push(...HostedZones.filter((/** @type {any} */ zone) => zone.Name === zoneName && !zone.Config?.PrivateZone));
+    found.push(
+      ...HostedZones.filter(
+        (/** @type {{ Name: string, Config?: { PrivateZone?: boolean } }} */ zone) => zone.Name === zoneName && !zone.Config?.PrivateZone,
+      ),
+    );
     // Zones come sorted by name: once another name shows up, no later page holds ours.
-    const pastTheName = HostedZones.some((/** @type {any} */ zone) => zone.Name !== zoneName);
+    const pastTheName = HostedZones.some((/** @type {{ Name: string }} */ zone) => zone.Name !== zoneName);
     if (!IsTruncated || pastTheName) break;
     page = { DNSName: NextDNSName, HostedZoneId: NextHostedZoneId, MaxItems: '100' };
   }

@@ -16,12 +16,13 @@ const networkErrorCodes = new Set([
 ]);
 
 /**
- * @param {any} error an error thrown by `provider.request` (osls wraps the SDK's in `providerError`)
+ * @param {unknown} thrown an error thrown by `provider.request` (osls wraps the SDK's in `providerError`)
  * @returns {boolean}
  */
-function isNoAnswer(error) {
+function isNoAnswer(thrown) {
+  const error = /** @type {import('./service').ProviderError | undefined} */ (thrown);
   const providerError = error?.providerError;
-  return [providerError?.code, error?.code, providerError?.originalError?.code].some((code) => networkErrorCodes.has(code));
+  return [providerError?.code, error?.code, providerError?.originalError?.code].some((code) => networkErrorCodes.has(code ?? ''));
 }
 
 module.exports = { isNoAnswer };

@@ -144,12 +144,12 @@ async function resourceExists(safety, type, name) {
     }
     if (type === 'AWS::Logs::LogGroup') {
       const { logGroups = [] } = await safety.provider.request('CloudWatchLogs', 'describeLogGroups', { logGroupNamePrefix: name });
-      return logGroups.some((/** @type {any} */ group) => group.logGroupName === name);
+      return logGroups.some((/** @type {{ logGroupName: string }} */ group) => group.logGroupName === name);
     }
     await safety.provider.request('DynamoDB', 'describeTable', { TableName: name });
     return true;
   } catch (error) {
-    const { providerError, providerErrorCodeExtension } = /** @type {any} */ (error) ?? {};
+    const { providerError, providerErrorCodeExtension } = /** @type {import('./service').ProviderError} */ (error) ?? {};
     if (providerError?.statusCode === 404 || /NOT_FOUND/.test(String(providerErrorCodeExtension))) return false;
     throw error;
   }

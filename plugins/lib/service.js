@@ -23,6 +23,13 @@
  * @property {() => string} getStage
  * @property {(options?: { region?: string }) => Promise<object>} getAwsSdkV3Config
  * @property {{ getStackName: () => string }} naming
+ * @property {() => { credentials?: { tokenCodeFn?: (serial: string, callback: (error: unknown, code?: string) => void) => void } }} [getCredentials]
+ *
+ * @typedef {Error & {
+ *   code?: string,
+ *   providerError?: { code?: string, statusCode?: number, retryable?: boolean, originalError?: { code?: string } },
+ *   providerErrorCodeExtension?: string,
+ * }} ProviderError an error of `provider.request`: osls wraps the SDK's in `providerError`
  *
  * @typedef {object} Serverless the osls instance a plugin is constructed with
  * @property {{ custom: Custom, provider: { compiledCloudFormationTemplate: Template, [key: string]: any }, [key: string]: any }} service

@@ -92,7 +92,7 @@ function withoutPackagingNoise(deployed, proposed, rules) {
 
 /** @param {any} resource @returns {{ region: string, protected: boolean }[]} */
 const replicasOf = (resource) =>
-  (resource?.Properties?.Replicas ?? []).map((/** @type {any} */ replica) => ({
+  (resource?.Properties?.Replicas ?? []).map((/** @type {{ Region: unknown, DeletionProtectionEnabled?: boolean }} */ replica) => ({
     region: typeof replica.Region === 'string' ? replica.Region : JSON.stringify(replica.Region),
     protected: replica.DeletionProtectionEnabled === true,
   }));
