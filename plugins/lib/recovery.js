@@ -18,7 +18,12 @@ const importIdentifiers = {
   'AWS::Logs::LogGroup': 'LogGroupName',
 };
 
-/** @param {any} value @param {{ accountId: string, region: string }} pseudo */
+/** @typedef {import('./template-node').TemplateNode} TemplateNode @typedef {import('./template-node').TemplateObject} TemplateObject */
+
+/** A node as the object it is, when it is one. @param {TemplateNode} node @returns {TemplateObject | undefined} */
+const asObject = (node) => (node && typeof node === 'object' && !Array.isArray(node) ? node : undefined);
+
+/** @param {TemplateNode} value @param {{ accountId: string, region: string }} pseudo @returns {string} */
 function resolvePseudo(value, pseudo) {
   const names = {
     'AWS::AccountId': pseudo.accountId,
@@ -27,17 +32,19 @@ function resolvePseudo(value, pseudo) {
     'AWS::URLSuffix': 'amazonaws.com',
   };
   if (typeof value === 'string') return value;
-  if (value && typeof value['Fn::Sub'] === 'string') {
-    return value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (/** @type {string} */ whole, /** @type {string} */ name) => {
+  const sub = asObject(value)?.['Fn::Sub'];
+  if (typeof sub === 'string') {
+    return sub.replace(/\$\{([^}]+)\}/g, (/** @type {string} */ whole, /** @type {string} */ name) => {
       if (!(name in names)) throw new Error(`cannot resolve ${whole} outside CloudFormation`);
       return names[/** @type {keyof typeof names} */ (name)];
     });
   }
-  if (value && typeof value.Ref === 'string' && value.Ref in names) return names[/** @type {keyof typeof names} */ (value.Ref)];
+  const ref = asObject(value)?.Ref;
+  if (typeof ref === 'string' && ref in names) return names[/** @type {keyof typeof names} */ (ref)];
   throw new Error(`cannot resolve ${JSON.stringify(value)} outside CloudFormation`);
 }
 
-/** @param {any} value @param {{ accountId: string, region: string }} pseudo @returns {string | undefined} */
+/** @param {TemplateNode} value @param {{ accountId: string, region: string }} pseudo @returns {string | undefined} */
 function resolvableName(value, pseudo) {
   try {
     return value === undefined ? undefined : resolvePseudo(value, pseudo);
@@ -46,7 +53,7 @@ function resolvableName(value, pseudo) {
   }
 }
 
-/** @param {any} node @param {{ accountId: string, region: string }} pseudo @returns {any} */
+/** @param {TemplateNode} node @param {{ accountId: string, region: string }} pseudo @returns {TemplateNode} */
 function resolvePseudoDeep(node, pseudo) {
   if (Array.isArray(node)) return node.map((item) => resolvePseudoDeep(item, pseudo));
   if (node && typeof node === 'object') {
@@ -62,18 +69,20 @@ function resolvePseudoDeep(node, pseudo) {
   return node;
 }
 
-/** Whether an intrinsic function refers to a resource outside `kept` (pseudo parameters are fine). @param {any} node @param {Set<string>} kept */
+/** Whether an intrinsic function refers to a resource outside `kept` (pseudo parameters are fine). @param {TemplateNode} node @param {Set<string>} kept */
 function refersOutside(node, kept) {
   const outside = (/** @type {string} */ id) => !id.startsWith('AWS::') && !kept.has(id);
-  if (typeof node?.Ref === 'string') return outside(node.Ref);
-  if (Array.isArray(node?.['Fn::GetAtt'])) return outside(node['Fn::GetAtt'][0]);
-  const sub = node?.['Fn::Sub'];
+  const object = asObject(node);
+  const getAtt = object?.['Fn::GetAtt'];
+  if (typeof object?.Ref === 'string') return outside(object.Ref);
+  if (Array.isArray(getAtt)) return outside(String(getAtt[0]));
+  const sub = object?.['Fn::Sub'];
   const text = typeof sub === 'string' ? sub : Array.isArray(sub) ? sub[0] : undefined;
   if (typeof text === 'string') return [...text.matchAll(/\$\{([^}!.]+)[^}]*\}/g)].some(([, id]) => outside(id));
   return false;
 }
 
-/** Whether a value refers, anywhere inside it, to a resource outside `kept`. @param {any} node @param {Set<string>} kept @returns {boolean} */
+/** Whether a value refers, anywhere inside it, to a resource outside `kept`. @param {TemplateNode} node @param {Set<string>} kept @returns {boolean} */
 function refersOutsideDeep(node, kept) {
   if (refersOutside(node, kept)) return true;
   if (Array.isArray(node)) return node.some((item) => refersOutsideDeep(item, kept));
@@ -87,17 +96,16 @@ function refersOutsideDeep(node, kept) {
  * stand alone, and the deploy that follows the import sets those properties again. A property
  * goes whole, never a part of it: a ReplicationConfiguration without its Role, say, is one
  * CloudFormation refuses.
- * @param {any} resource @param {Set<string>} kept @returns {any}
+ * @param {TemplateObject} resource @param {Set<string>} kept @returns {TemplateObject}
  */
 function withoutForeignReferences(resource, kept) {
   const { DependsOn, Properties, ...rest } = resource;
-  const dependsOn = (Array.isArray(DependsOn) ? DependsOn : DependsOn ? [DependsOn] : []).filter((/** @type {string} */ id) =>
-    kept.has(id),
-  );
+  const dependsOn = (Array.isArray(DependsOn) ? DependsOn : DependsOn ? [DependsOn] : []).filter((id) => kept.has(String(id)));
+  const properties = asObject(Properties);
   return {
     ...rest,
-    ...(Properties && {
-      Properties: Object.fromEntries(Object.entries(Properties).filter(([, value]) => !refersOutsideDeep(value, kept))),
+    ...(properties && {
+      Properties: Object.fromEntries(Object.entries(properties).filter(([, value]) => !refersOutsideDeep(value, kept))),
     }),
     ...(dependsOn.length && { DependsOn: dependsOn }),
   };
@@ -172,7 +180,7 @@ function writeRecoveryFiles(safety, found, pseudo) {
     Resources: Object.fromEntries(
       found.map(({ logicalId, resource }) => [
         logicalId,
-        withoutForeignReferences(resolvePseudoDeep(resource, pseudo), new Set(found.map((item) => item.logicalId))),
+        withoutForeignReferences(asObject(resolvePseudoDeep(resource, pseudo)) ?? {}, new Set(found.map((item) => item.logicalId))),
       ]),
     ),
   };

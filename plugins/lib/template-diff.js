@@ -33,6 +33,15 @@ const impactWords = () => {
 const deployTimeOutputs = /^(DomainName|DistributionDomainName|HostedZoneId)(Http|Websocket)?$/;
 
 /**
+ * @typedef {import('./template-node').TemplateNode} TemplateNode
+ * @typedef {{
+ *   Type?: string,
+ *   DeletionPolicy?: string,
+ *   Properties?: { DeletionProtectionEnabled?: boolean, Replicas?: { Region: unknown, DeletionProtectionEnabled?: boolean }[] },
+ * }} StatefulResource what the gate reads of a resource that holds data
+ */
+
+/**
  * @typedef {{ Resources?: Record<string, any>, Outputs?: Record<string, any>, [key: string]: any }} Template
  * @typedef {{ statefulTypes: readonly string[], frameworkResources?: readonly string[], physicalIdProperties: Record<string, string> }} Rules
  * @typedef {{ logicalId: string, type: string, impact: string, retained: boolean }} Danger
@@ -42,7 +51,7 @@ const deployTimeOutputs = /^(DomainName|DistributionDomainName|HostedZoneId)(Htt
  * A `{{resolve:ssm:...}}` reference that the deploy replaced by its value (the certificates
  * plugin puts the validated certificate's literal ARN into the template it sends) is compared
  * as deployed: the packaged template cannot know the value, and it is not a change of the code.
- * @param {any} packaged @param {any} deployed @returns {any}
+ * @param {TemplateNode} packaged @param {TemplateNode} deployed @returns {TemplateNode}
  */
 function asDeployed(packaged, deployed) {
   if (typeof packaged === 'string') {
@@ -53,7 +62,8 @@ function asDeployed(packaged, deployed) {
   if (Array.isArray(packaged))
     return packaged.map((item, index) => asDeployed(item, Array.isArray(deployed) ? deployed[index] : undefined));
   if (packaged && typeof packaged === 'object') {
-    return Object.fromEntries(Object.entries(packaged).map(([key, value]) => [key, asDeployed(value, deployed?.[key])]));
+    const deployedObject = deployed && typeof deployed === 'object' && !Array.isArray(deployed) ? deployed : undefined;
+    return Object.fromEntries(Object.entries(packaged).map(([key, value]) => [key, asDeployed(value, deployedObject?.[key])]));
   }
   return packaged;
 }
@@ -90,9 +100,9 @@ function withoutPackagingNoise(deployed, proposed, rules) {
   return [before, after];
 }
 
-/** @param {any} resource @returns {{ region: string, protected: boolean }[]} */
+/** @param {StatefulResource | undefined} resource @returns {{ region: string, protected: boolean }[]} */
 const replicasOf = (resource) =>
-  (resource?.Properties?.Replicas ?? []).map((/** @type {{ Region: unknown, DeletionProtectionEnabled?: boolean }} */ replica) => ({
+  (resource?.Properties?.Replicas ?? []).map((replica) => ({
     region: typeof replica.Region === 'string' ? replica.Region : JSON.stringify(replica.Region),
     protected: replica.DeletionProtectionEnabled === true,
   }));
@@ -100,7 +110,7 @@ const replicasOf = (resource) =>
 /**
  * What an update in place takes away from a stateful resource's protection, so that a later
  * removal or replacement would lose its data: retention, deletion protection, a table replica.
- * @param {any} old @param {any} updated @returns {string[]}
+ * @param {StatefulResource} old @param {StatefulResource} updated @returns {string[]}
  */
 function protectionLosses(old, updated) {
   const losses = [];
@@ -174,7 +184,7 @@ function renderComparison({ diff, dangers }) {
       done();
     },
   });
-  cfnDiff().formatDifferences(/** @type {any} */ (sink), diff);
+  cfnDiff().formatDifferences(sink, diff);
   return text;
 }
 
