@@ -15,6 +15,33 @@ const { withStepProgress } = require('./lib/step-progress');
  * @typedef {import('./lib/step-progress').PluginUtils} PluginUtils
  */
 
+/**
+ * What this plugin uses of serverless-certificate-creator's instance, which ships no types: its
+ * AWS SDK v2 clients (each call answers `.promise()`) and the steps it is driven through.
+ * @typedef {{ CertificateArn: string, Status?: string, IssuedAt?: string | number | Date, DomainName?: string }} CertificateSummary
+ * @typedef {{
+ *   CertificateArn: string, Status: string, SubjectAlternativeNames?: string[],
+ *   DomainValidationOptions?: { ResourceRecord?: object }[],
+ * }} CertificateDetail
+ * @typedef {{ ResourceRecordSet: { Name: string, Type: string } }} RecordChange
+ * @typedef {{ ChangeBatch: { Changes: RecordChange[] } }} RecordChangeRequest
+ * @typedef {{ CertificateStatuses?: string[], NextToken?: string }} ListCertificatesRequest
+ * @typedef {{
+ *   initialized: boolean,
+ *   initializeVariables: () => void,
+ *   getHostedZoneIds: () => Promise<{ hostedZoneId: string, Name: string }[]>,
+ *   waitUntilCertificateIsValidated: (arn: string) => Promise<unknown>,
+ *   createCertificate: () => Promise<void>,
+ *   getExistingCertificate: () => Promise<CertificateSummary | undefined>,
+ *   createRecordSetForDnsValidation: (certificate: { Certificate: CertificateDetail }) => Promise<void>,
+ *   route53: { changeResourceRecordSets: (params: RecordChangeRequest) => unknown },
+ *   acm: {
+ *     listCertificates: (params: ListCertificatesRequest) => { promise: () => Promise<{ CertificateSummaryList?: CertificateSummary[] }> },
+ *     describeCertificate: (params: { CertificateArn: string }) => { promise: () => Promise<{ Certificate: CertificateDetail }> },
+ *   },
+ * }} CertificateCreator
+ */
+
 class Certificates {
   /**
    * @param {import('./lib/service').Serverless} serverless
@@ -45,8 +72,8 @@ class Certificates {
 
   /** The serverless-certificate-creator instance osls loaded from the plugins list. */
   get creator() {
-    const creator = this.serverless.pluginManager.plugins.find(
-      (/** @type {object} */ plugin) => plugin.constructor.name === 'CreateCertificatePlugin',
+    const creator = /** @type {CertificateCreator | undefined} */ (
+      this.serverless.pluginManager.plugins.find((/** @type {object} */ plugin) => plugin.constructor.name === 'CreateCertificatePlugin')
     );
     if (!creator)
       throw new this.serverless.classes.Error(
@@ -81,9 +108,9 @@ class Certificates {
     // https://github.com/schwamster/serverless-certificate-creator/issues/46
     const route53 = creator.route53;
     const change = route53.changeResourceRecordSets.bind(route53);
-    route53.changeResourceRecordSets = (/** @type {any} */ params) => {
+    route53.changeResourceRecordSets = (params) => {
       const seen = new Set();
-      const Changes = params.ChangeBatch.Changes.filter((/** @type {any} */ { ResourceRecordSet: { Name, Type } }) => {
+      const Changes = params.ChangeBatch.Changes.filter(({ ResourceRecordSet: { Name, Type } }) => {
         const key = `${Type} ${Name}`;
         if (seen.has(key)) return false;
         seen.add(key);
@@ -96,7 +123,7 @@ class Certificates {
     // newest issued first: the one a secondary region's lookup takes too (lookUpCertificate).
     const acm = creator.acm;
     const list = acm.listCertificates.bind(acm);
-    acm.listCertificates = (/** @type {any} */ params) => ({
+    acm.listCertificates = (params) => ({
       promise: async () => {
         const data = await list({ ...params, CertificateStatuses: ['ISSUED', 'PENDING_VALIDATION'] }).promise();
         const rank = (/** @type {{ Status?: string }} */ summary) => (summary.Status === 'ISSUED' ? 0 : 1);
@@ -184,11 +211,11 @@ class Certificates {
    */
   pinInTemplate(certificate, arn) {
     // In place: osls reads this same object when it hashes and uploads the template.
-    /** @param {any} node */
+    /** @param {unknown} node */
     const pin = (node) => {
       if (node === null || typeof node !== 'object') return;
       for (const [key, value] of Object.entries(node)) {
-        if (value === certificate.templateReference) node[key] = arn;
+        if (value === certificate.templateReference) /** @type {Record<string, unknown>} */ (node)[key] = arn;
         else pin(value);
       }
     };
@@ -317,7 +344,7 @@ class Certificates {
   async ensureCertificate(pluginConfig, zone) {
     const where = `${pluginConfig.certificateName} in ${pluginConfig.region}`;
     const creator = this.useCertificate(pluginConfig, zone);
-    /** @type {any} */
+    /** @type {import('./lib/service').ProviderError | undefined} */
     let creatorError;
     try {
       await creator.createCertificate();
@@ -325,7 +352,7 @@ class Certificates {
       // The plugin reads the validation record 10 s after the request; ACM can take longer to
       // publish it, leaving a certificate without its record. The steps below write it.
       // https://github.com/schwamster/serverless-certificate-creator/issues/53
-      creatorError = error;
+      creatorError = /** @type {import('./lib/service').ProviderError} */ (error);
     }
     const existing = await creator.getExistingCertificate();
     if (!existing && creatorError?.code === 'ResourceNotReady') {
@@ -383,7 +410,7 @@ class Certificates {
     );
   }
 
-  /** @param {any} creator @param {string} arn */
+  /** @param {CertificateCreator} creator @param {string} arn */
   async describe(creator, arn) {
     const { Certificate } = await creator.acm.describeCertificate({ CertificateArn: arn }).promise();
     return Certificate;
@@ -391,7 +418,7 @@ class Certificates {
 
   /**
    * ACM publishes the validation records some seconds after the request.
-   * @param {any} creator @param {string} arn
+   * @param {CertificateCreator} creator @param {string} arn
    */
   async waitForValidationRecords(creator, arn, attempts = 60, intervalMs = 5000) {
     for (let attempt = 1; ; attempt++) {
