@@ -11,6 +11,7 @@
 // and a new one would be refused by S3 anyway, in the stack update, which then rolls back.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html
 
+const { missingBucketCode, stateOfVersioning, uncheckedBucket } = require('../resources/photo-bucket-check');
 const { isNoAnswer } = require('./lib/network-errors');
 
 class PhotoReplication {
@@ -111,11 +112,11 @@ class PhotoReplication {
         { Bucket: bucket, ExpectedBucketOwner: account },
         { region },
       );
-      return Status === 'Enabled' ? 'ready' : 'unversioned';
+      return stateOfVersioning(Status);
     } catch (error) {
       const providerError = /** @type {import('./lib/service').ProviderError} */ (error).providerError;
       const code = providerError?.code ?? /** @type {import('./lib/service').ProviderError} */ (error).code;
-      if (code === 'NoSuchBucket') return 'missing';
+      if (code === missingBucketCode) return 'missing';
       if (isNoAnswer(error) || (providerError?.statusCode ?? 0) >= 500) {
         this.log.warning(
           `S3 in ${region} did not answer whether the photo bucket ${bucket} is ready (${code ?? 'error'}: ${/** @type {Error} */ (error).message}). ` +
@@ -123,12 +124,7 @@ class PhotoReplication {
         );
         return 'unreachable';
       }
-      throw this.error(
-        `Could not check the photo bucket ${bucket} in ${region}, the destination of this deploy's replication rule ` +
-          `(${code ?? 'error'}: ${/** @type {Error} */ (error).message}). Nothing was deployed. The deployer needs ` +
-          's3:GetBucketVersioning on it (docs/deployer-policy.json); run the deploy again once it has. If it has, the ' +
-          `bucket belongs to another account: the name is taken, and this stage cannot use it.`,
-      );
+      throw this.error(uncheckedBucket({ bucket, region, code: code ?? 'error', message: /** @type {Error} */ (error).message }));
     }
   }
 

@@ -15,14 +15,17 @@ import { join } from 'node:path';
 import { GetBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { optionFromArgv, paramFromArgv, settingsFromArgv } from '../resources/command-line';
+import { missingBucketCode, stateOfVersioning, uncheckedBucket } from '../resources/photo-bucket-check';
 import { photoBucketName, photoReplicationParam } from '../resources/photo-replication';
 import { confirmations } from '../resources/production-safety';
 import { deployAllScript, stageOptions } from '../resources/regions';
-import { refreshLookupsParam, type StageSettings, secondaryRegionOf } from '../resources/stage';
+import { homeRegionOf, refreshLookupsParam, type StageSettings, secondaryRegionOf } from '../resources/stage';
 import { StageError } from '../resources/stage-validation';
 
 /** Whether the secondary region's photo bucket can receive the home bucket's replication rule. */
-export type BucketState = 'ready' | 'missing' | 'unversioned';
+export type { BucketState } from '../resources/photo-bucket-check';
+
+import type { BucketState } from '../resources/photo-bucket-check';
 
 export interface DeployStep {
   region: string;
@@ -84,7 +87,7 @@ export interface AwsClients {
 export async function secondaryBucketState(settings: StageSettings, profile?: string, clients: AwsClients = {}): Promise<BucketState> {
   const region = secondaryRegionOf(settings);
   if (region === undefined) throw new Error(`stage ${settings.stage} has no secondary region`);
-  const sts = clients.sts ?? new STSClient({ region: settings.regions[0], ...(profile && { profile }) });
+  const sts = clients.sts ?? new STSClient({ region: homeRegionOf(settings), ...(profile && { profile }) });
   const s3 = clients.s3 ?? new S3Client({ region, ...(profile && { profile }) });
   const name = photoBucketName(settings, region);
   let bucket = name.replace('${AWS::AccountId}', '<account id>');
@@ -93,14 +96,12 @@ export async function secondaryBucketState(settings: StageSettings, profile?: st
     bucket = name.replace('${AWS::AccountId}', String(Account));
     // Owned by this account only: a bucket of that name elsewhere answers 403.
     const { Status } = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket, ExpectedBucketOwner: Account }));
-    return Status === 'Enabled' ? 'ready' : 'unversioned';
+    return stateOfVersioning(Status);
   } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchBucket') return 'missing';
+    if ((error as { name?: string }).name === missingBucketCode) return 'missing';
     throw new DeployError(
-      `Could not ask S3 whether the photo bucket ${bucket} of ${region} exists (${(error as Error).name}: ${(error as Error).message}). ` +
-        'Nothing was deployed. Give this command the credentials sls uses (AWS_PROFILE, --aws-profile, or AWS_ACCESS_KEY_ID and ' +
-        'AWS_SECRET_ACCESS_KEY), with s3:GetBucketVersioning on the photo buckets (docs/deployer-policy.json). If it has them, ' +
-        'an AccessDenied means the bucket belongs to another account: the name is taken, and this stage cannot use it. ' +
+      `${uncheckedBucket({ bucket, region, code: (error as Error).name, message: (error as Error).message })} ` +
+        'This command asks with the credentials sls uses (AWS_PROFILE, --aws-profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY). ' +
         `If ${region} does not answer (an outage), deploy a region alone: npx sls deploy ${[...stageOptions(settings), '--region', '<region>'].join(' ')}.`,
       1,
     );

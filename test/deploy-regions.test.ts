@@ -258,7 +258,7 @@ describe('the secondary bucket question', () => {
       .rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
 
     await expect(secondaryBucketState(settingsFor('prod'))).rejects.toThrow(
-      /Could not ask S3 whether the photo bucket movement-pass-prod-photos-apse1-<account id> of ap-southeast-1 exists \(CredentialsProviderError: Could not load credentials from any providers\)\. Nothing was deployed\./,
+      /Could not check the photo bucket movement-pass-prod-photos-apse1-<account id> in ap-southeast-1 \(CredentialsProviderError: Could not load credentials from any providers\)\. Nothing was deployed\..* the credentials sls uses/,
     );
     expect(s3.commandCalls(GetBucketVersioningCommand)).toEqual([]);
   });
