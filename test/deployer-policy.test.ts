@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot, readServiceState, readTemplate, testedStacks } from './package-stage';
+import FoundationOutputs from '../plugins/foundation-outputs';
+import { projectRoot, readServiceState, readTemplate, scratchDir, testedStacks } from './package-stage';
 
 const testedStackNames = Object.keys(testedStacks);
 
@@ -120,6 +121,33 @@ describe('docs/deployer-policy.json', () => {
         'sts:GetCallerIdentity',
       ]),
     );
+    expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
+  });
+
+  it('allows what the plugins send through osls for the consumer client, recorded from a run of sls info', async () => {
+    const calls: string[] = [];
+    const provider = {
+      request: async (service: string, method: string) => {
+        calls.push(iamAction(service, method));
+        return { Parameters: [] };
+      },
+      getStage: () => 'prod',
+      getRegion: () => 'ap-south-1',
+    };
+    const serverless = {
+      serviceDir: scratchDir('deployer-policy'),
+      service: { custom: readServiceState('prod').custom },
+      getProvider: () => provider,
+      classes: { Error },
+      serviceOutputs: new Map(),
+      servicePluginOutputs: new Map(),
+    };
+    const quiet = { notice: () => undefined, warning: () => undefined };
+    const plugin = new FoundationOutputs(serverless as any, {}, { log: quiet, writeText: () => undefined });
+
+    await plugin.hooks['after:info:info']();
+
+    expect(calls).toContain('ssm:GetParametersByPath');
     expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
   });
 

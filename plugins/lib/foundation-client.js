@@ -22,9 +22,10 @@ function foundationClient() {
 }
 
 /**
- * An object that answers the client's contract reads through `provider.request` (each call
- * spelled out, so the deployer policy's test finds it). Nothing decrypted goes this way: osls
- * logs each result (`sls ... --debug`), so the signing keys go through `signingSsm`.
+ * An object that answers the client's contract reads through `provider.request`: an SDK v3
+ * command becomes osls's call of the same name. Nothing decrypted goes this way: osls logs each
+ * result (`sls ... --debug`), so the signing keys go through `signingSsm`, and a command asking
+ * for decryption is refused here.
  * @param {{ request: (service: string, method: string, params: any, options?: { region?: string }) => Promise<any> }} provider
  * @param {string} region
  */
@@ -32,12 +33,9 @@ function ssmThroughProvider(provider, region) {
   return {
     /** @param {{ constructor: { name: string }, input: any }} command */
     send(command) {
-      switch (command.constructor.name) {
-        case 'GetParametersByPathCommand':
-          return provider.request('SSM', 'getParametersByPath', command.input, { region });
-        default:
-          throw new Error(`ssmThroughProvider does not send ${command.constructor.name}`);
-      }
+      if (command.input?.WithDecryption) throw new Error(`ssmThroughProvider never decrypts: ${command.constructor.name} asked it to`);
+      const operation = command.constructor.name.replace(/Command$/, '');
+      return provider.request('SSM', operation[0].toLowerCase() + operation.slice(1), command.input, { region });
     },
   };
 }
