@@ -10,7 +10,13 @@ import { getAtt, mergeFragments } from './resources/cloudformation';
 import { settingsFromArgv } from './resources/command-line';
 import { configuration } from './resources/configuration';
 import { database } from './resources/database';
-import { deploymentBucketExtensions } from './resources/deployment-bucket';
+import {
+  accountPluginConfig,
+  deploymentBucketName,
+  executionRoleArn,
+  legacyDeploymentBucket,
+  legacyDeploymentBucketFromArgv,
+} from './resources/deployment';
 import { apiHealthCheck, failoverDnsPluginConfig } from './resources/failover-dns';
 import { jwt, jwtKeyRingProperties } from './resources/jwt';
 import { keyRingFunction, keyRingFunctionName, regionalPhotoUrlKeys } from './resources/key-ring';
@@ -35,10 +41,12 @@ const keyRing = keyRingFunction(settings);
 const photoReplication = photoReplicationFromArgv(process.argv, settings);
 // Sandboxes only (each region's bucket): a shared stage keeps its photos, so nothing ever empties its bucket.
 const bucketEmptier = settings.retainData ? undefined : bucketEmptierFunction(settings);
-// Shared stages only: access logs cost storage, and sandboxes keep a 0 USD idle cost.
-const accessLogSetup = settings.observability.accessLogs ? accessLogSetupFunction(settings) : undefined;
+// Shared stages' home stack only (the photo distribution's log delivery): access logs cost storage, and sandboxes keep a 0 USD idle cost.
+const accessLogSetup = settings.observability.accessLogs && home ? accessLogSetupFunction(settings) : undefined;
 // Secondary regions only: reads what the home stack owns (table replicas, CloudFront resources).
 const regionalLookup = home ? undefined : regionalLookupFunction(settings);
+// Once, for a stack deployed before the bootstrap: its old in-stack deployment bucket, retained so the next deploy lets it go.
+const keepLegacyBucket = legacyDeploymentBucketFromArgv(process.argv);
 const jwksUrl = { 'Fn::Join': ['', [apiBaseUrl(settings), jwksPath]] };
 const jwks = api(settings, getAtt('JwtKeyRing', 'Jwks'), jwtKeyRingProperties(settings));
 // What every region's stack holds, and what only the home stack (the global resources) or only a
@@ -61,10 +69,10 @@ const resources = mergeFragments(
   accessLogs(settings),
   ...(accessLogSetup ? [accessLogSetup.fragment] : []),
   observability(settings),
+  ...(keepLegacyBucket ? [legacyDeploymentBucket()] : []),
 );
 // Amendments to the resources osls generates itself.
 const extensions = {
-  ...deploymentBucketExtensions(),
   ...functionLogGroupExtensions(settings, [
     keyRingFunctionName,
     ...(accessLogSetup ? [accessLogSetupFunctionName] : []),
@@ -102,7 +110,11 @@ const serverlessConfiguration: AWS = {
     region: settings.region as NonNullable<AWS['provider']['region']>,
     // Custom resource functions are called by CloudFormation only: numbered versions would just pile up.
     versionFunctions: false,
-    deploymentBucket: { blockPublicAccess: true, versioning: true },
+    // What the administrator's bootstrap made for this stage (bootstrap/, resources/deployment.ts): osls
+    // uploads to the stage's own bucket, and CloudFormation acts on the stack with the stage's own role,
+    // whose permissions boundary every role of the stack carries.
+    deploymentBucket: { name: deploymentBucketName(settings, settings.region) },
+    iam: { deploymentRole: executionRoleArn(settings) },
     stage: settings.stage,
     stackTags: { app, stage: settings.stage },
     tags: { app, stage: settings.stage },
@@ -123,6 +135,8 @@ const serverlessConfiguration: AWS = {
     movementPassCertificates: certificatesPluginConfig(settings),
     customDomain: apiDomainPluginConfig(settings),
     movementPassFailoverDns: failoverDnsPluginConfig(settings),
+    // The account the stage lives in (team.json): any command acting on AWS from another stops first.
+    movementPassAccount: accountPluginConfig(settings),
     // Which region this stack is, for the local plugins' files, messages and commands.
     movementPassRegions: regionsPluginConfig(settings),
     movementPassProductionSafety: productionSafetyConfig(settings, { ...resources.Resources, ...extensions }),

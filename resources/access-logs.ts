@@ -1,7 +1,7 @@
 // Access logs of a shared stage: the photo distribution's CloudFront standard logs (v2) in an S3
 // bucket of the home region; the foundation API's access and execution logs in CloudWatch Logs of
-// each region the API runs in; and the account-level API Gateway role that lets API Gateway
-// write them, per region.
+// each region the API runs in. The role API Gateway writes them with belongs to the account, not to
+// a stage: the account bootstrap sets it (bootstrap/account.ts).
 import type { AWS } from '@serverless/typescript';
 import {
   type CfnResource,
@@ -24,8 +24,6 @@ import { isHomeRegion, type StageSettings } from './stage';
 export const accessLogSetupFunctionName = 'accessLogSetup';
 export const accessLogGroupId = 'ApiAccessLogGroup';
 export const executionLogGroupId = 'ApiExecutionLogGroup';
-export const apiGatewayRoleId = 'ApiGatewayCloudWatchRole';
-export const apiGatewayAccountSettingId = 'ApiGatewayAccountSetting';
 
 /** The region CloudFront's log delivery must be configured in, whatever the stack's region. */
 export const cloudFrontLogRegion = 'us-east-1';
@@ -89,38 +87,19 @@ const logBucketName = (settings: StageSettings) => `${physicalName(settings, 'ac
 const deliveryName = (settings: StageSettings) => physicalName(settings, 'photo-access-logs');
 
 /**
- * The function behind the access-log custom resources, with exactly the rights they use: the
- * account's API Gateway role in every region; in the home stack also the photo distribution's
- * log delivery (us-east-1), which a regional stack does not have.
+ * The function behind the photo distribution's log delivery (us-east-1), with exactly the rights
+ * it uses; the home stack's only, as the distribution is.
  */
 export function accessLogSetupFunction(settings: StageSettings) {
-  const home = isHomeRegion(settings);
   return customResourceFunction(settings, {
     name: accessLogSetupFunctionName,
     handler: 'handlers/access-logs/index.handler',
-    description: home
-      ? 'Sets up the photo distribution log delivery in us-east-1 and the API Gateway CloudWatch role'
-      : 'Sets up the API Gateway CloudWatch role of this region',
+    description: 'Sets up the photo distribution log delivery in us-east-1',
     memorySize: 256,
     timeout: 120,
-    statements: [...(home ? cloudFrontLogDeliveryStatements(settings) : []), ...apiGatewayAccountStatements],
+    statements: cloudFrontLogDeliveryStatements(settings),
   });
 }
-
-/** Custom::ApiGatewayCloudWatchRole: the account setting of the stack's region, and the role it passes. */
-const apiGatewayAccountStatements = [
-  {
-    Effect: 'Allow',
-    Action: ['apigateway:GET', 'apigateway:PATCH'],
-    Resource: sub('arn:${AWS::Partition}:apigateway:${AWS::Region}::/account'),
-  },
-  {
-    Effect: 'Allow',
-    Action: 'iam:PassRole',
-    Resource: getAtt(apiGatewayRoleId, 'Arn'),
-    Condition: { StringEquals: { 'iam:PassedToService': 'apigateway.amazonaws.com' } },
-  },
-];
 
 /** Custom::CloudFrontLogDelivery: the delivery source, destination and delivery of the photo distribution. */
 function cloudFrontLogDeliveryStatements(settings: StageSettings) {
@@ -167,9 +146,9 @@ export function apiAccessLogSetting(settings: StageSettings) {
   return { DestinationArn: getAtt(accessLogGroupId, 'Arn'), Format: apiAccessLogFormat };
 }
 
-/** What the API stage waits for before it may log: its log groups and the account's role. */
+/** What the API stage waits for before it may log: its log groups (the account's role is the bootstrap's). */
 export const apiLoggingDependencies = (settings: StageSettings): string[] =>
-  settings.observability.accessLogs ? [accessLogGroupId, executionLogGroupId, apiGatewayAccountSettingId] : [];
+  settings.observability.accessLogs ? [accessLogGroupId, executionLogGroupId] : [];
 
 function logGroup(settings: StageSettings, name: Intrinsic, retentionInDays: number): CfnResource {
   return {
@@ -284,29 +263,6 @@ function apiAccessLogs(settings: StageSettings, retention: number): Fragment {
         sub(`API-Gateway-Execution-Logs_\${ApiGatewayRestApi}/${settings.stage}`),
         executionLogRetentionDays,
       ),
-      [apiGatewayRoleId]: {
-        Type: 'AWS::IAM::Role',
-        // The account setting may point at this role after the stack is gone: deleting it would
-        // silently stop every API's logs in the account and region.
-        DeletionPolicy: 'Retain',
-        UpdateReplacePolicy: 'Retain',
-        Properties: {
-          Description: 'Lets API Gateway write CloudWatch logs for every API of this account and region',
-          AssumeRolePolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [{ Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-          },
-          ManagedPolicyArns: [sub('arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
-        },
-      },
-      [apiGatewayAccountSettingId]: {
-        Type: 'Custom::ApiGatewayCloudWatchRole',
-        Properties: {
-          ServiceToken: serviceToken(accessLogSetupFunctionName),
-          ServiceTimeout: 180,
-          RoleArn: getAtt(apiGatewayRoleId, 'Arn'),
-        },
-      },
     },
     Outputs: { ApiAccessLogGroupName: output('Log group of the foundation API access logs', ref(accessLogGroupId)) },
   };

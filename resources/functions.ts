@@ -2,6 +2,7 @@
 // own log group, and only the SSM parameters or the bucket it manages.
 import type { AWS } from '@serverless/typescript';
 import { type CfnResource, type Fragment, getAtt, type Intrinsic, sub } from './cloudformation';
+import { stageRoleProperties } from './deployment';
 import { service } from './names';
 import type { StageSettings } from './stage';
 
@@ -41,6 +42,7 @@ export function customResourceFunction(
     Type: 'AWS::IAM::Role',
     Properties: {
       ...(fn.roleName !== undefined && { RoleName: fn.roleName }),
+      ...stageRoleProperties(settings),
       Description: `Role of ${functionName(settings, fn.name)}: ${fn.description}`,
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',

@@ -8,8 +8,9 @@
 import { type SigningKeyName, signingKeys } from '../client/src/contract';
 import { environmentNames, type KeyRingResourcePlan } from '../handlers/key-ring/contract';
 import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, ref, sub } from './cloudformation';
+import { stagePath } from './deployment';
 import { customResourceFunction, serviceToken } from './functions';
-import { app, physicalName, service, signingRoot, ssmRoot } from './names';
+import { app, physicalName, signingRoot, ssmRoot } from './names';
 import { cloudFrontPublicKeyLookup, lookupIds } from './regional-lookup';
 import { homeRegionOf, isHomeRegion, type StageSettings, secondaryRegionOf } from './stage';
 
@@ -153,14 +154,14 @@ export const stageKeyId = 'SigningKeysKey';
 
 /**
  * The key ring's role has a fixed name: the stage key's policy names it by ARN in a condition, so
- * a role created again (a re-created stage) still reads the keys a retained store holds. Named
- * like the stack's other roles (`movement-pass-foundation-<stage>-...`, at most 63 characters of
- * IAM's 64) and per region, as a regional stack of the same stage will have its own.
+ * a role created again (a re-created stage) still reads the keys a retained store holds. Per
+ * region, as a regional stack of the same stage has its own; under the stage's IAM path
+ * (resources/deployment.ts), which its ARN carries.
  */
-const keyRingRole = (settings: StageSettings, region = '${AWS::Region}') => `${service}-${settings.stage}-${keyRingFunctionName}-${region}`;
+const keyRingRole = (settings: StageSettings, region = '${AWS::Region}') => `${app}-${settings.stage}-key-ring-${region}`;
 export const keyRingRoleName = (settings: StageSettings): Intrinsic => sub(keyRingRole(settings));
 export const keyRingRoleArn = (settings: StageSettings, region?: string): Intrinsic =>
-  sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${keyRingRole(settings, region)}`);
+  sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role${stagePath(settings.stage)}${keyRingRole(settings, region)}`);
 /** The key ring roles of the stage's secondary regions, which read the home key stores (home stack only). */
 export const followerKeyRingRoleArns = (settings: StageSettings): Intrinsic[] => {
   const secondary = isHomeRegion(settings) ? secondaryRegionOf(settings) : undefined;

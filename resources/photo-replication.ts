@@ -7,6 +7,7 @@
 
 import { type CfnResource, getAtt, type Intrinsic, sub } from './cloudformation';
 import { paramFromArgv } from './command-line';
+import { stageRoleProperties } from './deployment';
 import { physicalName } from './names';
 import { deployAllScript, stackOptions, stageOptions } from './regions';
 import { homeRegionOf, isHomeRegion, regionCode, type StageSettings, secondaryRegionOf, secondaryRegionParam } from './stage';
@@ -89,6 +90,7 @@ export function replicationRole(settings: StageSettings): CfnResource {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
+      ...stageRoleProperties(settings),
       Description: `S3 replicates the ${settings.stage} photos of ${settings.region} to ${peer} with this role`,
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',

@@ -38,9 +38,6 @@ export function stageNameProblem(stage: string): string | undefined {
 /** An AWS region code of the commercial partitions, e.g. ap-southeast-1. */
 export const regionPattern = /^[a-z]{2}(-gov)?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-\d$/;
 
-/** An IAM role ARN, path included (what the key policy compares `aws:PrincipalArn` with). */
-const roleArn = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-
 /** Checks the settings of a stage, failing with what is wrong and how to fix it. */
 export function validated(settings: StageSettings): StageSettings {
   const where = `stage "${settings.stage}" in resources/stage.ts`;
@@ -58,11 +55,6 @@ export function validated(settings: StageSettings): StageSettings {
   if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(settings.domain)) {
     throw new StageError(
       `The domain "${settings.domain}" of ${where} is not a DNS name; set it to the hosted zone's name, e.g. movement-pass.com.`,
-    );
-  }
-  if (settings.accountId !== undefined && !/^\d{12}$/.test(settings.accountId)) {
-    throw new StageError(
-      `The accountId "${settings.accountId}" of ${where} is not an AWS account id; write its 12 digits, e.g. 123456789012.`,
     );
   }
   if (!(jwtAlgorithms as readonly string[]).includes(settings.jwt.algorithm)) {
@@ -91,18 +83,6 @@ export function validated(settings: StageSettings): StageSettings {
         `The web origin "${origin}" of ${where} is not an origin; write scheme and host only, e.g. https://movement-pass.com.`,
       );
     }
-  }
-  for (const arn of settings.signerRoleArns) {
-    if (!roleArn.test(arn)) {
-      throw new StageError(
-        `The signer "${arn}" of ${where} is not an IAM role ARN; write the role's full ARN, e.g. arn:aws:iam::123456789012:role/movement-pass-prod-login.`,
-      );
-    }
-  }
-  if (settings.signerRoleArns.length > 0 && !settings.retainData) {
-    throw new StageError(
-      `signerRoleArns of ${where} only apply to shared stages (retainData): a sandbox's keys are under aws/ssm, readable by the account; leave it empty.`,
-    );
   }
   const { observability, api } = settings;
   if (![90, 180, 365].includes(observability.accessLogRetentionDays)) {

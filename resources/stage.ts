@@ -4,6 +4,7 @@
 
 import { app, homeRegion, type JwtAlgorithm } from '../client/src/contract';
 import { regionPattern, StageError, stageNameProblem, validated } from './stage-validation';
+import { readTeamSettings, type TeamSettings } from './team';
 
 // Declared once, with the parameter contract.
 export { homeRegion };
@@ -14,8 +15,11 @@ export interface StageSettings {
    * safety of plugins/production-safety.js (removal guard, termination protection, stack policy).
    */
   retainData: boolean;
-  /** The AWS account a shared stage lives in: a deploy from any other account stops before any change. */
-  accountId?: string;
+  /**
+   * The AWS account the stage lives in (team.json: a shared stage's own, the development account
+   * for sandboxes): a command acting on AWS with credentials of any other account stops before any change.
+   */
+  accountId: string;
   /** Certificates, `public-api.<domain>` and `photos.<domain>`; sandboxes use AWS hostnames. */
   customDomain: boolean;
   /** The product's domain (its Route 53 hosted zone must exist where `customDomain` is on). */
@@ -37,8 +41,8 @@ export interface StageSettings {
   refreshLookups?: string;
   /**
    * IAM role ARNs of the services that sign (the login service signs JWTs, the photo service
-   * signs URLs): on a shared stage the only principals besides the key ring that may decrypt
-   * the signing keys. Sandboxes keep `aws/ssm` and take none.
+   * signs URLs), from team.json: on a shared stage the only principals besides the key ring that
+   * may decrypt the signing keys. Sandboxes keep `aws/ssm` and take none.
    */
   signerRoleArns: string[];
   /** One of CloudWatch Logs' allowed retention periods. */
@@ -85,17 +89,16 @@ export interface StageSettings {
 
 const productDomain = 'movement-pass.com';
 
+/** What a stage's settings take from team.json rather than from this file. */
+type FromTeam = 'accountId' | 'signerRoleArns';
+
 /** Settings of the shared stages; any other name is a sandbox built by `sandboxSettings`. */
-const sharedStages: Record<string, Omit<StageSettings, 'stage' | 'region'>> = {
+const sharedStages: Record<string, Omit<StageSettings, 'stage' | 'region' | FromTeam>> = {
   prod: {
     retainData: true,
     customDomain: true,
     domain: productDomain,
     regions: [homeRegion, 'ap-southeast-1'],
-    // Add the login and photo services' role ARNs here once those roles exist, e.g.
-    // 'arn:aws:iam::123456789012:role/movement-pass-prod-login'; until then only the key ring
-    // can read the signing keys (see "Signing keys" in the README).
-    signerRoleArns: [],
     logRetentionDays: 365,
     jwt: {
       algorithm: 'RS256',
@@ -123,14 +126,13 @@ const sharedStages: Record<string, Omit<StageSettings, 'stage' | 'region'>> = {
  * A sandbox runs in the home region only, unless its developer opts in to a second region with
  * `--param=secondary-region=<region>` on every command of that sandbox (see "Regions" in the README).
  */
-function sandboxSettings(stage: string, secondaryRegion: string | undefined): Omit<StageSettings, 'region'> {
+function sandboxSettings(stage: string, secondaryRegion: string | undefined): Omit<StageSettings, 'region' | FromTeam> {
   return {
     stage,
     retainData: false,
     customDomain: false,
     domain: productDomain,
     regions: secondaryRegion === undefined ? [homeRegion] : [homeRegion, secondaryRegion],
-    signerRoleArns: [],
     logRetentionDays: 7,
     jwt: {
       algorithm: 'RS256',
@@ -184,7 +186,10 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
       `--param=${secondaryRegionParam}=${choice.secondaryRegion} is not an AWS region; write its code, e.g. --param=${secondaryRegionParam}=ap-southeast-1.`,
     );
   }
-  const stageSettings = shared ? { stage, ...shared } : sandboxSettings(stage, choice.secondaryRegion);
+  const team = teamSettings();
+  const stageSettings = shared
+    ? { stage, ...shared, accountId: team.sharedStages[stage].account, signerRoleArns: team.sharedStages[stage].signerRoleArns }
+    : { ...sandboxSettings(stage, choice.secondaryRegion), accountId: team.sandboxAccount, signerRoleArns: [] };
   const region = choice.region ?? stageSettings.regions[0];
   if (!stageSettings.regions.includes(region)) {
     const optIn = shared
@@ -239,3 +244,10 @@ export function regionCode(region: string): string {
 }
 
 export const isSharedStage = (stage: string): boolean => stage in sharedStages;
+
+let team: TeamSettings | undefined;
+/** team.json, read once and checked against the shared stages above. */
+export function teamSettings(): TeamSettings {
+  team ??= readTeamSettings(Object.keys(sharedStages));
+  return team;
+}

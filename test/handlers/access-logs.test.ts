@@ -1,4 +1,3 @@
-import { APIGatewayClient, GetAccountCommand, UpdateAccountCommand } from '@aws-sdk/client-api-gateway';
 import {
   CloudWatchLogsClient,
   CreateDeliveryCommand,
@@ -12,7 +11,6 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { accountSettingId, apiGatewayAccountRole } from '../../handlers/access-logs/api-gateway-account';
 import { cloudFrontLogDelivery } from '../../handlers/access-logs/cloudfront-log-delivery';
 import { accessLogEvents } from '../../handlers/access-logs/on-event';
 import { failedCreateId, makeHandler } from '../../handlers/lib/custom-resource';
@@ -31,32 +29,22 @@ const properties = {
   RecordFields: cloudFrontLogFields,
   SuffixPath: '{DistributionId}/{yyyy}/{MM}/{dd}',
 };
-const roleArn = 'arn:aws:iam::123456789012:role/movement-pass-foundation-prod-ApiGatewayCloudWatchRole-ABC';
 const notFound = (message: string) => Object.assign(new Error(message), { name: 'ResourceNotFoundException' });
 
 describe('access log custom resources', () => {
   const logs = new CloudWatchLogsClient({ region: 'us-east-1', credentials });
-  const apiGateway = new APIGatewayClient({ region: 'ap-south-1', credentials });
   const logsMock = mockClient(logs);
-  const apiGatewayMock = mockClient(apiGateway);
   let server: Awaited<ReturnType<typeof startResponseServer>>;
   let logger: ReturnType<typeof memoryLogger>;
   let handler: ReturnType<typeof makeHandler>;
-  let sleeps: number[];
 
   beforeEach(async () => {
     logsMock.reset();
-    apiGatewayMock.reset();
     server = await startResponseServer();
     logger = memoryLogger();
-    sleeps = [];
-    const sleep = async (ms: number) => {
-      sleeps.push(ms);
-    };
     handler = makeHandler(
       accessLogEvents({
         'Custom::CloudFrontLogDelivery': cloudFrontLogDelivery({ logs, logger }),
-        'Custom::ApiGatewayCloudWatchRole': apiGatewayAccountRole({ apiGateway, logger, sleep, attempts: 3 }),
       }),
       { logger },
     );
@@ -220,97 +208,10 @@ describe('access log custom resources', () => {
     });
   });
 
-  describe('Custom::ApiGatewayCloudWatchRole', () => {
-    const account = (partial: Record<string, unknown> & { RequestType: string }) =>
-      send({ ResourceType: 'Custom::ApiGatewayCloudWatchRole', LogicalResourceId: 'ApiGatewayAccountSetting', ...partial });
-
-    it('sets the role where the account has none', async () => {
-      apiGatewayMock.on(GetAccountCommand).resolves({});
-      apiGatewayMock.on(UpdateAccountCommand).resolves({ cloudwatchRoleArn: roleArn });
-
-      await account({ RequestType: 'Create', ResourceProperties: { ServiceToken: 'token', RoleArn: roleArn } });
-
-      expect(apiGatewayMock.commandCalls(UpdateAccountCommand).map((call) => call.args[0].input)).toEqual([
-        { patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: roleArn }] },
-      ]);
-      expect(responses()).toEqual([
-        expect.objectContaining({
-          Status: 'SUCCESS',
-          PhysicalResourceId: accountSettingId,
-          Data: { CloudWatchRoleArn: roleArn, SetByThisStack: 'true' },
-        }),
-      ]);
-    });
-
-    it('keeps a role someone else set, on Create and Update', async () => {
-      const theirs = 'arn:aws:iam::123456789012:role/platform-apigateway-logs';
-      apiGatewayMock.on(GetAccountCommand).resolves({ cloudwatchRoleArn: theirs });
-
-      await account({ RequestType: 'Create', ResourceProperties: { ServiceToken: 'token', RoleArn: roleArn } });
-      await account({
-        RequestType: 'Update',
-        PhysicalResourceId: accountSettingId,
-        ResourceProperties: { ServiceToken: 'token', RoleArn: roleArn },
-      });
-
-      expect(apiGatewayMock.commandCalls(UpdateAccountCommand)).toHaveLength(0);
-      expect(responses().map((response) => [response.Status, response.Data])).toEqual([
-        ['SUCCESS', { CloudWatchRoleArn: theirs, SetByThisStack: 'false' }],
-        ['SUCCESS', { CloudWatchRoleArn: theirs, SetByThisStack: 'false' }],
-      ]);
-    });
-
-    it('leaves the role in place on Delete: other APIs of the account log through it', async () => {
-      await account({
-        RequestType: 'Delete',
-        PhysicalResourceId: accountSettingId,
-        ResourceProperties: { ServiceToken: 'token', RoleArn: roleArn },
-      });
-
-      expect(apiGatewayMock.calls()).toHaveLength(0);
-      expect(responses().map((response) => response.Status)).toEqual(['SUCCESS']);
-    });
-
-    it('retries while IAM has not propagated the new role, then sets it', async () => {
-      const notYet = Object.assign(new Error('The role ARN does not have required permissions set to API Gateway'), {
-        name: 'BadRequestException',
-      });
-      apiGatewayMock.on(GetAccountCommand).resolves({});
-      apiGatewayMock.on(UpdateAccountCommand).rejectsOnce(notYet).resolves({ cloudwatchRoleArn: roleArn });
-
-      await account({ RequestType: 'Create', ResourceProperties: { ServiceToken: 'token', RoleArn: roleArn } });
-
-      expect(apiGatewayMock.commandCalls(UpdateAccountCommand)).toHaveLength(2);
-      expect(sleeps).toHaveLength(1);
-      expect(responses().map((response) => response.Status)).toEqual(['SUCCESS']);
-    });
-
-    it('answers FAILED once the retries are spent, saying why', async () => {
-      const notYet = Object.assign(new Error('The role ARN does not have required permissions set to API Gateway'), {
-        name: 'BadRequestException',
-      });
-      apiGatewayMock.on(GetAccountCommand).resolves({});
-      apiGatewayMock.on(UpdateAccountCommand).rejects(notYet);
-
-      await account({ RequestType: 'Create', ResourceProperties: { ServiceToken: 'token', RoleArn: roleArn } });
-
-      expect(apiGatewayMock.commandCalls(UpdateAccountCommand)).toHaveLength(3);
-      expect(responses()).toEqual([expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('required permissions') })]);
-    });
-
-    it('refuses a RoleArn that is not a role ARN before any AWS call', async () => {
-      await account({ RequestType: 'Create', ResourceProperties: { ServiceToken: 'token', RoleArn: 'ApiGatewayCloudWatchRole' } });
-
-      expect(apiGatewayMock.calls()).toHaveLength(0);
-      expect(responses()).toEqual([
-        expect.objectContaining({ Status: 'FAILED', Reason: expect.stringContaining('RoleArn must be an IAM role ARN') }),
-      ]);
-    });
-  });
-
+  // Custom::ApiGatewayCloudWatchRole, which the account bootstrap replaced, is deleted through it on the first deploy after.
   it('refuses a resource type it does not serve, but lets its Delete through', async () => {
     await send({ RequestType: 'Create', ResourceType: 'Custom::Other', ResourceProperties: {} });
-    await send({ RequestType: 'Delete', ResourceType: 'Custom::Other', PhysicalResourceId: 'x', ResourceProperties: {} });
+    await send({ RequestType: 'Delete', ResourceType: 'Custom::ApiGatewayCloudWatchRole', PhysicalResourceId: 'x', ResourceProperties: {} });
 
     expect(responses().map((response) => [response.Status, response.Reason])).toEqual([
       ['FAILED', expect.stringContaining('unknown resource type Custom::Other')],

@@ -1,0 +1,86 @@
+// The team's settings (team.json, committed): which AWS account each shared stage lives in, the
+// development account every sandbox lives in, and the roles of the services that sign with a
+// shared stage's keys. Read and checked here, once, for serverless.ts, the bootstrap and the plugins.
+// Every command that acts on AWS stops when its credentials are of another account (plugins/preflight.js).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StageError } from './stage-validation';
+
+export interface SharedStageTeamSettings {
+  /** The AWS account the stage lives in (prod: the account with the hosted zone). */
+  account: string;
+  /**
+   * IAM role ARNs of the services that sign (the login service signs JWTs, the photo service signs
+   * URLs): besides the key ring, the only principals that may decrypt the stage's signing keys.
+   */
+  signerRoleArns: string[];
+}
+
+export interface TeamSettings {
+  /** The development account: every sandbox lives there. */
+  sandboxAccount: string;
+  /** Each shared stage of resources/stage.ts, by name. */
+  sharedStages: Record<string, SharedStageTeamSettings>;
+}
+
+export const teamSettingsFile = 'team.json';
+
+const accountPattern = /^\d{12}$/;
+/** An IAM role ARN, path included (what the key policy compares `aws:PrincipalArn` with). */
+export const roleArnPattern = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Checks team.json's content against the shared stages serverless.ts knows, failing with the
+ * field that is wrong and how to write it.
+ */
+export function checkedTeamSettings(raw: unknown, sharedStageNames: readonly string[]): TeamSettings {
+  const where = (field: string) => `${field} in ${teamSettingsFile}`;
+  if (!isRecord(raw)) throw new StageError(`${teamSettingsFile} must hold one JSON object with sandboxAccount and sharedStages.`);
+  const account = (value: unknown, field: string): string => {
+    if (typeof value !== 'string' || !accountPattern.test(value)) {
+      throw new StageError(`${where(field)} is ${JSON.stringify(value)}, not an AWS account id; write its 12 digits as a string, e.g. "123456789012".`);
+    }
+    return value;
+  };
+  const sandboxAccount = account(raw.sandboxAccount, 'sandboxAccount');
+  if (!isRecord(raw.sharedStages)) throw new StageError(`${where('sharedStages')} must be an object with one entry per shared stage, e.g. {"prod": {...}}.`);
+  const named = Object.keys(raw.sharedStages);
+  const missing = sharedStageNames.filter((stage) => !named.includes(stage));
+  const unknown = named.filter((stage) => !sharedStageNames.includes(stage));
+  if (missing.length || unknown.length) {
+    throw new StageError(
+      `${where('sharedStages')} must name exactly the shared stages of resources/stage.ts (${sharedStageNames.join(', ')})` +
+        `${missing.length ? `; add ${missing.join(', ')}` : ''}${unknown.length ? `; ${unknown.join(', ')} is not a shared stage, remove it or add it to resources/stage.ts` : ''}.`,
+    );
+  }
+  const sharedStages: Record<string, SharedStageTeamSettings> = {};
+  for (const [stage, entry] of Object.entries(raw.sharedStages)) {
+    if (!isRecord(entry)) throw new StageError(`${where(`sharedStages.${stage}`)} must be an object with account and signerRoleArns.`);
+    const signers = entry.signerRoleArns;
+    if (!Array.isArray(signers)) throw new StageError(`${where(`sharedStages.${stage}.signerRoleArns`)} must be a list of IAM role ARNs ([] for none).`);
+    for (const arn of signers) {
+      if (typeof arn !== 'string' || !roleArnPattern.test(arn)) {
+        throw new StageError(
+          `The signer ${JSON.stringify(arn)} of ${where(`sharedStages.${stage}.signerRoleArns`)} is not an IAM role ARN; ` +
+            'write the role\'s full ARN, e.g. "arn:aws:iam::123456789012:role/movement-pass-prod-login".',
+        );
+      }
+    }
+    sharedStages[stage] = { account: account(entry.account, `sharedStages.${stage}.account`), signerRoleArns: signers as string[] };
+  }
+  return { sandboxAccount, sharedStages };
+}
+
+/** team.json of this checkout, checked. */
+export function readTeamSettings(sharedStageNames: readonly string[], directory = join(__dirname, '..')): TeamSettings {
+  const path = join(directory, teamSettingsFile);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new StageError(`Could not read the team's settings from ${teamSettingsFile}: ${(error as Error).message}. Restore it from git.`);
+  }
+  return checkedTeamSettings(raw, sharedStageNames);
+}
