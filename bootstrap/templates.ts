@@ -96,7 +96,8 @@ export function accountTemplate({ global }: { global: boolean }): Template {
           Properties: {
             ManagedPolicyName: stackAdministratorPolicyName,
             Path: accountPath,
-            Description: "The administrator's step on shared stacks: termination protection and stack policy (iam/stack-administrator.json)",
+            Description:
+              "The administrator's step on shared stacks: termination protection and stack policy (iam/stack-administrator.json)",
             PolicyDocument: readPolicy(iamFiles.stackAdministrator),
           },
         },
@@ -133,7 +134,12 @@ export function stageTemplate(settings: { stage: string; accountId: string }, re
           BucketEncryption: {
             ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true }],
           },
-          PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
           OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
           VersioningConfiguration: { Status: 'Enabled' },
           // osls prunes artifacts with DeleteObjects without version ids: on a versioned bucket that

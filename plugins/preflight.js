@@ -5,7 +5,8 @@
 // cannot be reached. Without it osls retries an unreachable AWS for about 25 s before saying a
 // service "may not be available in the region", and `sls remove` without credentials ends in an
 // uncaught exception (its remove step starts an ECR lookup it never awaits, whose rejection
-// outlives the first error). Commands that stay offline (`package`, `print`) are left alone.
+// outlives the first error). Credentials of another account than the stage's (team.json) stop the
+// command there too, naming both accounts. Commands that stay offline (`package`, `print`) are left alone.
 // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
 
 const { isNoAnswer } = require('./lib/network-errors');
@@ -75,8 +76,23 @@ class Preflight {
     const region = provider.getRegion();
     const stage = provider.getStage();
     const identity = await this.callerIdentity(provider, region);
+    this.assertAccount(identity);
     const role = this.regions && !this.regions.home ? ` (secondary region of ${stage})` : '';
     this.log.notice(`AWS account ${identity.Account} as ${identity.Arn}, region ${region}${role}, stage ${stage}`);
+  }
+
+  /**
+   * The stage lives in one account (`custom.movementPassAccount`, resources/deployment.ts, from team.json).
+   * @param {{ Account: string, Arn: string }} identity
+   */
+  assertAccount(identity) {
+    const expected = this.serverless.service.custom?.movementPassAccount;
+    if (!expected || identity.Account === expected.accountId) return;
+    throw new this.serverless.classes.Error(
+      `Stage "${expected.stage}" lives in AWS account ${expected.accountId} (${expected.setting}), but these credentials are of account ` +
+        `${identity.Account} (${identity.Arn}). \`sls ${this.command}\` stopped before doing anything. Use credentials of account ` +
+        `${expected.accountId} (AWS_PROFILE=<its profile>), or, if the stage really moved, change ${expected.setting} in a reviewed commit.`,
+    );
   }
 
   /** The stage's regions (`custom.movementPassRegions`, resources/regions.ts). */

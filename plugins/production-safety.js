@@ -6,14 +6,16 @@
 // - Deploy gate: before anything is written, the packaged template is diffed against the
 //   deployed one; replacing, removing or orphaning a stateful resource stops the deploy unless
 //   `--param=allow-replace=<LogicalId,...>` names it. A missing stack whose retained data still
-//   exists is recovered by import, not created over it. A pinned account is checked first.
-// - After every deploy: the stack policy (no replacement or deletion of stateful resources,
-//   narrowed only for the duration of an allowed replacement) and termination protection.
+//   exists is recovered by import, not created over it.
+// - Protection set once, checked on every deploy: termination protection and the stack policy (no
+//   replacement or deletion of stateful resources) are set by an administrator (lib/stack-protection.js);
+//   a deploy stops when either is not what it needs, a removal while termination protection is on.
 // Must be listed before the certificate and domain plugins, which write to ACM, Route 53 and SSM.
-// This class holds the protection after a deploy and what every job reads of the stack; the guard
-// (lib/removal-guard.js), the gate (lib/deploy-gate.js) and the recovery (lib/recovery.js) are theirs.
-const { beforeDeploy, beforeStackUpdate } = require('./lib/deploy-gate');
+// This class holds what every job reads of the stack; the guard (lib/removal-guard.js), the gate
+// (lib/deploy-gate.js), the protection (lib/stack-protection.js) and the recovery (lib/recovery.js) are theirs.
+const { beforeDeploy } = require('./lib/deploy-gate');
 const { guardDestructiveCommand } = require('./lib/removal-guard');
+const { assertRemovable, remindAdministrator } = require('./lib/stack-protection');
 const { regionsOf } = require('./lib/service');
 
 class ProductionSafety {
@@ -26,12 +28,9 @@ class ProductionSafety {
     this.serverless = serverless;
     this.options = options;
     this.log = utils?.log ?? { notice: console.log, info: console.log, warning: console.warn, error: console.error };
-    /** Set while the stack policy is narrowed for an allowed replacement: restored after the deploy and on error. */
-    this.policyNarrowed = false;
-    /** Set once termination protection is off for a confirmed removal: back on if the removal fails. */
-    this.protectionLifted = false;
-    /** @type {{ allowed: string[], dangers: import('./lib/template-diff').Danger[] } | undefined} */
-    this.allowedDangers = undefined;
+    /** What the deploy gate let through: a stack it creates, the replacements allowed. */
+    /** @type {{ created: boolean, allowed: string[] } | undefined} */
+    this.deployment = undefined;
     /**
      * What serverless.ts built, kept from load time: `sls deploy --package <dir>` replaces
      * `service.custom` (this plugin's config included) with the package's before the deploy hooks run.
@@ -40,12 +39,8 @@ class ProductionSafety {
     guardDestructiveCommand(this);
     this.hooks = {
       'before:deploy:deploy': () => beforeDeploy(this),
-      'before:aws:deploy:deploy:updateStack': () => beforeStackUpdate(this),
       'after:deploy:deploy': () => this.afterDeploy(),
-      // A confirmed rollback leaves the stack with the same protection as a deploy.
-      'after:rollback:rollback': () => this.afterDeploy(),
       'before:remove:remove': () => this.beforeRemove(),
-      error: () => this.onError(),
     };
   }
 
@@ -97,57 +92,16 @@ class ProductionSafety {
     return new this.serverless.classes.Error(message);
   }
 
-  async afterDeploy() {
-    if (!this.config.shared) return;
-    // Also after a deploy osls skipped for no changes: the policy and the protection are checked every time.
-    await this.setStackPolicy(this.config.stackPolicy);
-    this.policyNarrowed = false;
-    await this.setTerminationProtection(true);
-    this.log.notice(
-      `Shared stage ${this.where}: stack policy protects ${this.config.protectedResources.length} stateful resources, termination protection on.`,
-    );
+  afterDeploy() {
+    if (!this.config.shared || !this.deployment) return;
+    remindAdministrator(this, this.deployment);
   }
 
   async beforeRemove() {
     if (!this.config.shared) return;
-    // Confirmed in the constructor; lifted just before osls and the domain plugin delete anything.
+    // Confirmed in the constructor; checked just before osls and the domain plugin delete anything.
     if (!(await this.stackExists())) return;
-    await this.setTerminationProtection(false);
-    this.protectionLifted = true;
-  }
-
-  async onError() {
-    if (!this.config?.shared) return;
-    if (this.policyNarrowed) {
-      await this.setStackPolicy(this.config.stackPolicy);
-      this.policyNarrowed = false;
-      this.log.notice('The stack policy is whole again after the failed deploy.');
-    }
-    if (this.protectionLifted && (await this.stackExists())) {
-      await this.setTerminationProtection(true);
-      this.protectionLifted = false;
-      this.log.notice('The removal failed: termination protection is back on.');
-    }
-  }
-
-  /** @param {unknown} policy */
-  async setStackPolicy(policy) {
-    await this.provider.request('CloudFormation', 'setStackPolicy', { StackName: this.stackName, StackPolicyBody: JSON.stringify(policy) });
-  }
-
-  /** @param {boolean} enabled */
-  async setTerminationProtection(enabled) {
-    try {
-      await this.provider.request('CloudFormation', 'updateTerminationProtection', {
-        StackName: this.stackName,
-        EnableTerminationProtection: enabled,
-      });
-    } catch (error) {
-      throw this.error(
-        `Could not turn termination protection ${enabled ? 'on' : 'off'} for ${this.stackName}: ${/** @type {Error} */ (error).message}. ` +
-          `The deploying principal needs cloudformation:UpdateTerminationProtection; run the command again once it has it.`,
-      );
-    }
+    await assertRemovable(this);
   }
 
   /** The stack's status, or undefined when it does not exist. */
@@ -189,18 +143,6 @@ class ProductionSafety {
       this.callerAccount = Account;
     }
     return this.callerAccount;
-  }
-
-  async assertAccount() {
-    const pinned = this.config.accountId;
-    if (!pinned) return;
-    const account = await this.accountId();
-    if (account !== pinned) {
-      throw this.error(
-        `The shared stage ${this.where} lives in AWS account ${pinned}, but these credentials are of account ${account}. ` +
-          'Nothing was deployed. Use credentials of the right account (AWS_PROFILE=...).',
-      );
-    }
   }
 }
 

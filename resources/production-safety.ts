@@ -69,8 +69,6 @@ export interface ProductionSafetyConfig {
   stage: string;
   /** Guarded: removal confirmation, termination protection, stack policy, deploy gate, recovery. */
   shared: boolean;
-  /** The AWS account a shared stage must live in, when pinned. */
-  accountId?: string;
   /** The protected logical ids (shared stages), and the policy that protects them. */
   protectedResources: string[];
   stackPolicy?: StackPolicy;
@@ -87,7 +85,6 @@ export function productionSafetyConfig(settings: StageSettings, resources: Recor
   return {
     stage: settings.stage,
     shared,
-    ...(settings.accountId ? { accountId: settings.accountId } : {}),
     protectedResources,
     ...(shared ? { stackPolicy: stackPolicy(protectedResources) } : {}),
     statefulTypes,

@@ -40,12 +40,15 @@ export function checkedTeamSettings(raw: unknown, sharedStageNames: readonly str
   if (!isRecord(raw)) throw new StageError(`${teamSettingsFile} must hold one JSON object with sandboxAccount and sharedStages.`);
   const account = (value: unknown, field: string): string => {
     if (typeof value !== 'string' || !accountPattern.test(value)) {
-      throw new StageError(`${where(field)} is ${JSON.stringify(value)}, not an AWS account id; write its 12 digits as a string, e.g. "123456789012".`);
+      throw new StageError(
+        `${where(field)} is ${JSON.stringify(value)}, not an AWS account id; write its 12 digits as a string, e.g. "123456789012".`,
+      );
     }
     return value;
   };
   const sandboxAccount = account(raw.sandboxAccount, 'sandboxAccount');
-  if (!isRecord(raw.sharedStages)) throw new StageError(`${where('sharedStages')} must be an object with one entry per shared stage, e.g. {"prod": {...}}.`);
+  if (!isRecord(raw.sharedStages))
+    throw new StageError(`${where('sharedStages')} must be an object with one entry per shared stage, e.g. {"prod": {...}}.`);
   const named = Object.keys(raw.sharedStages);
   const missing = sharedStageNames.filter((stage) => !named.includes(stage));
   const unknown = named.filter((stage) => !sharedStageNames.includes(stage));
@@ -59,7 +62,8 @@ export function checkedTeamSettings(raw: unknown, sharedStageNames: readonly str
   for (const [stage, entry] of Object.entries(raw.sharedStages)) {
     if (!isRecord(entry)) throw new StageError(`${where(`sharedStages.${stage}`)} must be an object with account and signerRoleArns.`);
     const signers = entry.signerRoleArns;
-    if (!Array.isArray(signers)) throw new StageError(`${where(`sharedStages.${stage}.signerRoleArns`)} must be a list of IAM role ARNs ([] for none).`);
+    if (!Array.isArray(signers))
+      throw new StageError(`${where(`sharedStages.${stage}.signerRoleArns`)} must be a list of IAM role ARNs ([] for none).`);
     for (const arn of signers) {
       if (typeof arn !== 'string' || !roleArnPattern.test(arn)) {
         throw new StageError(

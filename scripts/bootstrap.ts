@@ -84,7 +84,9 @@ function main() {
       `aws cloudformation deploy --region ${step.region} --stack-name ${step.stackName} --template-file ${file} \\`,
       `  --capabilities CAPABILITY_NAMED_IAM --tags ${step.tags.join(' ')}`,
       ...(step.protect
-        ? [`aws cloudformation update-termination-protection --region ${step.region} --stack-name ${step.stackName} --enable-termination-protection`]
+        ? [
+            `aws cloudformation update-termination-protection --region ${step.region} --stack-name ${step.stackName} --enable-termination-protection`,
+          ]
         : []),
     );
   }

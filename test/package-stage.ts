@@ -29,7 +29,17 @@ const copiesRoot = join(packageRoot, 'copies');
 const locksRoot = join(packageRoot, 'locks');
 
 /** Build output and local state: never copied, at any depth (nor recursed into). */
-const neverCopied = new Set(['node_modules', '.git', '.serverless', '.serverless-test', '.bootstrap', '.esbuild', '.build', 'coverage', 'dist']);
+const neverCopied = new Set([
+  'node_modules',
+  '.git',
+  '.serverless',
+  '.serverless-test',
+  '.bootstrap',
+  '.esbuild',
+  '.build',
+  'coverage',
+  'dist',
+]);
 /** What only documents or tests the product: it shapes no template, so a change to it packages nothing again. */
 const notTemplateInputs = new Set(['test', 'client/test', 'bench', 'docs', '.ci']);
 

@@ -1,15 +1,16 @@
 // @ts-check
 // The deploy gate of a shared stage (plugins/production-safety.js): before anything is written, a
 // deploy whose template would replace, remove or orphan retained data stops with the diff and the
-// override; a package built for another stack stops too. An allowed replacement narrows the stack
-// policy for that deploy only.
+// override; a package built for another stack stops too, and so does a stack whose protection
+// (termination protection, stack policy: lib/stack-protection.js) is not what the deploy needs.
 const { compareTemplates, describeDanger, isStateful, renderComparison } = require('./template-diff');
 const { assertNothingToRecover } = require('./recovery');
+const { assertProtected } = require('./stack-protection');
 
 /** @typedef {import('../production-safety')} Safety */
 
 /**
- * Before the deploy writes anything: the package is this stack's, the account the pinned one, and
+ * Before the deploy writes anything (the account was checked by plugins/preflight.js): the package is this stack's, and
  * the diff against the deployed stack loses no data (or the stack is gone and nothing is left to recover).
  * @param {Safety} safety the plugin: its settings, the stack, osls's provider
  */
@@ -17,10 +18,10 @@ async function beforeDeploy(safety) {
   assertPackageIsForThisStack(safety);
   if (!safety.config.shared) return;
   assertPolicyCoversPackage(safety);
-  await safety.assertAccount();
   const deployed = await safety.deployedTemplate();
   if (!deployed) {
     await assertNothingToRecover(safety);
+    safety.deployment = { created: true, allowed: [] };
     return;
   }
   const proposed = safety.serverless.service.provider.compiledCloudFormationTemplate;
@@ -36,8 +37,14 @@ async function beforeDeploy(safety) {
         `--param=${safety.config.confirmations.replace}=${ids} (see "Protecting prod" in the README).`,
     );
   }
-  // Narrowed just before CloudFormation is called, not across the certificate step's long waits.
-  safety.allowedDangers = { allowed, dangers: comparison.dangers };
+  await assertProtected(safety, allowed);
+  const replaced = comparison.dangers.filter((danger) => allowed.includes(danger.logicalId));
+  if (allowed.length) {
+    safety.log.warning(
+      `Allowed by --param=${safety.config.confirmations.replace}: ${replaced.length ? replaced.map(describeDanger).join('; ') : 'nothing at risk in this deploy'}.`,
+    );
+  }
+  safety.deployment = { created: false, allowed };
 }
 
 /**
@@ -82,15 +89,6 @@ function assertPolicyCoversPackage(safety) {
 }
 
 /**
- * Just before CloudFormation is called: the stack policy lets an allowed replacement through.
- * @param {Safety} safety the plugin: its settings, the stack, osls's provider
- */
-async function beforeStackUpdate(safety) {
-  if (!safety.config.shared || !safety.allowedDangers?.allowed.length) return;
-  await narrowStackPolicy(safety, safety.allowedDangers.allowed, safety.allowedDangers.dangers);
-}
-
-/**
  * Logical ids of `--param=allow-replace=...`, each a protected resource or one at risk in this deploy.
  * @param {Safety} safety the plugin: its settings, the stack, osls's provider
  * @param {import('./template-diff').Danger[]} dangers
@@ -113,35 +111,4 @@ function allowedReplacements(safety, dangers) {
   return ids;
 }
 
-/**
- * @param {Safety} safety the plugin: its settings, the stack, osls's provider
- * @param {string[]} allowed
- * @param {import('./template-diff').Danger[]} dangers
- */
-async function narrowStackPolicy(safety, allowed, dangers) {
-  const replaced = dangers.filter((danger) => allowed.includes(danger.logicalId));
-  safety.log.warning(
-    `Allowed by --param=${safety.config.confirmations.replace}: ${replaced.length ? replaced.map(describeDanger).join('; ') : 'nothing at risk in this deploy'}. ` +
-      'The stack policy lets exactly these through until the deploy ends.',
-  );
-  await safety.setStackPolicy(narrowedPolicy(safety, allowed));
-  safety.policyNarrowed = true;
-}
-
-/**
- * The stack policy without the deny of `allowed`; the same statements otherwise. @param {string[]} allowed
- * @param {Safety} safety the plugin: its settings, the stack, osls's provider
- */
-function narrowedPolicy(safety, allowed) {
-  const policy = /** @type {{ Statement: any[] }} */ (structuredClone(safety.config.stackPolicy));
-  for (const statement of policy.Statement) {
-    if (statement.Effect !== 'Deny') continue;
-    statement.Resource = statement.Resource.filter(
-      (/** @type {string} */ resource) => !allowed.includes(resource.replace(/^LogicalResourceId\//, '')),
-    );
-  }
-  policy.Statement = policy.Statement.filter((statement) => statement.Effect !== 'Deny' || statement.Resource.length);
-  return policy;
-}
-
-module.exports = { beforeDeploy, beforeStackUpdate };
+module.exports = { beforeDeploy };

@@ -189,39 +189,29 @@ function writeRecoveryFiles(safety, found, pseudo) {
     LogicalResourceId: logicalId,
     ResourceIdentifier: { [identifier]: name },
   }));
-  // osls deploys into a stack only through its deployment bucket, which an import cannot
-  // create: a plain update adds it (osls's own create-stack template) before `sls deploy`.
-  const core = safety.serverless.service.provider.coreCloudFormationTemplate;
-  const withBucket = {
-    ...template,
-    Resources: { ...core.Resources, ...template.Resources },
-    Outputs: core.Outputs,
-  };
   const templateFile = join(folder, 'import-template.json');
   const resourcesFile = join(folder, 'resources-to-import.json');
-  const bucketTemplateFile = join(folder, 'with-deployment-bucket.json');
   writeFileSync(templateFile, `${JSON.stringify(template, null, 2)}\n`);
   writeFileSync(resourcesFile, `${JSON.stringify(resourcesToImport, null, 2)}\n`);
-  writeFileSync(bucketTemplateFile, `${JSON.stringify(withBucket, null, 2)}\n`);
-  return { templateFile, resourcesFile, bucketTemplateFile };
+  return { templateFile, resourcesFile };
 }
 
 /**
  * The commands that import the retained resources into a new stack, then deploy it.
  * @param {Safety} safety the plugin: its settings, the stack, osls's provider
- * @param {{ templateFile: string, resourcesFile: string, bucketTemplateFile: string }} files
+ * @param {{ templateFile: string, resourcesFile: string }} files
  */
-function recoveryCommands(safety, { templateFile, resourcesFile, bucketTemplateFile }) {
+function recoveryCommands(safety, { templateFile, resourcesFile }) {
   const region = safety.provider.getRegion();
   const common = `--region ${region} --stack-name ${safety.stackName} --change-set-name recover-retained-data`;
+  // The stage's execution role, as on every operation of the stack: the stack keeps using it after.
+  const role = safety.serverless.service.provider.iam?.deploymentRole;
   return [
     `  aws cloudformation create-change-set ${common} --change-set-type IMPORT \\`,
-    `    --template-body file://${templateFile} --resources-to-import file://${resourcesFile}`,
+    `    --template-body file://${templateFile} --resources-to-import file://${resourcesFile}${role ? ` --role-arn ${role}` : ''}`,
     `  aws cloudformation wait change-set-create-complete ${common}`,
     `  aws cloudformation execute-change-set ${common}`,
     `  aws cloudformation wait stack-import-complete --region ${region} --stack-name ${safety.stackName}`,
-    `  aws cloudformation update-stack --region ${region} --stack-name ${safety.stackName} --template-body file://${bucketTemplateFile}`,
-    `  aws cloudformation wait stack-update-complete --region ${region} --stack-name ${safety.stackName}`,
     `  npx sls deploy ${safety.regions.stackOptions}`,
   ];
 }

@@ -9,6 +9,7 @@
  *
  * @typedef {object} Custom what serverless.ts puts under `custom`, by the module that builds it (all of it, always)
  * @property {import('../../resources/regions').RegionsPluginConfig} movementPassRegions
+ * @property {import('../../resources/deployment').AccountPluginConfig} movementPassAccount
  * @property {import('../../resources/production-safety').ProductionSafetyConfig} movementPassProductionSafety
  * @property {import('../../resources/photo-replication').PhotoReplicationPluginConfig} movementPassPhotoReplication
  * @property {import('../../resources/verify').VerifyPluginConfig} movementPassVerify

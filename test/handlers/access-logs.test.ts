@@ -211,7 +211,12 @@ describe('access log custom resources', () => {
   // Custom::ApiGatewayCloudWatchRole, which the account bootstrap replaced, is deleted through it on the first deploy after.
   it('refuses a resource type it does not serve, but lets its Delete through', async () => {
     await send({ RequestType: 'Create', ResourceType: 'Custom::Other', ResourceProperties: {} });
-    await send({ RequestType: 'Delete', ResourceType: 'Custom::ApiGatewayCloudWatchRole', PhysicalResourceId: 'x', ResourceProperties: {} });
+    await send({
+      RequestType: 'Delete',
+      ResourceType: 'Custom::ApiGatewayCloudWatchRole',
+      PhysicalResourceId: 'x',
+      ResourceProperties: {},
+    });
 
     expect(responses().map((response) => [response.Status, response.Reason])).toEqual([
       ['FAILED', expect.stringContaining('unknown resource type Custom::Other')],
