@@ -1,0 +1,46 @@
+// One request decided as AWS decides it, by @cloud-copilot/iam-simulate: identity policies, the
+// permissions boundary, a resource (or key) policy, conditions and policy variables, with AWS's
+// order of evaluation (an explicit deny wins; an allow must come from every policy type that applies).
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+
+export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
+type Policy = Record<string, unknown>;
+
+export interface Request {
+  /** The calling principal: a role session ARN. */
+  principal: string;
+  action: string;
+  resource: string;
+  /** The account the resource is in; the principal's own when left out. */
+  resourceAccount?: string;
+  identity: Policy[];
+  boundary?: Policy;
+  resourcePolicy?: Policy;
+  context?: Record<string, string | string[]>;
+}
+
+const accountOf = (arn: string) => arn.split(':')[4];
+
+export async function decide(request: Request): Promise<Decision> {
+  const account = accountOf(request.principal);
+  const result = await runSimulation(
+    {
+      request: {
+        principal: request.principal,
+        action: request.action,
+        resource: { resource: request.resource, accountId: request.resourceAccount ?? account },
+        contextVariables: { 'aws:PrincipalAccount': account, ...request.context },
+      },
+      identityPolicies: request.identity.map((policy, index) => ({ name: `identity-${index}`, policy })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      ...(request.boundary && { permissionBoundaryPolicies: [{ name: 'boundary', policy: request.boundary }] }),
+      ...(request.resourcePolicy && { resourcePolicy: request.resourcePolicy }),
+    },
+    {},
+  );
+  if (result.resultType === 'error') {
+    throw new Error(`the evaluator refused the request ${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
+  }
+  return result.overallResult as Decision;
+}
