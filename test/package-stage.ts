@@ -313,7 +313,7 @@ export function readServiceState(stack: string): {
   custom: Record<string, any>;
   functions: Record<string, any>;
   plugins: string[];
-  provider: { region: string; stage: string };
+  provider: { region: string; stage: string; iam: { deploymentRole: string }; deploymentBucket: string; [key: string]: any };
 } {
   return JSON.parse(readFileSync(join(stackDir(stack), 'serverless-state.json'), 'utf8')).service;
 }

@@ -6,7 +6,6 @@ export const prodStatefulResources = {
     'AccessLogBucket',
     'ApiAccessLogGroup',
     'ApiExecutionLogGroup',
-    'ApiGatewayCloudWatchRole',
     'ApplicantsTable',
     'JwtKeyRing',
     'ObservabilityKey',
@@ -21,7 +20,6 @@ export const prodStatefulResources = {
   'prod.ap-southeast-1': [
     'ApiAccessLogGroup',
     'ApiExecutionLogGroup',
-    'ApiGatewayCloudWatchRole',
     'JwtKeyRing',
     'ObservabilityKey',
     'PassesLoadDeadLetterQueue',

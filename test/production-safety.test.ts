@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import ProductionSafety from '../plugins/production-safety';
-import { readServiceState, readTemplate, stackDir, type Template } from './package-stage';
+import { readServiceState, readTemplate, type Template } from './package-stage';
 import { prodStatefulResources } from './prod-stateful';
 
 const stackName = (stage: string) => `movement-pass-foundation-${stage}`;
@@ -29,12 +29,14 @@ interface FakeAccount {
   existing?: string[];
   failOn?: string;
   status?: string;
+  /** Termination protection of the stack: on unless said otherwise. */
+  protection?: boolean;
+  /** The stack's policy as an administrator set it: the packaged one unless said otherwise; null: none. */
+  policy?: unknown;
 }
 
-function fakeProvider(stage: string, state: FakeAccount, region = 'ap-south-1') {
+function fakeProvider(stage: string, state: FakeAccount, region = 'ap-south-1', packagedPolicy?: unknown) {
   const calls: { method: string; params: any }[] = [];
-  const policies: any[] = [];
-  const protection: boolean[] = [];
   const request = vi.fn(async (service: string, method: string, params: any) => {
     calls.push({ method: `${service}.${method}`, params });
     if (state.failOn === method) throw new Error(`${method} failed: AccessDenied`);
@@ -45,13 +47,11 @@ function fakeProvider(stage: string, state: FakeAccount, region = 'ap-south-1') 
           throw new ProviderError(`Stack with id ${params.StackName} does not exist`, 'VALIDATION_ERROR', { statusCode: 400 });
         return method === 'getTemplate'
           ? { TemplateBody: JSON.stringify(state.stack) }
-          : { Stacks: [{ StackStatus: state.status ?? 'UPDATE_COMPLETE' }] };
-      case 'CloudFormation.setStackPolicy':
-        policies.push(JSON.parse(params.StackPolicyBody));
-        return {};
-      case 'CloudFormation.updateTerminationProtection':
-        protection.push(params.EnableTerminationProtection);
-        return {};
+          : { Stacks: [{ StackStatus: state.status ?? 'UPDATE_COMPLETE', EnableTerminationProtection: state.protection ?? true }] };
+      case 'CloudFormation.getStackPolicy': {
+        const policy = state.policy === undefined ? packagedPolicy : state.policy;
+        return policy === null ? {} : { StackPolicyBody: JSON.stringify(policy) };
+      }
       case 'STS.getCallerIdentity':
         return { Account: state.callerAccount ?? account };
       case 'DynamoDB.describeTable':
@@ -71,7 +71,7 @@ function fakeProvider(stage: string, state: FakeAccount, region = 'ap-south-1') 
     }
   });
   const provider = { request, naming: { getStackName: () => stackName(stage) }, getRegion: () => region, getStage: () => stage };
-  return { provider, calls, policies, protection, methods: () => calls.map((call) => call.method) };
+  return { provider, calls, methods: () => calls.map((call) => call.method) };
 }
 
 function plugin(
@@ -81,14 +81,19 @@ function plugin(
 ) {
   const packaged = readServiceState(stack);
   const stage = stack.split('.')[0];
-  const aws = fakeProvider(stage, state, packaged.custom.movementPassRegions.region);
+  const aws = fakeProvider(
+    stage,
+    state,
+    packaged.custom.movementPassRegions.region,
+    packaged.custom.movementPassProductionSafety.stackPolicy,
+  );
   const serviceDir = mkdtempSync(join(tmpdir(), 'safety-'));
   const serverless: any = {
     service: {
       custom: { ...packaged.custom, movementPassProductionSafety: { ...packaged.custom.movementPassProductionSafety, ...input.config } },
       provider: {
         compiledCloudFormationTemplate: readTemplate(stack),
-        coreCloudFormationTemplate: JSON.parse(readFileSync(join(packagePath(stack), 'cloudformation-template-create-stack.json'), 'utf8')),
+        iam: { deploymentRole: packaged.provider.iam.deploymentRole },
       },
     },
     processedInput: { commands: input.commands ?? ['deploy'], isHelpRequest: input.isHelpRequest ?? false },
@@ -100,8 +105,6 @@ function plugin(
   const create = () => new ProductionSafety(serverless, { stage, param: input.param }, { log });
   return { aws, serverless, create, log, serviceDir };
 }
-
-const packagePath = stackDir;
 
 /** The prod template as deployed, changed by `change`. */
 function deployedProd(change: (template: Template) => void = () => undefined): Template {
@@ -146,25 +149,57 @@ describe('removal guard', () => {
   });
 });
 
-describe('termination protection and stack policy after a deploy', () => {
-  it('turns both on for prod, also after a deploy osls skipped for no changes', async () => {
-    const { create, aws } = plugin('prod', { stack: deployedProd() });
+describe('protection set by an administrator, checked on every deploy', () => {
+  const fullPolicy = () => readServiceState('prod').custom.movementPassProductionSafety.stackPolicy;
+
+  it('deploys prod while termination protection is on and the stack policy whole, changing neither', async () => {
+    const { create, aws, log } = plugin('prod', { stack: deployedProd() });
     const safety = create();
 
     await safety.hooks['before:deploy:deploy']();
     await safety.hooks['after:deploy:deploy']();
 
-    expect(aws.protection).toEqual([true]);
-    expect(aws.policies).toHaveLength(1);
-    expect(denied(aws.policies[0]).sort()).toEqual(
+    expect(aws.methods()).toEqual([
+      'CloudFormation.describeStacks',
+      'CloudFormation.getTemplate',
+      'CloudFormation.describeStacks',
+      'CloudFormation.getStackPolicy',
+    ]);
+    expect(denied(fullPolicy()).sort()).toEqual(
       protectedIds()
         .map((id) => `LogicalResourceId/${id}`)
         .sort(),
     );
+    expect(log.warning).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['termination protection is off', { protection: false }, /termination protection is off/],
+    ['the stack has no policy', { policy: null }, /the stack has no stack policy/],
+    [
+      'the stack policy protects less',
+      { policy: { Statement: [{ Effect: 'Allow', Principal: '*', Action: 'Update:*', Resource: '*' }] } },
+      /not the one this deploy needs/,
+    ],
+  ])("stops a deploy when %s, naming the administrator's step and writing the policy it sets", async (_, state, message) => {
+    const { create, serviceDir } = plugin('prod', { stack: deployedProd(), ...state });
+
+    const deploy = create().hooks['before:deploy:deploy']();
+
+    await expect(deploy).rejects.toThrow(message);
+    await expect(deploy).rejects.toThrow(/Nothing was deployed\..*An administrator of the account runs/s);
+    await expect(deploy).rejects.toThrow(
+      /aws cloudformation update-termination-protection --region ap-south-1 --stack-name movement-pass-foundation-prod --enable-termination-protection/,
+    );
+    const file = join(serviceDir, '.serverless', 'stack-policy-prod.json');
+    await expect(deploy).rejects.toThrow(
+      `aws cloudformation set-stack-policy --region ap-south-1 --stack-name movement-pass-foundation-prod --stack-policy-body file://${file}`,
+    );
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(fullPolicy());
   });
 
   it('never touches a sandbox', async () => {
-    const { create, aws } = plugin('alice', { stack: readTemplate('alice') });
+    const { create, aws } = plugin('alice', { stack: readTemplate('alice'), protection: false, policy: null });
     const safety = create();
 
     await safety.hooks['before:deploy:deploy']();
@@ -173,25 +208,32 @@ describe('termination protection and stack policy after a deploy', () => {
     expect(aws.calls).toEqual([]);
   });
 
-  it('fails the deploy loudly when protection cannot be turned on', async () => {
-    const { create } = plugin('prod', { stack: deployedProd(), failOn: 'updateTerminationProtection' });
-
-    await expect(create().hooks['after:deploy:deploy']()).rejects.toThrow(/Could not turn termination protection on/);
-  });
-
-  it('lifts protection just before a confirmed removal and puts it back when the removal fails', async () => {
-    const { create, aws } = plugin('prod', { stack: deployedProd() }, { commands: ['remove'], param: ['confirm-remove=prod'] });
+  it('asks the administrator to protect a stack its first deploy just created', async () => {
+    const { create, log } = plugin('prod', { existing: [] });
     const safety = create();
 
-    await safety.hooks['before:remove:remove']();
-    await safety.hooks.error();
+    await safety.hooks['before:deploy:deploy']();
+    await safety.hooks['after:deploy:deploy']();
 
-    expect(aws.protection).toEqual([false, true]);
+    expect(log.warning).toHaveBeenCalledWith(
+      expect.stringMatching(/was just created: until an administrator protects it, no further deploy of it will run.*set-stack-policy/s),
+    );
+  });
+
+  it('removes a confirmed shared stage only once an administrator lifted termination protection', async () => {
+    const confirmed = { commands: ['remove'], param: ['confirm-remove=prod'] };
+    const protectedStack = plugin('prod', { stack: deployedProd() }, confirmed);
+    await expect(protectedStack.create().hooks['before:remove:remove']()).rejects.toThrow(
+      /keeps termination protection on, so nothing was removed.*--no-enable-termination-protection/s,
+    );
+    const lifted = plugin('prod', { stack: deployedProd(), protection: false }, confirmed);
+    await expect(lifted.create().hooks['before:remove:remove']()).resolves.toBeUndefined();
+    expect(lifted.aws.methods()).not.toContain('CloudFormation.updateTerminationProtection');
   });
 });
 
 describe('deploy gate', () => {
-  it('passes an ordinary update without touching the policy before the deploy', async () => {
+  it('passes an ordinary update, reading the protection and changing nothing', async () => {
     const { create, aws } = plugin('prod', {
       stack: deployedProd((t) => {
         t.Resources.PassesLoadQueue.Properties.VisibilityTimeout = 60;
@@ -200,7 +242,12 @@ describe('deploy gate', () => {
 
     await create().hooks['before:deploy:deploy']();
 
-    expect(aws.methods()).toEqual(['CloudFormation.describeStacks', 'CloudFormation.getTemplate']);
+    expect(aws.methods()).toEqual([
+      'CloudFormation.describeStacks',
+      'CloudFormation.getTemplate',
+      'CloudFormation.describeStacks',
+      'CloudFormation.getStackPolicy',
+    ]);
   });
 
   it.each([
@@ -243,7 +290,7 @@ describe('deploy gate', () => {
 
     await expect(gate).rejects.toThrow(message);
     await expect(gate).rejects.toThrow(`--param=allow-replace=${id}`);
-    expect(aws.methods()).not.toContain('CloudFormation.setStackPolicy');
+    expect(aws.methods()).not.toContain('CloudFormation.getStackPolicy');
   });
 
   it.each([
@@ -280,50 +327,30 @@ describe('deploy gate', () => {
     await expect(safety.hooks['before:deploy:deploy']()).rejects.toThrow(message);
   });
 
-  it('lets an allowed replacement through, narrowing the policy for it and restoring it after the deploy', async () => {
-    const { create, aws } = plugin(
-      'prod',
-      {
-        stack: deployedProd((t) => {
-          t.Resources.PassesTable.Properties.KeySchema = [{ AttributeName: 'passId', KeyType: 'HASH' }];
-        }),
-      },
-      { param: ['allow-replace=PassesTable'] },
-    );
-    const safety = create();
-
-    await safety.hooks['before:deploy:deploy']();
-    expect(aws.policies).toEqual([]); // not across the certificate step's waits
-    await safety.hooks['before:aws:deploy:deploy:updateStack']();
-    await safety.hooks['after:deploy:deploy']();
-
-    const [narrowed, restored] = aws.policies;
+  it('lets an allowed replacement through once an administrator narrowed the policy for exactly it, then asks for it back', async () => {
+    const replaced = (t: Template) => {
+      t.Resources.PassesTable.Properties.KeySchema = [{ AttributeName: 'passId', KeyType: 'HASH' }];
+    };
+    const whole = plugin('prod', { stack: deployedProd(replaced) }, { param: ['allow-replace=PassesTable'] });
+    const refused = whole.create().hooks['before:deploy:deploy']();
+    await expect(refused).rejects.toThrow(/replaces or removes PassesTable .*narrowed it for exactly these/s);
+    const narrowed = JSON.parse(readFileSync(join(whole.serviceDir, '.serverless', 'stack-policy-prod.json'), 'utf8'));
     expect(denied(narrowed)).not.toContain('LogicalResourceId/PassesTable');
     expect(denied(narrowed)).toContain('LogicalResourceId/ApplicantsTable');
-    expect(denied(restored)).toContain('LogicalResourceId/PassesTable');
-  });
 
-  it('restores the whole policy when the allowed deploy fails', async () => {
-    const { create, aws } = plugin(
+    const { create, aws, log } = plugin(
       'prod',
-      {
-        stack: deployedProd((t) =>
-          Object.assign(t.Resources.PassesTable.Properties, { KeySchema: [{ AttributeName: 'x', KeyType: 'HASH' }] }),
-        ),
-      },
+      { stack: deployedProd(replaced), policy: narrowed },
       { param: ['allow-replace=PassesTable'] },
     );
     const safety = create();
-
     await safety.hooks['before:deploy:deploy']();
-    await safety.hooks['before:aws:deploy:deploy:updateStack']();
-    await safety.hooks.error();
+    await safety.hooks['after:deploy:deploy']();
 
-    expect(aws.policies).toHaveLength(2);
-    expect(denied(aws.policies[1]).sort()).toEqual(
-      protectedIds()
-        .map((id) => `LogicalResourceId/${id}`)
-        .sort(),
+    expect(aws.methods()).not.toContain('CloudFormation.setStackPolicy');
+    expect(log.warning).toHaveBeenCalledWith(expect.stringMatching(/Allowed by --param=allow-replace: PassesTable/));
+    expect(log.warning).toHaveBeenCalledWith(
+      expect.stringMatching(/still has the stack policy narrowed for PassesTable: until an administrator restores it/),
     );
   });
 
@@ -369,15 +396,6 @@ describe('deploy gate', () => {
     const { create } = plugin('prod', { stack: deployedProd() }, { param: ['allow-replace=PasesTable'] });
 
     await expect(create().hooks['before:deploy:deploy']()).rejects.toThrow(/PasesTable is not one\. Protected: .*PassesTable/);
-  });
-
-  it('stops a deploy from another account than the pinned one, before reading the stack', async () => {
-    const { create, aws } = plugin('prod', { stack: deployedProd(), callerAccount: '999999999999' }, { config: { accountId: account } });
-
-    await expect(create().hooks['before:deploy:deploy']()).rejects.toThrow(
-      /lives in AWS account 123456789012, but these credentials are of account 999999999999/,
-    );
-    expect(aws.methods()).toEqual(['STS.getCallerIdentity']);
   });
 });
 
@@ -427,8 +445,8 @@ describe('recovery of a removed shared stage', () => {
       .filter((id) => !id.startsWith('AWS::'));
     expect(references.filter((id) => !(id in importTemplate.Resources))).toEqual([]);
     expect(importTemplate.Resources.ApiAccessLogGroup.Properties.LogGroupName).toBe(names[3]);
-    const withBucket = JSON.parse(readFileSync(join(folder, 'with-deployment-bucket.json'), 'utf8'));
-    expect(Object.keys(withBucket.Resources)).toEqual(expect.arrayContaining(['ServerlessDeploymentBucket', 'PassesTable']));
+    // The import binds the new stack to the stage's execution role, as every later operation on it.
+    await expect(deploy).rejects.toThrow(`--role-arn ${readServiceState('prod').provider.iam.deploymentRole}`);
   });
 });
 
@@ -455,15 +473,17 @@ describe('a secondary region of a shared stage (prod in ap-southeast-1)', () => 
     expect(create).toThrow(/osls is working on region ap-south-1 but serverless.ts was built for ap-southeast-1/);
   });
 
-  it("protects the region's own stateful resources: stack policy and termination protection after every deploy", async () => {
-    const { create, aws, log } = plugin(regional, { stack: readTemplate(regional) });
-    const safety = create();
+  it("checks the region's own protection: its stack policy protects the region's stateful resources", async () => {
+    const { create, aws } = plugin(regional, { stack: readTemplate(regional) });
+    const off = plugin(regional, { stack: readTemplate(regional), protection: false });
 
-    await safety.hooks['before:deploy:deploy']();
-    await safety.hooks['after:deploy:deploy']();
+    await create().hooks['before:deploy:deploy']();
+    await expect(off.create().hooks['before:deploy:deploy']()).rejects.toThrow(
+      /"prod" in ap-southeast-1 \(its secondary region\): termination protection is off.*--region ap-southeast-1 --stack-name movement-pass-foundation-prod/s,
+    );
 
-    expect(aws.protection).toEqual([true]);
-    expect(denied(aws.policies[0]).sort()).toEqual(
+    expect(aws.methods()).toContain('CloudFormation.getStackPolicy');
+    expect(denied(readServiceState(regional).custom.movementPassProductionSafety.stackPolicy).sort()).toEqual(
       regionalProtected()
         .map((id) => `LogicalResourceId/${id}`)
         .sort(),
@@ -473,9 +493,6 @@ describe('a secondary region of a shared stage (prod in ap-southeast-1)', () => 
       expect.arrayContaining(['SigningKeysKey', 'PassesLoadQueue', 'PassesLoadDeadLetterQueue', 'ApiAccessLogGroup', 'JwtKeyRing']),
     );
     expect(regionalProtected().filter((id) => id.endsWith('TableReplica'))).toEqual([]);
-    expect(log.notice).toHaveBeenCalledWith(
-      expect.stringMatching(/^Shared stage "prod" in ap-southeast-1 \(its secondary region\): stack policy protects/),
-    );
   });
 
   it('stops a deploy that would replace the regional queue, naming the region', async () => {
