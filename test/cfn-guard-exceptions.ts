@@ -10,7 +10,9 @@ export interface AcceptedFinding {
   reason: string;
 }
 
-const deploymentBucket = ['ServerlessDeploymentBucket'];
+/** The stage's deployment bucket, which the bootstrap creates (bootstrap/templates.ts). */
+const deploymentBucket = ['DeploymentBucket'];
+const bootstrap = ['bootstrap'];
 /** The sandbox stacks the tests package: a home-only sandbox, and both stacks of one opted in to a second region. */
 const sandbox = ['alice', 'bob', 'bob.ap-southeast-1'];
 
@@ -18,17 +20,20 @@ export const acceptedFindings: AcceptedFinding[] = [
   {
     control: 'CT.S3.PR.2',
     resources: deploymentBucket,
+    stages: bootstrap,
     reason:
       'The artifact bucket holds deployment zips and templates only, reproducible from git; CloudTrail management events already record every deploy (who ran which stack update), which is what an audit of it needs. https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html',
   },
   {
     control: 'CT.S3.PR.4',
     resources: deploymentBucket,
+    stages: bootstrap,
     reason: 'Nothing consumes events of deployment artifacts: osls writes them and CloudFormation reads them in the same deploy.',
   },
   {
     control: 'CT.S3.PR.9',
     resources: deploymentBucket,
+    stages: bootstrap,
     reason:
       'Object Lock would stop the lifecycle rule and `sls remove` from deleting replaced artifacts (a locked version cannot be deleted before its retention ends); deployment artifacts are reproducible from git. https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html',
   },

@@ -2,11 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runControlTowerRules, stackFindings } from './cfn-guard';
+import { bootstrapStage, runControlTowerRules, stackFindings } from './cfn-guard';
 import { acceptedFindings } from './cfn-guard-exceptions';
 import { testedStacks } from './package-stage';
 
-const testedStackNames = Object.keys(testedStacks);
+// The tested stacks, and the bootstrap's templates beside them.
+const testedStackNames = [...Object.keys(testedStacks), bootstrapStage];
 const findingsOf = stackFindings();
 
 describe.each(testedStackNames)('AWS Control Tower proactive controls, stage %s', (stage) => {

@@ -1,10 +1,13 @@
 // Runs cfn-guard with the AWS Control Tower proactive rules shipped in
 // @cdklabs/cdk-validator-cfnguard, and reduces its report to (control, rule, resource) findings.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
-import { stackDir, templatePath, testedStacks } from './package-stage';
+import { accountTemplate, stageTemplate } from '../bootstrap/templates';
+import { settingsFor } from '../resources/stage';
+import { packageRoot, stackDir, templatePath, testedStacks } from './package-stage';
 
 const validatorRoot = dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
 export const controlTowerRules = join(validatorRoot, 'rules', 'control-tower', 'cfn-guard');
@@ -77,9 +80,35 @@ const findingsFile = (stack: string) => join(stackDir(stack), `cfn-guard-${valid
 export function stackFindings(): Record<string, Finding[]> {
   const stacks = Object.keys(testedStacks);
   const unchecked = stacks.filter((stack) => !existsSync(findingsFile(stack)));
-  if (unchecked.length) {
-    const found = runControlTowerRulesOn(unchecked.map((stack) => templatePath(stack)));
+  const bootstrap = writeBootstrapTemplate();
+  const toCheck = [...unchecked.map((stack) => templatePath(stack)), ...(existsSync(bootstrap.findings) ? [] : [bootstrap.template])];
+  if (toCheck.length) {
+    const found = runControlTowerRulesOn(toCheck);
     for (const stack of unchecked) writeFileSync(findingsFile(stack), JSON.stringify(found.get(templatePath(stack)) ?? []));
+    if (toCheck.includes(bootstrap.template)) writeFileSync(bootstrap.findings, JSON.stringify(found.get(bootstrap.template) ?? []));
   }
-  return Object.fromEntries(stacks.map((stack) => [stack, JSON.parse(readFileSync(findingsFile(stack), 'utf8')) as Finding[]]));
+  return {
+    ...Object.fromEntries(stacks.map((stack) => [stack, JSON.parse(readFileSync(findingsFile(stack), 'utf8')) as Finding[]])),
+    [bootstrapStage]: JSON.parse(readFileSync(bootstrap.findings, 'utf8')) as Finding[],
+  };
+}
+
+/** How the findings of the bootstrap's templates are named beside the stacks'. */
+export const bootstrapStage = 'bootstrap';
+
+/**
+ * The bootstrap's templates (the account's and prod's, in prod's home region: every resource the
+ * bootstrap has) as one template, and its findings file, named by its content.
+ */
+function writeBootstrapTemplate(): { template: string; findings: string } {
+  const prod = settingsFor('prod');
+  const account = accountTemplate({ global: true });
+  const stage = stageTemplate(prod, prod.regions[0], { global: true });
+  const text = JSON.stringify({ ...account, Resources: { ...account.Resources, ...stage.Resources } }, null, 2);
+  const folder = join(packageRoot, 'bootstrap');
+  mkdirSync(folder, { recursive: true });
+  const template = join(folder, 'template.json');
+  writeFileSync(template, text);
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return { template, findings: join(folder, `cfn-guard-${validatorVersion}-${digest}.json`) };
 }

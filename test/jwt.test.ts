@@ -54,7 +54,7 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
       expect.arrayContaining(['jwtPrivateKey', 'jwtSecret', 'jwtPublicKey', 'jwtKeyId', 'jwks']),
     );
     // A stage's key ring role has a fixed name: the stage key's policy names it.
-    expect(role.RoleName).toEqual({ 'Fn::Sub': `movement-pass-foundation-${stage}-keyRing-\${AWS::Region}` });
+    expect(role.RoleName).toEqual({ 'Fn::Sub': `movement-pass-${stage}-key-ring-\${AWS::Region}` });
   });
 
   it('deletes a key store only where the stage does not keep its keys', () => {

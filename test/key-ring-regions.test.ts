@@ -73,7 +73,7 @@ describe.each(['prod', 'bob'])('stage %s in its secondary region ap-southeast-1'
       for (const arn of arns) expect(arn).toContain(':${AWS::Region}:');
     }
     expect(resource(template, 'KeyRingRole').Properties.RoleName).toEqual({
-      'Fn::Sub': `movement-pass-foundation-${stage}-keyRing-\${AWS::Region}`,
+      'Fn::Sub': `movement-pass-${stage}-key-ring-\${AWS::Region}`,
     });
   });
 });
@@ -91,7 +91,7 @@ describe('the stage keys of prod in both regions', () => {
     expect(follower.Effect).toBe('Allow');
     expect(follower.Action).toEqual(['kms:Decrypt']);
     expect(subs(follower.Condition?.ArnEquals['aws:PrincipalArn'])).toEqual([
-      'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/movement-pass-foundation-prod-keyRing-ap-southeast-1',
+      'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/movement-pass/prod/movement-pass-prod-key-ring-ap-southeast-1',
     ]);
     expect(follower.Condition?.StringEquals).toEqual({
       'kms:CallerAccount': { Ref: 'AWS::AccountId' },
@@ -103,7 +103,7 @@ describe('the stage keys of prod in both regions', () => {
       ],
     });
     // No statement of the home key lets it do anything else.
-    const naming = policy(home).filter((statement) => JSON.stringify(statement).includes('keyRing-ap-southeast-1'));
+    const naming = policy(home).filter((statement) => JSON.stringify(statement).includes('key-ring-ap-southeast-1'));
     expect(naming).toEqual([follower]);
   });
 
@@ -112,7 +112,7 @@ describe('the stage keys of prod in both regions', () => {
 
     expect(ring.Action).toEqual(['kms:Encrypt', 'kms:Decrypt']);
     expect(subs(ring.Condition?.ArnEquals['aws:PrincipalArn'])).toEqual([
-      'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/movement-pass-foundation-prod-keyRing-${AWS::Region}',
+      'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/movement-pass/prod/movement-pass-prod-key-ring-${AWS::Region}',
     ]);
     expect(ring.Condition?.StringEquals['kms:ViaService']).toEqual({ 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' });
     expect(bySid(regional, 'SecondaryKeyRingsReadKeyStores')).toBeUndefined();

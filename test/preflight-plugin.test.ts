@@ -130,14 +130,34 @@ describe('preflight plugin', () => {
     const regional = () => ({ stage: 'prod', region: 'ap-southeast-1', custom: readServiceState('prod.ap-southeast-1').custom });
 
     it('says the region is a secondary one', async () => {
-      const request = vi.fn(async () => ({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/alice' }));
+      const prodAccount = readServiceState('prod').custom.movementPassAccount.accountId;
+      const request = vi.fn(async () => ({ Account: prodAccount, Arn: `arn:aws:iam::${prodAccount}:user/alice` }));
       const { plugin, logged } = fakeServerless(['deploy'], request, {}, regional());
 
       await plugin.hooks.initialize();
 
       expect(logged).toEqual([
-        'AWS account 123456789012 as arn:aws:iam::123456789012:user/alice, region ap-southeast-1 (secondary region of prod), stage prod',
+        `AWS account ${prodAccount} as arn:aws:iam::${prodAccount}:user/alice, region ap-southeast-1 (secondary region of prod), stage prod`,
       ]);
+    });
+  });
+
+  describe("the stage's account (team.json)", () => {
+    it.each([
+      ['prod', 'sharedStages.prod.account of team.json'],
+      ['alice', 'sandboxAccount of team.json'],
+    ])('stops %s with credentials of another account before anything, naming both accounts and the setting', async (stack, setting) => {
+      const { accountId } = readServiceState(stack).custom.movementPassAccount;
+      const request = vi.fn(async () => ({ Account: '999988887777', Arn: 'arn:aws:iam::999988887777:user/alice' }));
+      for (const command of [['deploy'], ['info'], ['remove'], ['verify']]) {
+        const { plugin } = fakeServerless(command, request, {}, { stage: stack, custom: readServiceState(stack).custom });
+        const run = plugin.hooks.initialize();
+        await expect(run).rejects.toThrow(
+          `Stage "${stack}" lives in AWS account ${accountId} (${setting}), but these credentials are of account 999988887777 (arn:aws:iam::999988887777:user/alice). \`sls ${command.join(' ')}\` stopped before doing anything.`,
+        );
+      }
+      // One STS call per command, nothing else.
+      expect(request.mock.calls.map((call) => `${call[0]}.${call[1]}`)).toEqual(Array(4).fill('STS.getCallerIdentity'));
     });
 
     it('names the other region when STS of this one cannot be reached', async () => {

@@ -66,10 +66,10 @@ describe('prod stage key', () => {
     const [ring] = allows('kms:Encrypt');
     expect(ring.Action).toEqual(['kms:Encrypt', 'kms:Decrypt']);
     expect(subs(ring.Condition?.ArnEquals['aws:PrincipalArn'])).toEqual([
-      'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/movement-pass-foundation-prod-keyRing-${AWS::Region}',
+      'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/movement-pass/prod/movement-pass-prod-key-ring-${AWS::Region}',
     ]);
     expect(resource(prod, 'KeyRingRole').Properties.RoleName).toEqual({
-      'Fn::Sub': 'movement-pass-foundation-prod-keyRing-${AWS::Region}',
+      'Fn::Sub': 'movement-pass-prod-key-ring-${AWS::Region}',
     });
     expect(subs(ring.Condition?.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).sort()).toEqual([...signingArns, ...storeArns].sort());
   });

@@ -67,12 +67,6 @@ describe('stage settings', () => {
     expect(settingsFor('prod')).toMatchObject({ retainData: true, customDomain: true, regions: ['ap-south-1', 'ap-southeast-1'] });
   });
 
-  it('accepts signer role ARNs on a shared stage, paths included', () => {
-    const settings = settingsFor('prod');
-    settings.signerRoleArns = ['arn:aws:iam::123456789012:role/services/movement-pass-prod-login'];
-    expect(validated(settings).signerRoleArns).toHaveLength(1);
-  });
-
   it('makes prod observable and rate-limited per client, and sandboxes free of both', () => {
     expect(settingsFor('prod')).toMatchObject({ observability: { accessLogs: true, alarms: true }, api: { requestsPer5MinPerIp: 1000 } });
     expect(settingsFor('prod').observability.alarmEmails.length).toBeGreaterThan(0);
@@ -117,16 +111,6 @@ describe('stage settings validation', () => {
       'an upload expiry over 7 days',
       (s: ReturnType<typeof settingsFor>) => Object.assign(s.photos, { uploadExpirationSeconds: 700000 }),
       /uploadExpirationSeconds .* 1 to 604800/,
-    ],
-    [
-      'a signer that is not a role ARN',
-      (s: ReturnType<typeof settingsFor>) => Object.assign(s, { retainData: true, signerRoleArns: ['movement-pass-prod-login'] }),
-      /The signer "movement-pass-prod-login" .* is not an IAM role ARN; write the role's full ARN/,
-    ],
-    [
-      'signers on a sandbox',
-      (s: ReturnType<typeof settingsFor>) => Object.assign(s, { signerRoleArns: ['arn:aws:iam::123456789012:role/login'] }),
-      /signerRoleArns .* only apply to shared stages .* leave it empty/,
     ],
     [
       'a web origin with a path',
