@@ -201,8 +201,9 @@ describe('docs/deployer-policy.json', () => {
     const aws = join(projectRoot, 'node_modules', 'osls', 'lib', 'plugins', 'aws');
     const sources = ['deploy', 'info', 'remove', 'lib'].flatMap((dir) => jsFiles(join(aws, dir)));
     // What this service does not use: container images (ECR; osls skips it when denied), log
-    // subscriptions, API keys, HTTP APIs.
-    const unused = /^(ecr:|logs:\w+SubscriptionFilters?$|apigatewayv2:)/;
+    // subscriptions, API keys, HTTP APIs, osls's own stack policy (`provider.stackPolicy`: an
+    // administrator sets a shared stack's, lib/stack-protection.js).
+    const unused = /^(ecr:|logs:\w+SubscriptionFilters?$|apigatewayv2:|cloudformation:SetStackPolicy$)/;
     const calls = providerRequests(sources).filter((action) => !unused.test(action));
 
     expect(calls).toEqual(expect.arrayContaining(['cloudformation:UpdateStack', 's3:PutObject', 'lambda:GetFunction']));

@@ -64,7 +64,7 @@ describe('prod stage', () => {
       );
     });
 
-    it('gives the setup function exactly the log delivery, distribution, bucket and account rights it uses', () => {
+    it('gives the setup function exactly the log delivery, distribution and bucket rights it uses', () => {
       const statements = resource(prod, 'AccessLogSetupRole', 'AWS::IAM::Role').Properties.Policies[0].PolicyDocument.Statement;
       const actions = statements.flatMap((statement: { Action: string | string[] }) => [statement.Action].flat());
       expect(actions).toEqual(
@@ -73,10 +73,9 @@ describe('prod stage', () => {
           'logs:PutDeliveryDestination',
           'logs:CreateDelivery',
           'cloudfront:AllowVendedLogDeliveryForResource',
-          'apigateway:PATCH',
-          'iam:PassRole',
         ]),
       );
+      expect(actions).not.toContain('iam:PassRole');
       for (const statement of statements) {
         if (statement.Resource === '*') expect(statement.Action).toBe('logs:DescribeDeliveries');
       }
@@ -117,16 +116,11 @@ describe('prod stage', () => {
       expect(stageSettings(prod).Properties.MethodSettings[0]).toMatchObject({ LoggingLevel: 'ERROR', DataTraceEnabled: false });
     });
 
-    it('sets the account CloudWatch role through a custom resource the stage waits for, and keeps the role on delete', () => {
-      expect(resource(prod, 'ApiGatewayAccountSetting', 'Custom::ApiGatewayCloudWatchRole').Properties.RoleArn).toEqual({
-        'Fn::GetAtt': ['ApiGatewayCloudWatchRole', 'Arn'],
-      });
-      expect(resource(prod, 'ApiGatewayCloudWatchRole', 'AWS::IAM::Role')).toMatchObject({ DeletionPolicy: 'Retain' });
-      expect(stageSettings(prod).DependsOn).toEqual(
-        expect.arrayContaining(['ApiAccessLogGroup', 'ApiExecutionLogGroup', 'ApiGatewayAccountSetting']),
-      );
-      // Never AWS::ApiGateway::Account: it would replace a role another team already set.
+    it("waits for its log groups, and leaves the account's API Gateway role and setting to the account bootstrap", () => {
+      expect(stageSettings(prod).DependsOn).toEqual(expect.arrayContaining(['ApiAccessLogGroup', 'ApiExecutionLogGroup']));
       resourceCountIs(prod, 'AWS::ApiGateway::Account', 0);
+      resourceCountIs(prod, 'Custom::ApiGatewayCloudWatchRole', 0);
+      expect(Object.keys(resourcesOfType(prod, 'AWS::IAM::Role'))).not.toContain('ApiGatewayCloudWatchRole');
     });
 
     it("encrypts osls's function log groups with the stage's key", () => {
@@ -233,35 +227,6 @@ describe('prod stage', () => {
   });
 });
 
-describe.each([
-  ['prod', prod],
-  ['alice', sandbox],
-])('deployment bucket, stage %s', (_, template) => {
-  const bucket = resource(template, 'ServerlessDeploymentBucket', 'AWS::S3::Bucket').Properties;
-
-  it('states its encryption', () => {
-    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([
-      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true },
-    ]);
-  });
-
-  it('expires replaced artifacts and aborts incomplete uploads', () => {
-    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(bucket.LifecycleConfiguration.Rules).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
-        expect.objectContaining({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
-      ]),
-    );
-  });
-
-  it('refuses requests without TLS', () => {
-    expect(resource(template, 'ServerlessDeploymentBucketPolicy').Properties.PolicyDocument.Statement).toEqual([
-      expect.objectContaining({ Effect: 'Deny', Principal: '*', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-    ]);
-  });
-});
-
 describe('sandbox stage', () => {
   it.each([
     'AWS::WAFv2::WebACL',
@@ -280,7 +245,7 @@ describe('sandbox stage', () => {
   it('keeps no access logs and still throttles the stage', () => {
     expect(stageSettings(sandbox).Properties.AccessLogSetting).toBeUndefined();
     expect(stageSettings(sandbox).Properties.MethodSettings[0].LoggingLevel).toBeUndefined();
-    expect(Object.keys(resourcesOfType(sandbox, 'AWS::S3::Bucket')).sort()).toEqual(['PhotoBucket', 'ServerlessDeploymentBucket']);
+    expect(Object.keys(resourcesOfType(sandbox, 'AWS::S3::Bucket')).sort()).toEqual(['PhotoBucket']);
     const { rateLimit } = settingsFor('alice').api.throttle;
     expect(stageSettings(sandbox).Properties.MethodSettings[0].ThrottlingRateLimit).toBe(rateLimit);
   });

@@ -148,7 +148,7 @@ describe('preflight plugin', () => {
       ['alice', 'sandboxAccount of team.json'],
     ])('stops %s with credentials of another account before anything, naming both accounts and the setting', async (stack, setting) => {
       const { accountId } = readServiceState(stack).custom.movementPassAccount;
-      const request = vi.fn(async () => ({ Account: '999988887777', Arn: 'arn:aws:iam::999988887777:user/alice' }));
+      const request = vi.fn(async (..._args: unknown[]) => ({ Account: '999988887777', Arn: 'arn:aws:iam::999988887777:user/alice' }));
       for (const command of [['deploy'], ['info'], ['remove'], ['verify']]) {
         const { plugin } = fakeServerless(command, request, {}, { stage: stack, custom: readServiceState(stack).custom });
         const run = plugin.hooks.initialize();

@@ -25,7 +25,7 @@ describe('prod stage in its secondary region: the JWKS API', () => {
     const { DeploymentId: _regional, ...regionalStage } = stage.Properties;
     expect(regionalStage).toEqual(homeStage);
     expect(stage.DependsOn).toEqual(resource(home, 'ApiStage').DependsOn);
-    for (const id of ['ApiAccessLogGroup', 'ApiExecutionLogGroup', 'ApiGatewayCloudWatchRole', 'ApiGatewayAccountSetting']) {
+    for (const id of ['ApiAccessLogGroup', 'ApiExecutionLogGroup']) {
       expect(resource(regional, id)).toEqual(resource(home, id));
     }
   });
@@ -61,25 +61,11 @@ describe('prod stage in its secondary region: no CloudFront log delivery', () =>
     resourceCountIs(home, 'Custom::CloudFrontLogDelivery', 1);
   });
 
-  it('gives the setup function only the API Gateway account rights it uses there', () => {
-    expect(statementsOf(regional, 'AccessLogSetupRole')).toEqual([
-      expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
-      {
-        Effect: 'Allow',
-        Action: ['apigateway:GET', 'apigateway:PATCH'],
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:apigateway:${AWS::Region}::/account' },
-      },
-      {
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: { 'Fn::GetAtt': ['ApiGatewayCloudWatchRole', 'Arn'] },
-        Condition: { StringEquals: { 'iam:PassedToService': 'apigateway.amazonaws.com' } },
-      },
-    ]);
-    expect(actionsOf(home, 'AccessLogSetupRole')).toEqual(expect.arrayContaining(['logs:PutDeliverySource', 'apigateway:PATCH']));
-    expect(resource(regional, 'AccessLogSetupLambdaFunction').Properties.Description).toBe(
-      'Sets up the API Gateway CloudWatch role of this region',
-    );
+  it('has no access-log setup function: the account bootstrap sets the API Gateway role of every region', () => {
+    expect(regional.Resources.AccessLogSetupLambdaFunction).toBeUndefined();
+    expect(regional.Resources.AccessLogSetupRole).toBeUndefined();
+    expect(actionsOf(home, 'AccessLogSetupRole')).toEqual(expect.arrayContaining(['logs:PutDeliverySource']));
+    expect(actionsOf(home, 'AccessLogSetupRole')).not.toContain('apigateway:PATCH');
   });
 
   it("lets no log delivery use the region's observability key", () => {
