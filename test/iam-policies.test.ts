@@ -160,6 +160,17 @@ describe('the execution role (iam/execution-role.json)', () => {
     );
   });
 
+  it("reads and writes none of its own stage's data", async () => {
+    const table = `arn:aws:dynamodb:ap-south-1:${account}:table/movement-pass-alice-passes`;
+    for (const action of ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']) {
+      expect([action, await asExecutionRole(action, table)]).toEqual([action, 'ImplicitlyDenied']);
+    }
+    expect(await asExecutionRole('s3:GetObject', `arn:aws:s3:::movement-pass-alice-photos-${account}/a.jpg`)).toBe('ImplicitlyDenied');
+    expect(await asExecutionRole('sqs:ReceiveMessage', `arn:aws:sqs:ap-south-1:${account}:movement-pass-alice-passes-load.fifo`)).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+
   it('grants nothing to a session without the stage tag', async () => {
     const decision = await decide({
       principal: session(executionRoleName(stage)),
