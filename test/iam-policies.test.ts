@@ -165,7 +165,7 @@ describe('the execution role (iam/execution-role.json)', () => {
     for (const action of ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']) {
       expect([action, await asExecutionRole(action, table)]).toEqual([action, 'ImplicitlyDenied']);
     }
-    expect(await asExecutionRole('s3:GetObject', `arn:aws:s3:::movement-pass-alice-photos-${account}/a.jpg`)).toBe('ImplicitlyDenied');
+    expect(await asExecutionRole('s3:GetObject', `arn:aws:s3:::movement-pass-alice-photos-${account}/a.jpg`)).toBe('ExplicitlyDenied');
     expect(await asExecutionRole('sqs:ReceiveMessage', `arn:aws:sqs:ap-south-1:${account}:movement-pass-alice-passes-load.fifo`)).toBe(
       'ImplicitlyDenied',
     );
