@@ -6,12 +6,12 @@
 // boundary of every role its stacks create. The policies are the files under iam/, as they are.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CfnResource } from '../resources/cloudformation';
+import { type CfnResource, denyInsecureTransport, getAtt, privateBucket, ref } from '../resources/cloudformation';
 import {
+  artifactBucketProperties,
   bootstrapPath,
   deploymentBucketName,
   executionRoleName,
-  noncurrentArtifactDays,
   permissionsBoundaryName,
   stageTag,
 } from '../resources/deployment';
@@ -121,60 +121,19 @@ export function stageTemplate(settings: { stage: string; accountId: string }, re
     { Key: 'app', Value: app },
     { Key: stageTag, Value: stage },
   ];
-  const bucketArn = { 'Fn::GetAtt': ['DeploymentBucket', 'Arn'] };
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `Movement Pass bootstrap of stage ${stage}${global ? ' (IAM and this region)' : ' (this region)'}: deployment bucket${global ? ', CloudFormation execution role, permissions boundary' : ''}`,
     Resources: {
       DeploymentBucket: {
         Type: 'AWS::S3::Bucket',
-        Properties: {
-          BucketName: deploymentBucketName(settings, region),
-          // SSE-KMS under the AWS managed aws/s3 key: no key to pay for or to share; the Bucket Key keeps KMS requests to a few per deploy.
-          BucketEncryption: {
-            ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true }],
-          },
-          PublicAccessBlockConfiguration: {
-            BlockPublicAcls: true,
-            BlockPublicPolicy: true,
-            IgnorePublicAcls: true,
-            RestrictPublicBuckets: true,
-          },
-          OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-          VersioningConfiguration: { Status: 'Enabled' },
-          // osls prunes artifacts with DeleteObjects without version ids: on a versioned bucket that
-          // only adds delete markers, and every old version would stay forever.
-          LifecycleConfiguration: {
-            Rules: [
-              {
-                Id: 'expire-replaced-artifacts',
-                Status: 'Enabled',
-                NoncurrentVersionExpiration: { NoncurrentDays: noncurrentArtifactDays },
-                ExpiredObjectDeleteMarker: true,
-              },
-              { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
-            ],
-          },
-          Tags: tags,
-        },
+        Properties: { BucketName: deploymentBucketName(settings, region), ...artifactBucketProperties, ...privateBucket, Tags: tags },
       },
       DeploymentBucketPolicy: {
         Type: 'AWS::S3::BucketPolicy',
         Properties: {
-          Bucket: { Ref: 'DeploymentBucket' },
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'DenyInsecureTransport',
-                Effect: 'Deny',
-                Principal: '*',
-                Action: 's3:*',
-                Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
-                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-              },
-            ],
-          },
+          Bucket: ref('DeploymentBucket'),
+          PolicyDocument: { Version: '2012-10-17', Statement: [denyInsecureTransport(getAtt('DeploymentBucket', 'Arn'))] },
         },
       },
       ...(global && {

@@ -4,7 +4,7 @@
 // deployment bucket of each region. All of a stage's IAM lives under its own path
 // (`/movement-pass/<stage>/`), the bootstrap's own principals under `/movement-pass-bootstrap/<stage>/`,
 // so no role or policy of a stage matches another stage's path.
-import type { CfnResource, Fragment } from './cloudformation';
+import { type CfnResource, denyInsecureTransport, type Fragment, getAtt, privateBucket, ref } from './cloudformation';
 import { paramFromArgv } from './command-line';
 import { app } from './names';
 import { regionCode, type StageSettings } from './stage';
@@ -68,59 +68,48 @@ export function legacyDeploymentBucketFromArgv(argv: readonly string[]): boolean
 }
 
 /**
+ * A deployment bucket's own settings: SSE-KMS under the AWS managed aws/s3 key (no key to pay for
+ * or to share; the Bucket Key keeps KMS requests to a few per deploy), versioned, and a lifecycle:
+ * osls prunes artifacts with DeleteObjects without version ids, which on a versioned bucket only
+ * adds delete markers, so without it every old version would stay forever.
+ */
+export const artifactBucketProperties = {
+  BucketEncryption: {
+    ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true }],
+  },
+  VersioningConfiguration: { Status: 'Enabled' },
+  LifecycleConfiguration: {
+    Rules: [
+      {
+        Id: 'expire-replaced-artifacts',
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: noncurrentArtifactDays },
+        ExpiredObjectDeleteMarker: true,
+      },
+      { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ],
+  },
+};
+
+/**
  * The deployment bucket osls used to create in the stack, exactly as it was deployed, now
  * retained: a stack deployed before the bootstrap keeps it for one deploy (`--param=legacy-deployment-bucket=retain`),
  * so the next deploy drops it from the stack without deleting it (a deletion would fail on its
  * artifacts, and the execution role may not touch it). The administrator then deletes it.
  */
 export function legacyDeploymentBucket(): Fragment {
-  const bucketArn = { 'Fn::GetAtt': ['ServerlessDeploymentBucket', 'Arn'] };
   const retained = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' } as const;
   const bucket: CfnResource = {
     Type: 'AWS::S3::Bucket',
     ...retained,
-    Properties: {
-      BucketEncryption: {
-        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true }],
-      },
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-      VersioningConfiguration: { Status: 'Enabled' },
-      LifecycleConfiguration: {
-        Rules: [
-          {
-            Id: 'expire-replaced-artifacts',
-            Status: 'Enabled',
-            NoncurrentVersionExpiration: { NoncurrentDays: noncurrentArtifactDays },
-            ExpiredObjectDeleteMarker: true,
-          },
-          { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
-        ],
-      },
-    },
+    Properties: { ...artifactBucketProperties, PublicAccessBlockConfiguration: privateBucket.PublicAccessBlockConfiguration },
   };
   const policy: CfnResource = {
     Type: 'AWS::S3::BucketPolicy',
     ...retained,
     Properties: {
-      Bucket: { Ref: 'ServerlessDeploymentBucket' },
-      PolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'DenyInsecureTransport',
-            Effect: 'Deny',
-            Principal: '*',
-            Action: 's3:*',
-            Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          },
-        ],
-      },
+      Bucket: ref('ServerlessDeploymentBucket'),
+      PolicyDocument: { Version: '2012-10-17', Statement: [denyInsecureTransport(getAtt('ServerlessDeploymentBucket', 'Arn'))] },
     },
   };
   return { Resources: { ServerlessDeploymentBucket: bucket, ServerlessDeploymentBucketPolicy: policy } };
