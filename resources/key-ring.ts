@@ -26,7 +26,7 @@ export const keyStoreParameter = (settings: StageSettings, store: (typeof keySto
 /** The secrets of the signing root: signers read them, nobody else. */
 /** The signing root's keys, as the contract declares them. */
 const signingKeyNames = Object.keys(signingKeys) as SigningKeyName[];
-const signingParameter = (settings: StageSettings, key: SigningKeyName) => `${signingRoot(settings)}/${key}`;
+export const signingParameter = (settings: StageSettings, key: SigningKeyName) => `${signingRoot(settings)}/${key}`;
 const contractParameter = (settings: StageSettings, key: string) => `${ssmRoot(settings)}/${key}`;
 
 /**
@@ -37,7 +37,6 @@ export const protectedParameters = (settings: StageSettings): string[] => [
   ...signingKeyNames.map((key) => signingParameter(settings, key)),
   ...keyStores.map((store) => keyStoreParameter(settings, store)),
 ];
-export const signingParameters = (settings: StageSettings): string[] => signingKeyNames.map((key) => signingParameter(settings, key));
 
 export const parameterArn = (name: string) => sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`);
 

@@ -3,6 +3,7 @@
 // them. Sandboxes keep SSM's AWS managed key (aws/ssm), which every principal of the account may
 // use through SSM, at no cost.
 // https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-restrict-decryption.html
+import type { SigningKeyName } from '../client/src/contract';
 import { dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import {
   followerKeyRingRoleArns,
@@ -11,13 +12,21 @@ import {
   keyStores,
   parameterArn,
   protectedParameters,
-  signingParameters,
+  signingParameter,
   stageKeyId,
 } from './key-ring';
 import { app } from './names';
 import type { StageSettings } from './stage';
+import { type SignerKind, signerKinds } from './team';
 
 export const stageKeyAlias = (settings: StageSettings) => `alias/${app}-${settings.stage}-signing-keys`;
+
+/** The signing keys each kind of signer decrypts: every signing key is one signer's. */
+export const signerKeys = {
+  jwt: ['jwtPrivateKey', 'jwtSecret'],
+  photoUrl: ['photoUrlPrivateKey'],
+} as const satisfies Record<SignerKind, readonly SigningKeyName[]>;
+const signerStatementIds: Record<SignerKind, string> = { jwt: 'JwtSignersReadTheJwtKeys', photoUrl: 'PhotoUrlSignersReadThePhotoUrlKey' };
 
 /**
  * What the account may do with the key: administer it, never use it. Listed one by one (no
@@ -107,9 +116,19 @@ export function stageKeyPolicy(settings: StageSettings) {
         Resource: '*',
         Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
       },
-      ...(settings.signerRoleArns.length
-        ? [useStatement('SignersReadSigningKeys', ['kms:Decrypt'], settings.signerRoleArns, signingParameters(settings))]
-        : []),
+      // Each signer its own key only (team.json): the login service the JWT keys, the photo service the photo URL key.
+      ...signerKinds.flatMap((kind) =>
+        settings.signers[kind].length
+          ? [
+              useStatement(
+                signerStatementIds[kind],
+                ['kms:Decrypt'],
+                settings.signers[kind],
+                signerKeys[kind].map((key) => signingParameter(settings, key)),
+              ),
+            ]
+          : [],
+      ),
       // Through SSM of this (the home) region, as every statement: the follower calls SSM here, and
       // its own region's copy is under its own region's stage key.
       ...(followers.length
@@ -149,7 +168,10 @@ export function stageKey(settings: StageSettings): Fragment {
       },
     },
     Outputs: {
-      SigningKeysKeyArn: output('KMS key of the signing keys (signers decrypt through SSM; see signerRoleArns)', getAtt(stageKeyId, 'Arn')),
+      SigningKeysKeyArn: output(
+        'KMS key of the signing keys (signers decrypt through SSM; see signers in team.json)',
+        getAtt(stageKeyId, 'Arn'),
+      ),
     },
   };
 }

@@ -4,7 +4,7 @@
 
 import { app, homeRegion, type JwtAlgorithm } from '../client/src/contract';
 import { regionPattern, StageError, stageNameProblem, validated } from './stage-validation';
-import { readTeamSettings, type TeamSettings } from './team';
+import { readTeamSettings, type SignerKind, type TeamSettings } from './team';
 
 // Declared once, with the parameter contract.
 export { homeRegion };
@@ -40,11 +40,11 @@ export interface StageSettings {
    */
   refreshLookups?: string;
   /**
-   * IAM role ARNs of the services that sign (the login service signs JWTs, the photo service
-   * signs URLs), from team.json: on a shared stage the only principals besides the key ring that
-   * may decrypt the signing keys. Sandboxes keep `aws/ssm` and take none.
+   * IAM role ARNs of the services that sign, by key (the login service the JWTs, the photo service
+   * the photo URLs), from team.json: on a shared stage the only principals besides the key ring that
+   * may decrypt a signing key, each only its own. Sandboxes keep `aws/ssm` and take none.
    */
-  signerRoleArns: string[];
+  signers: Record<SignerKind, string[]>;
   /** One of CloudWatch Logs' allowed retention periods. */
   logRetentionDays: 7 | 30 | 90 | 365;
   jwt: {
@@ -90,7 +90,7 @@ export interface StageSettings {
 const productDomain = 'movement-pass.com';
 
 /** What a stage's settings take from team.json rather than from this file. */
-type FromTeam = 'accountId' | 'signerRoleArns';
+type FromTeam = 'accountId' | 'signers';
 
 /** Settings of the shared stages; any other name is a sandbox built by `sandboxSettings`. */
 const sharedStages: Record<string, Omit<StageSettings, 'stage' | 'region' | FromTeam>> = {
@@ -188,8 +188,8 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
   }
   const team = teamSettings();
   const stageSettings = shared
-    ? { stage, ...shared, accountId: team.sharedStages[stage].account, signerRoleArns: team.sharedStages[stage].signerRoleArns }
-    : { ...sandboxSettings(stage, choice.secondaryRegion), accountId: team.sandboxAccount, signerRoleArns: [] };
+    ? { stage, ...shared, accountId: team.sharedStages[stage].account, signers: team.sharedStages[stage].signers }
+    : { ...sandboxSettings(stage, choice.secondaryRegion), accountId: team.sandboxAccount, signers: { jwt: [], photoUrl: [] } };
   const region = choice.region ?? stageSettings.regions[0];
   if (!stageSettings.regions.includes(region)) {
     const optIn = shared

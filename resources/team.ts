@@ -6,14 +6,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StageError } from './stage-validation';
 
+/** Who signs with which of a stage's keys: the login service the JWTs, the photo service the photo URLs. */
+export const signerKinds = ['jwt', 'photoUrl'] as const;
+export type SignerKind = (typeof signerKinds)[number];
+
 export interface SharedStageTeamSettings {
   /** The AWS account the stage lives in (prod: the account with the hosted zone). */
   account: string;
   /**
-   * IAM role ARNs of the services that sign (the login service signs JWTs, the photo service signs
-   * URLs): besides the key ring, the only principals that may decrypt the stage's signing keys.
+   * IAM role ARNs of the services that sign, by key: besides the key ring, the only principals that
+   * may decrypt the stage's signing keys, each only its own (`jwt`: the JWT keys; `photoUrl`: the photo URL key).
    */
-  signerRoleArns: string[];
+  signers: Record<SignerKind, string[]>;
 }
 
 export interface TeamSettings {
@@ -60,19 +64,31 @@ export function checkedTeamSettings(raw: unknown, sharedStageNames: readonly str
   }
   const sharedStages: Record<string, SharedStageTeamSettings> = {};
   for (const [stage, entry] of Object.entries(raw.sharedStages)) {
-    if (!isRecord(entry)) throw new StageError(`${where(`sharedStages.${stage}`)} must be an object with account and signerRoleArns.`);
-    const signers = entry.signerRoleArns;
-    if (!Array.isArray(signers))
-      throw new StageError(`${where(`sharedStages.${stage}.signerRoleArns`)} must be a list of IAM role ARNs ([] for none).`);
-    for (const arn of signers) {
-      if (typeof arn !== 'string' || !roleArnPattern.test(arn)) {
-        throw new StageError(
-          `The signer ${JSON.stringify(arn)} of ${where(`sharedStages.${stage}.signerRoleArns`)} is not an IAM role ARN; ` +
-            'write the role\'s full ARN, e.g. "arn:aws:iam::123456789012:role/movement-pass-prod-login".',
-        );
-      }
+    if (!isRecord(entry)) throw new StageError(`${where(`sharedStages.${stage}`)} must be an object with account and signers.`);
+    const signers = entry.signers;
+    const kinds = signerKinds.map((kind) => `"${kind}": [...]`).join(', ');
+    if (!isRecord(signers) || Object.keys(signers).some((kind) => !(signerKinds as readonly string[]).includes(kind))) {
+      throw new StageError(
+        `${where(`sharedStages.${stage}.signers`)} must be {${kinds}}: the role ARNs that sign with each key ([] for none).`,
+      );
     }
-    sharedStages[stage] = { account: account(entry.account, `sharedStages.${stage}.account`), signerRoleArns: signers as string[] };
+    const byKind = Object.fromEntries(
+      signerKinds.map((kind) => {
+        const field = `sharedStages.${stage}.signers.${kind}`;
+        const arns = signers[kind] ?? [];
+        if (!Array.isArray(arns)) throw new StageError(`${where(field)} must be a list of IAM role ARNs ([] for none).`);
+        for (const arn of arns) {
+          if (typeof arn !== 'string' || !roleArnPattern.test(arn)) {
+            throw new StageError(
+              `The signer ${JSON.stringify(arn)} of ${where(field)} is not an IAM role ARN; ` +
+                'write the role\'s full ARN, e.g. "arn:aws:iam::123456789012:role/movement-pass-prod-login".',
+            );
+          }
+        }
+        return [kind, arns as string[]];
+      }),
+    ) as Record<SignerKind, string[]>;
+    sharedStages[stage] = { account: account(entry.account, `sharedStages.${stage}.account`), signers: byKind };
   }
   return { sandboxAccount, sharedStages };
 }

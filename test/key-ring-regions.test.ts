@@ -124,11 +124,11 @@ describe('the stage keys of prod in both regions', () => {
 describe('the secondary region’s stage key policy', () => {
   it('lets the signers the stage settings name decrypt the signing keys there too, and no other region’s key ring', () => {
     const settings = inRegion(settingsFor('prod'), 'ap-southeast-1');
-    settings.signerRoleArns = ['arn:aws:iam::123456789012:role/movement-pass-prod-login'];
+    settings.signers = { jwt: ['arn:aws:iam::123456789012:role/movement-pass-prod-login'], photoUrl: [] };
     const statements = stageKeyPolicy(settings).Statement as Statement[];
-    const signers = statements.find((statement) => statement.Sid === 'SignersReadSigningKeys');
+    const signers = statements.find((statement) => statement.Sid === 'JwtSignersReadTheJwtKeys');
 
-    expect(signers?.Condition?.ArnEquals['aws:PrincipalArn']).toEqual(settings.signerRoleArns);
+    expect(signers?.Condition?.ArnEquals['aws:PrincipalArn']).toEqual(settings.signers.jwt);
     expect(signers?.Action).toEqual(['kms:Decrypt']);
     expect(statements.map((statement) => statement.Sid)).not.toContain('SecondaryKeyRingsReadKeyStores');
   });

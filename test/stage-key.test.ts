@@ -1,8 +1,9 @@
 // The stage key of a shared stage, as packaged: who may do what with the signing keys.
 import { describe, expect, it } from 'vitest';
+import { signingKeys } from '../client/src/contract';
 import { keyRingRoleName } from '../resources/key-ring';
 import { settingsFor } from '../resources/stage';
-import { stageKey } from '../resources/stage-key';
+import { signerKeys, stageKey } from '../resources/stage-key';
 import { maxStageLength } from '../resources/stage-validation';
 import { readTemplate } from './package-stage';
 import { resource, resourceCountIs, resourcesOfType } from './template';
@@ -79,18 +80,27 @@ describe('prod stage key', () => {
     expect(name.replace('${AWS::Region}', 'ap-southeast-1').length).toBeLessThanOrEqual(64);
   });
 
-  it('lets the signers the stage settings name decrypt the signing keys only, never the key stores', () => {
+  it("lets each signer team.json names decrypt its own signing keys only: never the other signer's, never the key stores", () => {
     const settings = settingsFor('prod');
-    settings.signerRoleArns = ['arn:aws:iam::123456789012:role/movement-pass-prod-login'];
+    const login = 'arn:aws:iam::123456789012:role/movement-pass-prod-login';
+    const photo = 'arn:aws:iam::123456789012:role/movement-pass-prod-photo';
+    settings.signers = { jwt: [login], photoUrl: [photo] };
     const policy = stageKey(settings).Resources.SigningKeysKey.Properties?.KeyPolicy as { Statement: Statement[] };
-    const signers = policy.Statement.filter((s) => s.Sid === 'SignersReadSigningKeys');
+    const bySid = (sid: string) => policy.Statement.filter((s) => s.Sid === sid);
 
-    expect(signers).toHaveLength(1);
-    expect(signers[0].Action).toEqual(['kms:Decrypt']);
-    expect(signers[0].Condition?.ArnEquals['aws:PrincipalArn']).toEqual(settings.signerRoleArns);
-    expect(subs(signers[0].Condition?.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).sort()).toEqual([...signingArns].sort());
+    const [jwt] = bySid('JwtSignersReadTheJwtKeys');
+    const [photoUrl] = bySid('PhotoUrlSignersReadThePhotoUrlKey');
+    expect([jwt.Action, photoUrl.Action]).toEqual([['kms:Decrypt'], ['kms:Decrypt']]);
+    expect(jwt.Condition?.ArnEquals['aws:PrincipalArn']).toEqual([login]);
+    expect(photoUrl.Condition?.ArnEquals['aws:PrincipalArn']).toEqual([photo]);
+    expect(subs(jwt.Condition?.StringEquals['kms:EncryptionContext:PARAMETER_ARN']).sort()).toEqual(signingArns.slice(0, 2).sort());
+    expect(subs(photoUrl.Condition?.StringEquals['kms:EncryptionContext:PARAMETER_ARN'])).toEqual([signingArns[2]]);
     // prod names no signer yet: only the key ring decrypts.
-    expect(statements.filter((s) => s.Sid === 'SignersReadSigningKeys')).toEqual([]);
+    expect(statements.filter((s) => /Signers/.test(s.Sid ?? ''))).toEqual([]);
+  });
+
+  it('gives every signing key to exactly one kind of signer', () => {
+    expect(Object.values(signerKeys).flat().sort()).toEqual(Object.keys(signingKeys).sort());
   });
 
   it('gives the key ring function the key to encrypt with', () => {

@@ -5,7 +5,9 @@ import { checkedTeamSettings, readTeamSettings } from '../resources/team';
 
 const valid = () => ({
   sandboxAccount: '444455556666',
-  sharedStages: { prod: { account: '111122223333', signerRoleArns: ['arn:aws:iam::111122223333:role/services/movement-pass-prod-login'] } },
+  sharedStages: {
+    prod: { account: '111122223333', signers: { jwt: ['arn:aws:iam::111122223333:role/services/movement-pass-prod-login'], photoUrl: [] } },
+  },
 });
 
 describe('team.json', () => {
@@ -13,12 +15,12 @@ describe('team.json', () => {
     const team = readTeamSettings(['prod']);
     expect(settingsFor('prod').accountId).toBe(team.sharedStages.prod.account);
     expect(settingsFor('alice').accountId).toBe(team.sandboxAccount);
-    expect(settingsFor('prod').signerRoleArns).toEqual(team.sharedStages.prod.signerRoleArns);
-    expect(settingsFor('alice').signerRoleArns).toEqual([]);
+    expect(settingsFor('prod').signers).toEqual(team.sharedStages.prod.signers);
+    expect(settingsFor('alice').signers).toEqual({ jwt: [], photoUrl: [] });
   });
 
   it('accepts signer role ARNs, paths included', () => {
-    expect(checkedTeamSettings(valid(), ['prod']).sharedStages.prod.signerRoleArns).toHaveLength(1);
+    expect(checkedTeamSettings(valid(), ['prod']).sharedStages.prod.signers.jwt).toHaveLength(1);
   });
 
   it.each([
@@ -34,8 +36,8 @@ describe('team.json', () => {
     ],
     [
       'a signer that is not a role ARN',
-      (t: any) => Object.assign(t.sharedStages.prod, { signerRoleArns: ['movement-pass-prod-login'] }),
-      /The signer "movement-pass-prod-login" of sharedStages.prod.signerRoleArns in team.json is not an IAM role ARN; write the role's full ARN/,
+      (t: any) => Object.assign(t.sharedStages.prod.signers, { photoUrl: ['movement-pass-prod-photos'] }),
+      /The signer "movement-pass-prod-photos" of sharedStages.prod.signers.photoUrl in team.json is not an IAM role ARN; write the role's full ARN/,
     ],
     [
       'a shared stage missing',
@@ -46,6 +48,11 @@ describe('team.json', () => {
       'a stage that is not shared',
       (t: any) => Object.assign(t.sharedStages, { alice: t.sharedStages.prod }),
       /alice is not a shared stage/,
+    ],
+    [
+      'a signer kind that does not exist',
+      (t: any) => Object.assign(t.sharedStages.prod.signers, { login: [] }),
+      /sharedStages.prod.signers in team.json must be \{"jwt": \[...\], "photoUrl": \[...\]\}/,
     ],
   ])('refuses %s, saying how to fix it', (_, change, message) => {
     const team = valid();
