@@ -19,6 +19,34 @@ export class StageError extends Error {
  */
 export const maxStageLength = 16;
 
+/**
+ * Words no part of a stage name (between hyphens) may be: the first word after the stage of the
+ * stage's own names (`movement-pass-<stage>-photos-...`, `-passes`, `-deployments-...`), and the
+ * roots beside the stages' (`/movement-pass-signing/`, `movement-pass-foundation-<stage>`). So a
+ * policy naming `movement-pass-alice-photos-*` never reaches another stage's bucket: a stage
+ * `alice-photos` cannot exist. test/stage-names.test.ts checks every name of the templates against it.
+ */
+export const reservedStageWords = [
+  'access',
+  'alarms',
+  'applicants',
+  'bootstrap',
+  'boundary',
+  'cloudformation',
+  'deployments',
+  'foundation',
+  'jwks',
+  'key',
+  'keys',
+  'observability',
+  'passes',
+  'photo',
+  'photos',
+  'public',
+  'requests',
+  'signing',
+] as const;
+
 /** Returns why a stage name cannot work, or undefined when it can. */
 export function stageNameProblem(stage: string): string | undefined {
   if (stage.length === 0) return 'it is empty';
@@ -32,6 +60,10 @@ export function stageNameProblem(stage: string): string | undefined {
   if (!/^[a-z]/.test(stage)) return 'it does not start with a letter, as CloudFormation stack and API Gateway names require';
   if (stage.endsWith('-')) return 'it ends with "-"; S3 bucket names cannot hold "--" or end with "-"';
   if (stage.includes('--')) return 'it holds "--"; S3 rejects some names with consecutive hyphens';
+  const reserved = stage.split('-').filter((word) => (reservedStageWords as readonly string[]).includes(word));
+  if (reserved.length) {
+    return `"${reserved[0]}" is a word of the names that follow a stage's (e.g. movement-pass-<stage>-${reserved[0]}...), so a policy for one stage would reach the other; reserved: ${reservedStageWords.join(', ')}`;
+  }
   return undefined;
 }
 

@@ -166,9 +166,12 @@ describe('the execution role (iam/execution-role.json)', () => {
       expect([action, await asExecutionRole(action, table)]).toEqual([action, 'ImplicitlyDenied']);
     }
     expect(await asExecutionRole('s3:GetObject', `arn:aws:s3:::movement-pass-alice-photos-${account}/a.jpg`)).toBe('ExplicitlyDenied');
-    expect(await asExecutionRole('sqs:ReceiveMessage', `arn:aws:sqs:ap-south-1:${account}:movement-pass-alice-passes-load.fifo`)).toBe(
-      'ImplicitlyDenied',
-    );
+    for (const action of ['sqs:ReceiveMessage', 'sqs:PurgeQueue']) {
+      expect([action, await asExecutionRole(action, `arn:aws:sqs:ap-south-1:${account}:movement-pass-alice-passes-load.fifo`)]).toEqual([
+        action,
+        'ImplicitlyDenied',
+      ]);
+    }
   });
 
   it('grants nothing to a session without the stage tag', async () => {
