@@ -22,7 +22,20 @@ export const iamFiles = {
   executionRole: 'execution-role.json',
   permissionsBoundary: 'permissions-boundary.json',
   stackAdministrator: 'stack-administrator.json',
+  sandboxDeployer: 'sandbox-deployer.json',
+  sharedStageDeployer: 'shared-stage-deployer.json',
 } as const;
+
+/**
+ * Who deploys in an account: a developer to their own sandbox (development account), or the CI
+ * role or a release engineer to a shared stage. Either is bound to one stage by its `stage`
+ * principal tag (an IAM Identity Center attribute for access control, or the CI role's tag).
+ */
+export const deployers = {
+  sandbox: { file: iamFiles.sandboxDeployer, policyName: `${app}-sandbox-deployer` },
+  'shared-stage': { file: iamFiles.sharedStageDeployer, policyName: `${app}-shared-stage-deployer` },
+} as const;
+export type DeployerKind = keyof typeof deployers;
 
 export const readPolicy = (file: string): Record<string, unknown> => JSON.parse(readFileSync(join(__dirname, '..', 'iam', file), 'utf8'));
 
@@ -51,14 +64,14 @@ export const serviceLinkedRoles = {
 
 /**
  * The account's pieces in one region. `global`: the region that also holds what IAM keeps once per
- * account (the stage's home region). A service-linked role that already exists makes its creation
- * fail: `CreateServiceLinkedRoles=false` skips them.
+ * account (the stage's home region), the deployers' policy among them. A service-linked role that
+ * already exists makes its creation fail: `CreateServiceLinkedRoles=false` skips them.
  */
-export function accountTemplate({ global }: { global: boolean }): Template {
+export function accountTemplate({ global, deployer }: { global: boolean; deployer: DeployerKind }): Template {
   const role = { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role${accountPath}${apiGatewayCloudWatchRoleName}` };
   return {
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: `Movement Pass bootstrap of the account${global ? ' (IAM and this region)' : ' (this region)'}: API Gateway logging, service-linked roles, stack administrators' policy`,
+    Description: `Movement Pass bootstrap of the account${global ? ' (IAM and this region)' : ' (this region)'}: API Gateway logging, service-linked roles, the deployers' and stack administrators' policies`,
     ...(global && {
       Parameters: {
         CreateServiceLinkedRoles: {
@@ -91,6 +104,15 @@ export function accountTemplate({ global }: { global: boolean }): Template {
             { Type: 'AWS::IAM::ServiceLinkedRole', Condition: 'CreateServiceLinkedRoles', Properties: { AWSServiceName: service } },
           ]),
         ),
+        DeployerPolicy: {
+          Type: 'AWS::IAM::ManagedPolicy',
+          Properties: {
+            ManagedPolicyName: deployers[deployer].policyName,
+            Path: accountPath,
+            Description: `What a ${deployer} deployer does, on the stage its stage tag names (iam/${deployers[deployer].file})`,
+            PolicyDocument: readPolicy(deployers[deployer].file),
+          },
+        },
         StackAdministratorPolicy: {
           Type: 'AWS::IAM::ManagedPolicy',
           Properties: {

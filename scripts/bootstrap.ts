@@ -6,7 +6,7 @@
 // Nothing here calls AWS: the administrator reads the templates and the commands, then runs them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { accountStackName, accountTemplate, stageStackName, stageTemplate, type Template } from '../bootstrap/templates';
+import { accountStackName, accountTemplate, type DeployerKind, stageStackName, stageTemplate, type Template } from '../bootstrap/templates';
 import { paramFromArgv } from '../resources/command-line';
 import { app } from '../resources/names';
 import { homeRegion, isSharedStage, secondaryRegionParam, settingsFor, teamSettings } from '../resources/stage';
@@ -42,9 +42,11 @@ export function bootstrapSteps(argv: readonly string[]): { account: string; step
     const team = teamSettings();
     if (name === 'sandboxes') {
       const regions = [homeRegion, ...regionsFromArgv(argv).filter((region) => region !== homeRegion)];
-      return { account: team.sandboxAccount, steps: accountSteps(regions) };
+      return { account: team.sandboxAccount, steps: accountSteps(regions, 'sandbox') };
     }
-    if (name && isSharedStage(name)) return { account: team.sharedStages[name].account, steps: accountSteps(settingsFor(name).regions) };
+    if (name && isSharedStage(name)) {
+      return { account: team.sharedStages[name].account, steps: accountSteps(settingsFor(name).regions, 'shared-stage') };
+    }
     throw new StageError(`Which account? Name a shared stage (${Object.keys(team.sharedStages).join(', ')}) or "sandboxes". ${usage}`);
   }
   if (kind === 'stage' && name) {
@@ -62,11 +64,11 @@ export function bootstrapSteps(argv: readonly string[]): { account: string; step
   throw new StageError(usage);
 }
 
-function accountSteps(regions: string[]): Step[] {
+function accountSteps(regions: string[], deployer: DeployerKind): Step[] {
   return regions.map((region, index) => ({
     stackName: accountStackName,
     region,
-    template: accountTemplate({ global: index === 0 }),
+    template: accountTemplate({ global: index === 0, deployer }),
     tags: [`app=${app}`],
     protect: true,
   }));

@@ -21,8 +21,9 @@ import { projectRoot, readServiceState, readTemplate, testedStacks } from './pac
 
 const prod = settingsFor('prod');
 const templates = {
-  account: accountTemplate({ global: true }),
-  accountSecondRegion: accountTemplate({ global: false }),
+  account: accountTemplate({ global: true, deployer: 'shared-stage' }),
+  sandboxAccount: accountTemplate({ global: true, deployer: 'sandbox' }),
+  accountSecondRegion: accountTemplate({ global: false, deployer: 'shared-stage' }),
   stage: stageTemplate(prod, prod.regions[0], { global: true }),
   stageSecondRegion: stageTemplate(prod, prod.regions[1], { global: false }),
 };
@@ -67,7 +68,9 @@ describe('the bootstrap creates the policies of iam/, one file per principal', (
     expect(templates.stage.Resources.ExecutionRole.Properties?.Tags).toContainEqual({ Key: 'stage', Value: 'prod' });
     expect(policySize(readPolicy(iamFiles.executionRole))).toBeLessThanOrEqual(10240); // a role's inline policies
     expect(policySize(readPolicy(iamFiles.permissionsBoundary))).toBeLessThanOrEqual(6144); // a managed policy
-    expect(policySize(readPolicy(iamFiles.stackAdministrator))).toBeLessThanOrEqual(6144);
+    for (const file of [iamFiles.stackAdministrator, iamFiles.sandboxDeployer, iamFiles.sharedStageDeployer]) {
+      expect([file, policySize(readPolicy(file)) <= 6144]).toEqual([file, true]);
+    }
   });
 
   it('creates what IAM keeps once per account in one region only, and a deployment bucket in every region', () => {

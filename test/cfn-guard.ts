@@ -102,7 +102,7 @@ export const bootstrapStage = 'bootstrap';
  */
 function writeBootstrapTemplate(): { template: string; findings: string } {
   const prod = settingsFor('prod');
-  const account = accountTemplate({ global: true });
+  const account = accountTemplate({ global: true, deployer: 'shared-stage' });
   const stage = stageTemplate(prod, prod.regions[0], { global: true });
   const text = JSON.stringify({ ...account, Resources: { ...account.Resources, ...stage.Resources } }, null, 2);
   const folder = join(packageRoot, 'bootstrap');
