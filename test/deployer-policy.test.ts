@@ -1,7 +1,9 @@
-// docs/deployer-policy.json, the least-privilege policy of the deploying principal: valid, and
-// allowing every AWS call the deploy makes (the project's plugins, the two domain plugins, osls
-// itself) and every resource type of the packaged templates. A new call or resource type fails
-// here until the policy (and docs/deployer-permissions.md) says how it is allowed.
+// The deployers' policies (iam/sandbox-deployer.json, iam/shared-stage-deployer.json) allow every
+// AWS call a deploy makes with the deployer's own credentials (the project's plugins, the two
+// domain plugins, osls itself), and the execution role (iam/execution-role.json) what
+// CloudFormation does for every resource type of the packaged templates. A new call or resource
+// type fails here until a policy says how it is allowed. Which deployer may do what on which stage
+// is test/deployer-policies.test.ts's, with the evaluator.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +20,9 @@ interface Statement {
   Condition?: unknown;
 }
 
-const policyText = readFileSync(join(projectRoot, 'docs', 'deployer-policy.json'), 'utf8');
+const readIam = (file: string) => readFileSync(join(projectRoot, 'iam', file), 'utf8');
+const deployerFiles = ['sandbox-deployer.json', 'shared-stage-deployer.json'];
+const executionRole = JSON.parse(readIam('execution-role.json')) as { Statement: Statement[] };
 const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 
 /** IAM's own matching: case-insensitive, `*` for any characters. */
@@ -75,20 +79,26 @@ const jsFiles = (dir: string): string[] =>
     .filter((file) => file.endsWith('.js'))
     .map((file) => readFileSync(join(dir, file), 'utf8'));
 
-describe('docs/deployer-policy.json', () => {
-  const policy = JSON.parse(policyText) as { Version: string; Statement: Statement[] };
+describe("the deployers' policies", () => {
+  // What either deployer may do: a call the deploy makes must be allowed to the deployer that makes it.
+  const policy = { Statement: deployerFiles.flatMap((file) => (JSON.parse(readIam(file)) as { Statement: Statement[] }).Statement) };
 
-  it('is a valid IAM policy document: version, unique Sids, Allow statements with service:Action names', () => {
-    expect(policy.Version).toBe('2012-10-17');
-    expect(new Set(policy.Statement.map((statement) => statement.Sid)).size).toBe(policy.Statement.length);
-    for (const statement of policy.Statement) {
-      expect(statement.Sid).toMatch(/^[A-Za-z0-9]+$/);
-      expect(statement.Effect).toBe('Allow');
-      expect(list(statement.Resource).length).toBeGreaterThan(0);
-      for (const action of list(statement.Action)) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z*]+$/);
-    }
-    expect(policyText).not.toContain('"Action": "*"');
-  });
+  it.each([...deployerFiles, 'execution-role.json', 'permissions-boundary.json', 'stack-administrator.json'])(
+    '%s is a valid IAM policy document: version, unique Sids, service:Action names, no full access',
+    (file) => {
+      const document = JSON.parse(readIam(file)) as { Version: string; Statement: Statement[] };
+      expect(document.Version).toBe('2012-10-17');
+      expect(new Set(document.Statement.map((statement) => statement.Sid)).size).toBe(document.Statement.length);
+      for (const statement of document.Statement) {
+        expect(statement.Sid).toMatch(/^[A-Za-z0-9]+$/);
+        expect(['Allow', 'Deny']).toContain(statement.Effect);
+        expect(list(statement.Resource).length).toBeGreaterThan(0);
+        for (const action of list(statement.Action)) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z*]+$/);
+        // Full access to a service is granted nowhere (a deny may name it whole).
+        if (statement.Effect === 'Allow') expect(list(statement.Action).filter((action) => /^([a-z0-9-]+:)?\*$/.test(action))).toEqual([]);
+      }
+    },
+  );
 
   it('lets every region of the tested stacks be deployed: no regional resource ARN is pinned to another region', () => {
     // A secondary region's stack has the home one's names: only the region part of an ARN tells them apart.
@@ -97,7 +107,7 @@ describe('docs/deployer-policy.json', () => {
     ];
     expect(regions).toEqual(expect.arrayContaining(['ap-south-1', 'ap-southeast-1']));
     const global = ['iam', 's3', 'route53', 'cloudfront'];
-    const pinned = policy.Statement.flatMap((statement) =>
+    const pinned = [...policy.Statement, ...executionRole.Statement].flatMap((statement) =>
       list(statement.Resource).flatMap((arn) => {
         const [, , service, region] = arn.split(':');
         if (region === undefined || region === '' || global.includes(service)) return [];
@@ -210,24 +220,25 @@ describe('docs/deployer-policy.json', () => {
     expect(calls.filter((action) => !allows(policy.Statement, action))).toEqual([]);
   });
 
-  it("lets CloudFormation set the photo buckets' replication, passing the replication roles to S3 only", () => {
+  it("lets CloudFormation, with the execution role, set the photo buckets' replication, passing the stage's roles to S3 and Lambda only", () => {
     const replicating = testedStackNames.filter((stage) =>
       Object.values(readTemplate(stage).Resources).some((resource) => resource.Properties?.ReplicationConfiguration),
     );
     expect(replicating).toEqual(['prod', 'prod.ap-southeast-1', 'bob', 'bob.ap-southeast-1']);
     // S3's DeleteBucketReplication is authorised as PutReplicationConfiguration too.
     for (const action of ['s3:PutReplicationConfiguration', 's3:GetReplicationConfiguration', 's3:GetBucketVersioning']) {
-      expect(allows(policy.Statement, action), action).toBe(true);
+      expect(allows(executionRole.Statement, action), action).toBe(true);
     }
-    const passToS3 = policy.Statement.filter((statement) => list(statement.Action).includes('iam:PassRole'));
-    expect(passToS3.map((statement) => statement.Condition)).toEqual([
-      { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
-      { StringEquals: { 'iam:PassedToService': 's3.amazonaws.com' } },
+    const passes = executionRole.Statement.filter((statement) => list(statement.Action).includes('iam:PassRole'));
+    expect(passes.map((statement) => [statement.Resource, statement.Condition])).toEqual([
+      [
+        'arn:aws:iam::*:role/movement-pass/${aws:PrincipalTag/stage}/*',
+        { StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 's3.amazonaws.com'] } },
+      ],
     ]);
-    for (const statement of passToS3) expect(statement.Resource).toBe('arn:aws:iam::*:role/movement-pass-foundation-*');
   });
 
-  it.each(testedStackNames)('lets CloudFormation create every resource type of the %s template', (stage) => {
+  it.each(testedStackNames)('lets CloudFormation, with the execution role, create every resource type of the %s template', (stage) => {
     const createdWith: Record<string, string[]> = {
       'AWS::ApiGateway': ['apigateway:POST', 'apigateway:PATCH'],
       'AWS::CloudFront::Distribution': ['cloudfront:CreateDistribution', 'cloudfront:UpdateDistribution'],
@@ -251,7 +262,7 @@ describe('docs/deployer-policy.json', () => {
       'AWS::CloudWatch::Alarm': ['cloudwatch:PutMetricAlarm'],
       'AWS::Logs::MetricFilter': ['logs:PutMetricFilter'],
       'AWS::WAFv2': ['wafv2:CreateWebACL', 'wafv2:AssociateWebACL', 'apigateway:SetWebACL'],
-      // CloudFormation invokes a custom resource's function with the deployer's credentials.
+      // CloudFormation invokes a custom resource's function with the execution role.
       Custom: ['lambda:InvokeFunction'],
     };
     const types = [...new Set(Object.values(readTemplate(stage).Resources).map((resource) => resource.Type))];
@@ -259,6 +270,6 @@ describe('docs/deployer-policy.json', () => {
       createdWith[type] ?? createdWith[type.split('::').slice(0, 2).join('::')] ?? createdWith[type.split('::')[0]];
 
     expect(types.filter((type) => !needs(type)).map((type) => `${type}: say in the policy how it is created`)).toEqual([]);
-    expect(types.flatMap((type) => needs(type)).filter((action) => !allows(policy.Statement, action))).toEqual([]);
+    expect(types.flatMap((type) => needs(type)).filter((action) => !allows(executionRole.Statement, action))).toEqual([]);
   });
 });
