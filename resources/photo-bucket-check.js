@@ -22,7 +22,7 @@ const stateOfVersioning = (status) => (status === 'Enabled' ? 'ready' : 'unversi
  */
 const uncheckedBucket = ({ bucket, region, code, message }) =>
   `Could not check the photo bucket ${bucket} in ${region} (${code}: ${message}). Nothing was deployed. ` +
-  'The deployer needs s3:GetBucketVersioning on it (docs/deployer-policy.json); run the command again once it has. ' +
+  'The deployer needs s3:GetBucketVersioning on it (iam/sandbox-deployer.json, iam/shared-stage-deployer.json); run the command again once it has. ' +
   'If it has, the bucket belongs to another account: the name is taken, and this stage cannot use it.';
 
 module.exports = { missingBucketCode, stateOfVersioning, uncheckedBucket };
