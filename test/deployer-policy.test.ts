@@ -11,6 +11,9 @@ import FoundationOutputs from '../plugins/foundation-outputs';
 import { projectRoot, readServiceState, readTemplate, scratchDir, testedStacks } from './package-stage';
 
 const testedStackNames = Object.keys(testedStacks);
+// Read while the file is collected, where waiting for a cold run's packaging counts against no test's timeout.
+const templates = Object.fromEntries(testedStackNames.map((stack) => [stack, readTemplate(stack)]));
+const states = Object.fromEntries(testedStackNames.map((stack) => [stack, readServiceState(stack)]));
 
 interface Statement {
   Sid: string;
@@ -102,9 +105,7 @@ describe("the deployers' policies", () => {
 
   it('lets every region of the tested stacks be deployed: no regional resource ARN is pinned to another region', () => {
     // A secondary region's stack has the home one's names: only the region part of an ARN tells them apart.
-    const regions = [
-      ...new Set(Object.keys(testedStacks).map((stack) => readServiceState(stack).custom.movementPassRegions.region as string)),
-    ];
+    const regions = [...new Set(testedStackNames.map((stack) => states[stack].custom.movementPassRegions.region as string))];
     expect(regions).toEqual(expect.arrayContaining(['ap-south-1', 'ap-southeast-1']));
     const global = ['iam', 's3', 'route53', 'cloudfront'];
     const pinned = [...policy.Statement, ...executionRole.Statement].flatMap((statement) =>
@@ -146,7 +147,7 @@ describe("the deployers' policies", () => {
     };
     const serverless = {
       serviceDir: scratchDir('deployer-policy'),
-      service: { custom: readServiceState('prod').custom },
+      service: { custom: states.prod.custom },
       getProvider: () => provider,
       classes: { Error },
       serviceOutputs: new Map(),
@@ -222,7 +223,7 @@ describe("the deployers' policies", () => {
 
   it("lets CloudFormation, with the execution role, set the photo buckets' replication, passing the stage's roles to S3 and Lambda only", () => {
     const replicating = testedStackNames.filter((stage) =>
-      Object.values(readTemplate(stage).Resources).some((resource) => resource.Properties?.ReplicationConfiguration),
+      Object.values(templates[stage].Resources).some((resource) => resource.Properties?.ReplicationConfiguration),
     );
     expect(replicating).toEqual(['prod', 'prod.ap-southeast-1', 'bob', 'bob.ap-southeast-1']);
     // S3's DeleteBucketReplication is authorised as PutReplicationConfiguration too.
@@ -265,7 +266,7 @@ describe("the deployers' policies", () => {
       // CloudFormation invokes a custom resource's function with the execution role.
       Custom: ['lambda:InvokeFunction'],
     };
-    const types = [...new Set(Object.values(readTemplate(stage).Resources).map((resource) => resource.Type))];
+    const types = [...new Set(Object.values(templates[stage].Resources).map((resource) => resource.Type))];
     const needs = (type: string) =>
       createdWith[type] ?? createdWith[type.split('::').slice(0, 2).join('::')] ?? createdWith[type.split('::')[0]];
 
