@@ -63,6 +63,8 @@ export const confirmations = {
   replace: 'allow-replace',
   /** `--param=confirm-rollback=<stage>`: `sls rollback` puts an older template back without the deploy gate. */
   rollback: 'confirm-rollback',
+  /** `--param=confirm-function=<stage>`: `sls deploy function`, `sls rollback function` or `sls invoke` act on a function directly. */
+  function: 'confirm-function',
 } as const;
 
 export interface ProductionSafetyConfig {

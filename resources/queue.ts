@@ -1,5 +1,7 @@
-// Passes load queue: FIFO, so the passes of one applicant load in order, with
-// a dead-letter queue that keeps what failed five times for two weeks.
+// Passes load queue: FIFO, so the passes of one applicant load in order, keeping its messages two
+// weeks (the longest SQS allows: what a long outage strands still waits for the loader), with a
+// dead-letter queue that keeps what failed five times for two weeks more (a FIFO queue's message
+// starts its retention again when it moves to its dead-letter queue).
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sqs-queue.html
 import { contractParameter, type Fragment, getAtt, output, ref, sub } from './cloudformation';
 import { physicalName } from './names';
@@ -34,6 +36,7 @@ export function queue(settings: StageSettings): Fragment {
           // High-throughput FIFO: deduplication and throughput per message group.
           DeduplicationScope: 'messageGroup',
           FifoThroughputLimit: 'perMessageGroupId',
+          MessageRetentionPeriod: fourteenDays,
           ReceiveMessageWaitTimeSeconds: 20,
           VisibilityTimeout: 300,
           SqsManagedSseEnabled: true,

@@ -38,6 +38,15 @@ describe.concurrent('the real CLI, offline', { timeout: 120_000 }, () => {
       },
     );
 
+    it('stops `sls deploy function -f keyRing --stage prod` before any AWS call: code goes to prod only through a reviewed deploy', async () => {
+      const result = await sls(['deploy', 'function', '-f', 'keyRing', '--stage', 'prod']);
+
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain("`sls deploy function` in ap-south-1 replaces a function's code");
+      expect(result.output).toContain('--param=confirm-function=prod');
+      expect(result.output).not.toMatch(/credentials/i);
+    });
+
     it('lets `sls remove --stage alice` go on to AWS, where the preflight stops it without credentials, clearly', async () => {
       const result = await sls(['remove', '--stage', 'alice']);
 

@@ -66,9 +66,12 @@ describe.each([
     expect(parameters.passesTableStreamArn.Properties?.Value).toEqual({ 'Fn::GetAtt': ['PassesTable', 'StreamArn'] });
   });
 
-  it('has a FIFO passes load queue with long polling, a redrive to a FIFO dead-letter queue, and encryption', () => {
+  it('has a FIFO passes load queue keeping messages 14 days, with long polling, a redrive to a FIFO dead-letter queue, and encryption', () => {
     const queue = resource(template, 'PassesLoadQueue', 'AWS::SQS::Queue').Properties;
+    const fourteenDays = 1_209_600; // the longest SQS keeps a message
+    expect(resource(template, 'PassesLoadDeadLetterQueue').Properties.MessageRetentionPeriod).toBe(fourteenDays);
     expect(queue).toMatchObject({
+      MessageRetentionPeriod: fourteenDays,
       QueueName: `movement-pass-${stage}-passes-load.fifo`,
       FifoQueue: true,
       ContentBasedDeduplication: true,

@@ -130,6 +130,24 @@ describe('removal guard', () => {
     expect(plugin('prod', {}, { commands: ['remove'], param: ['confirm-remove=alice'] }).create).toThrow(/shared stage/);
   });
 
+  it.each([
+    ['deploy function', /replaces a function's code with the working tree's/],
+    ['rollback function', /puts an older version of a function's code back/],
+    ['invoke', /runs a function with an event of your own/],
+  ])('stops `sls %s` of a shared stage before any AWS call unless confirmed: it acts on a function outside any deploy', (command, what) => {
+    const { create, aws } = plugin('prod', { stack: deployedProd() }, { commands: command.split(' ') });
+    expect(create).toThrow(what);
+    expect(create).toThrow(/--param=confirm-function=prod/);
+    expect(aws.calls).toEqual([]);
+    expect(plugin('prod', {}, { commands: command.split(' '), param: ['confirm-function=prod'] }).create).not.toThrow();
+    expect(plugin('prod', {}, { commands: command.split(' '), param: ['confirm-function=alice'] }).create).toThrow(/shared stage/);
+    expect(plugin('alice', {}, { commands: command.split(' ') }).create).not.toThrow();
+  });
+
+  it('leaves `sls invoke local` alone: it runs on this machine', () => {
+    expect(plugin('prod', {}, { commands: ['invoke', 'local'] }).create).not.toThrow();
+  });
+
   it('stops `sls rollback` of a shared stage unless confirmed: it bypasses the deploy gate', () => {
     expect(plugin('prod', {}, { commands: ['rollback'] }).create).toThrow(/--param=confirm-rollback=prod/);
     expect(plugin('prod', {}, { commands: ['rollback'], param: ['confirm-rollback=prod'] }).create).not.toThrow();

@@ -9,7 +9,7 @@
  * Commands that delete what a shared stage is made of, or change it without the deploy gate,
  * and the confirmation (`confirmations` of resources/production-safety.ts) each needs. A
  * secondary region's stack is guarded like the home one; `secondaryWhat` says what it loses there.
- * @type {Record<string, { what: string, secondaryWhat?: string, confirmation: 'remove' | 'rollback' }>}
+ * @type {Record<string, { what: string, secondaryWhat?: string, confirmation: 'remove' | 'rollback' | 'function' }>}
  */
 const guardedCommands = {
   remove: {
@@ -24,6 +24,17 @@ const guardedCommands = {
   rollback: {
     what: 'puts an older template on the stack without the deploy gate (a key ring pointed back at an old store starts over)',
     confirmation: 'rollback',
+  },
+  // osls replaces a function's code before its configuration, with no diff, gate or review: the key
+  // ring's code runs with the role that decrypts the signing keys.
+  'deploy function': {
+    what: "replaces a function's code with the working tree's, bypassing CloudFormation, the diff and the deploy gate",
+    confirmation: 'function',
+  },
+  'rollback function': { what: "puts an older version of a function's code back, bypassing CloudFormation", confirmation: 'function' },
+  invoke: {
+    what: 'runs a function with an event of your own: the custom resources act on what the event says, outside any deploy',
+    confirmation: 'function',
   },
 };
 
