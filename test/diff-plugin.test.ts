@@ -1,7 +1,11 @@
 // plugins/diff.js against the deployed stack, through a stubbed osls provider: it reads the
 // stack's template and never creates a change set, also for a stack that does not exist.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import Diff from '../plugins/diff';
+import { dataLossChanges } from './data-loss-changes';
 import { readServiceState, readTemplate, type Template, type TestedStack } from './package-stage';
 
 function diffPlugin(deployed: Template | undefined, stack: TestedStack = 'prod') {
@@ -21,7 +25,7 @@ function diffPlugin(deployed: Template | undefined, stack: TestedStack = 'prod')
   const printed: string[] = [];
   const log = { notice: vi.fn(), warning: vi.fn() };
   const plugin = new Diff(serverless, { stage: 'prod' }, { log, writeText: (text: string) => printed.push(text) });
-  return { plugin, request, printed, log };
+  return { plugin, request, printed, log, serverless };
 }
 
 describe('sls diff against the deployed stack', () => {
@@ -72,6 +76,24 @@ describe('sls diff --against <file>, offline', () => {
     await expect(notTemplate.plugin.hooks['diff:diff']()).rejects.toThrow(`${__filename} is not a CloudFormation JSON template`);
     expect(missing.request).not.toHaveBeenCalled();
     expect(notTemplate.request).not.toHaveBeenCalled();
+  });
+});
+
+describe('sls diff --stage prod --against <template> of a change that loses data in place', () => {
+  it.each(dataLossChanges)('names %s as a loss, first', async (_, _id, change, says) => {
+    const dir = mkdtempSync(join(tmpdir(), 'against-'));
+    const against = join(dir, 'template.json');
+    writeFileSync(against, JSON.stringify(readTemplate('prod')));
+    const { plugin, request, printed, serverless } = diffPlugin(undefined);
+    change(serverless.service.provider.compiledCloudFormationTemplate);
+    plugin.options.against = against;
+
+    await plugin.hooks['diff:diff']();
+
+    const text = printed.join('');
+    expect(text).toMatch(/^!!! Stateful resources at risk/);
+    expect(text).toMatch(says);
+    expect(request).not.toHaveBeenCalled();
   });
 });
 

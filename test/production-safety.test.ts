@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import ProductionSafety from '../plugins/production-safety';
+import { dataLossChanges } from './data-loss-changes';
 import { readServiceState, readTemplate, type Template } from './package-stage';
 import { prodStatefulResources } from './prod-stateful';
 
@@ -343,6 +344,18 @@ describe('deploy gate', () => {
     (safety.serverless as any).service.provider.compiledCloudFormationTemplate = proposed;
 
     await expect(safety.hooks['before:deploy:deploy']()).rejects.toThrow(message);
+  });
+
+  it.each(dataLossChanges)('stops %s in place, saying what would be lost and the confirmation', async (_, id, change, says) => {
+    const { create } = plugin('prod', { stack: deployedProd() });
+    const safety = create();
+    const proposed = structuredClone(readTemplate('prod'));
+    change(proposed);
+    (safety.serverless as any).service.provider.compiledCloudFormationTemplate = proposed;
+
+    const gate = safety.hooks['before:deploy:deploy']();
+    await expect(gate).rejects.toThrow(says);
+    await expect(gate).rejects.toThrow(`--param=allow-replace=${id}`);
   });
 
   it('lets an allowed replacement through once an administrator narrowed the policy for exactly it, then asks for it back', async () => {

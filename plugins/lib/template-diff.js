@@ -1,9 +1,11 @@
 // @ts-check
 // What a deploy would change, as `cdk diff` shows it (the same library, @aws-cdk/cloudformation-diff),
-// with the stateful resources that would be replaced, removed or orphaned singled out first.
+// with the stateful resources that would be replaced, removed or orphaned, or lose data in place
+// (lib/data-losses.js), singled out first.
 // Shared by `sls diff` (plugins/diff.js) and the deploy gate (plugins/production-safety.js).
 const { Writable } = require('node:stream');
 const { isRetained, isStateful } = require('../../resources/stateful');
+const { dataLosses } = require('./data-losses');
 
 /**
  * The diff library, loaded when a diff is made: every osls command constructs the plugins that
@@ -155,7 +157,7 @@ function compareTemplates(deployed, proposed, rules) {
       return;
     }
     const updated = after.Resources?.[logicalId];
-    for (const loss of updated ? protectionLosses(old, updated) : []) {
+    for (const loss of updated ? [...protectionLosses(old, updated), ...dataLosses(old, updated)] : []) {
       dangers.push({ logicalId, type: old.Type, impact: loss, retained });
     }
   });
