@@ -189,7 +189,8 @@ export function accessLogs(settings: StageSettings): Fragment {
                 Id: 'expire-access-logs',
                 Status: 'Enabled',
                 ExpirationInDays: retention,
-                NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+                // An overwritten log's earlier version stays as long as the logs do.
+                NoncurrentVersionExpiration: { NoncurrentDays: retention },
               },
               { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
             ],
@@ -204,6 +205,24 @@ export function accessLogs(settings: StageSettings): Fragment {
             Version: '2012-10-17',
             Statement: [
               denyInsecureTransport(bucketArn),
+              // Nobody but log delivery writes a log, and nobody deletes one: they expire by the
+              // lifecycle rule, which is no principal. Erasing one early is an administrator's
+              // break-glass step (lift this statement first), as the README says.
+              {
+                Sid: 'OnlyLogDeliveryWritesLogs',
+                Effect: 'Deny',
+                Principal: '*',
+                Action: 's3:PutObject',
+                Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
+                Condition: { StringNotEqualsIfExists: { 'aws:PrincipalServiceName': 'delivery.logs.amazonaws.com' } },
+              },
+              {
+                Sid: 'NobodyDeletesLogs',
+                Effect: 'Deny',
+                Principal: '*',
+                Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+                Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
+              },
               // CloudWatch Logs' delivery of this account's us-east-1 sources, in the form documented in
               // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-V2-S3.html
               // (CreateDelivery would otherwise append it to this policy behind CloudFormation's back).

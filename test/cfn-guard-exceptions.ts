@@ -54,7 +54,7 @@ export const acceptedFindings: AcceptedFinding[] = [
     control: 'CT.CLOUDWATCH.PR.2',
     resources: ['ApiAccessLogGroup'],
     reason:
-      'API access logs hold client IP addresses, personal data kept no longer than needed: 180 days, the rolling period CERT-In requires of logs kept in India (Directions of 28 April 2022, 20(3)/2022-CERT-In). https://www.cert-in.org.in/PDF/CERT-In_Directions_70B_28.04.2022.pdf',
+      "API access logs hold client IP addresses, personal data kept no longer than needed: 180 days, the rolling period CERT-In's Directions of 28 April 2022 (20(3)/2022-CERT-In) set for a service's logs. The directions also want those logs kept within India: the home region's (ap-south-1) are; the secondary region's (ap-southeast-1) hold what that region served, during a failover, for the same 180 days. https://www.cert-in.org.in/PDF/CERT-In_Directions_70B_28.04.2022.pdf",
   },
   {
     control: 'CT.CLOUDWATCH.PR.3',
@@ -72,7 +72,7 @@ export const acceptedFindings: AcceptedFinding[] = [
       'RegionalLookupLambdaFunction',
     ],
     reason:
-      'The custom resource functions call only public AWS endpoints (SSM, S3, CloudWatch Logs, API Gateway, DynamoDB, CloudFront, CloudFormation) and reach nothing in a VPC; a VPC would add NAT or interface endpoints (a fixed monthly cost) and no protection. https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html',
+      'The custom resource functions call public AWS endpoints (SSM, S3, CloudWatch Logs, DynamoDB, CloudFront) and PUT their answer to the pre-signed S3 URL CloudFormation gives them (ResponseURL); they reach nothing in a VPC. A VPC would add NAT or interface endpoints (a fixed monthly cost) and no protection. https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html',
   },
   {
     control: 'CT.S3.PR.10',
@@ -84,7 +84,7 @@ export const acceptedFindings: AcceptedFinding[] = [
     control: 'CT.S3.PR.2',
     resources: ['PhotoBucket'],
     reason:
-      'Downloads go through CloudFront, whose access logs a shared stage keeps (standard logging v2, AccessLogBucket); uploads are presigned PUTs only the photo service can issue, to callers it knows. CloudTrail S3 data events can log every object request of the bucket when an audit needs it. https://docs.aws.amazon.com/AmazonS3/latest/userguide/logging-with-S3.html',
+      "Server access logs would record the bucket's own requests; a shared stage already keeps CloudFront's access logs (standard logging v2, AccessLogBucket) for the reads through the distribution. Nothing in the bucket's policy forces reads through CloudFront or uploads through the photo service: any principal of the account with S3 rights reaches the bucket directly, unlogged but for CloudTrail's management events. Turn on CloudTrail S3 data events for the bucket when an audit needs every object request. https://docs.aws.amazon.com/AmazonS3/latest/userguide/logging-with-S3.html",
   },
   {
     control: 'CT.S3.PR.4',
@@ -112,7 +112,7 @@ export const acceptedFindings: AcceptedFinding[] = [
     control: 'CT.S3.PR.9',
     resources: ['AccessLogBucket'],
     reason:
-      'Access logs hold personal data that must be erasable on request and expire after their retention; Object Lock would forbid both. Versioning, a TLS-only policy and the KMS key policy protect them. https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html',
+      'Access logs hold personal data that must be erasable on request and expire after their retention; Object Lock in compliance mode would forbid both. What protects them instead: versioning with noncurrent versions kept as long as the logs, and a bucket policy that denies object writes to every principal but CloudWatch Logs delivery and object deletes to every principal (the lifecycle rule, which is no principal, still expires them). An account administrator can still change that policy; the observability key lets the account administer and use it. https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html',
   },
   {
     control: 'CT.CLOUDFRONT.PR.1',

@@ -6,11 +6,13 @@
 // binds each to its stage. Then the signing key: only the key ring and each signer for its own key decrypt.
 import { describe, expect, it } from 'vitest';
 import { readPolicy } from '../bootstrap/templates';
+import type { TemplateNode } from '../plugins/lib/template-node';
 import { executionRoleArn } from '../resources/deployment';
 import { keyRingRoleArn } from '../resources/key-ring';
 import { settingsFor } from '../resources/stage';
 import { stageKeyPolicy } from '../resources/stage-key';
 import { type Decision, decide } from './iam-evaluator';
+import { resolveTemplate } from './resolve-template';
 
 const sandboxAccount = settingsFor('alice').accountId;
 const prodAccount = settingsFor('prod').accountId;
@@ -192,26 +194,14 @@ describe("prod's signing key", () => {
   const login = `arn:aws:iam::${prodAccount}:role/services/movement-pass-prod-login`;
   const photo = `arn:aws:iam::${prodAccount}:role/services/movement-pass-prod-photos`;
   settings.signers = { jwt: [login], photoUrl: [photo] };
-  const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': region, 'AWS::AccountId': prodAccount };
-  /** The key policy with CloudFormation's pseudo parameters resolved, as KMS holds it. */
-  const resolve = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (value && typeof value === 'object') {
-      const entries = Object.entries(value);
-      if (entries.length === 1 && entries[0][0] === 'Fn::Sub')
-        return String(entries[0][1]).replace(/\$\{([^}]+)\}/g, (_, name) => pseudo[name]);
-      if (entries.length === 1 && entries[0][0] === 'Ref') return pseudo[String(entries[0][1])];
-      return Object.fromEntries(entries.map(([key, inner]) => [key, resolve(inner)]));
-    }
-    return value;
-  };
+  const resolve = (value: TemplateNode) => resolveTemplate(value, { pseudo: { 'AWS::AccountId': prodAccount, 'AWS::Region': region } });
   // The evaluator does not take KMS's encryption-context keys (`kms:EncryptionContext:<key>`) into a
   // request; the same condition is evaluated under a key it does take, in the policy and the request alike.
   const contextKey = 'kms:EncryptionContext:PARAMETER_ARN';
   const standIn = 'aws:ResourceTag/parameter-arn';
-  const keyPolicy = JSON.parse(JSON.stringify(resolve(stageKeyPolicy(settings))).replaceAll(contextKey, standIn));
+  const keyPolicy = JSON.parse(JSON.stringify(resolve(stageKeyPolicy(settings) as TemplateNode)).replaceAll(contextKey, standIn));
   const parameter = (name: string) => `arn:aws:ssm:${region}:${prodAccount}:parameter/movement-pass-signing/prod/${name}`;
-  const keyRing = String(resolve(keyRingRoleArn(settings)));
+  const keyRing = String(resolve(keyRingRoleArn(settings) as TemplateNode));
   const anyRole = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] };
   const principals = {
     'the key ring': keyRing,
