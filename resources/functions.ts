@@ -1,7 +1,8 @@
 // The custom resources' Lambda functions, each with its own least-privilege role: logs to its
 // own log group, and only the SSM parameters or the bucket it manages.
 import type { AWS } from '@serverless/typescript';
-import { type CfnResource, type Fragment, getAtt, type Intrinsic, sub } from './cloudformation';
+import { stackIdVariable } from '../handlers/lib/environment';
+import { type CfnResource, type Fragment, getAtt, type Intrinsic, ref, sub } from './cloudformation';
 import { stageRoleProperties } from './deployment';
 import { service } from './names';
 import type { StageSettings } from './stage';
@@ -55,6 +56,8 @@ export function customResourceFunction(
             Version: '2012-10-17',
             Statement: [
               { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroupArn },
+              // Its own stack only: each event is checked against what the stack records (handlers/lib/stack-check.ts).
+              { Effect: 'Allow', Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'], Resource: ref('AWS::StackId') },
               ...fn.statements,
             ],
           },
@@ -70,7 +73,7 @@ export function customResourceFunction(
       timeout: fn.timeout,
       role: roleId,
       logRetentionInDays: settings.logRetentionDays,
-      ...(fn.environment && { environment: fn.environment as FunctionDefinition['environment'] }),
+      environment: { [stackIdVariable]: ref('AWS::StackId'), ...fn.environment } as FunctionDefinition['environment'],
     },
     fragment: { Resources: { [roleId]: role } },
   };

@@ -7,7 +7,7 @@
 
 import { type SigningKeyName, signingKeys } from '../client/src/contract';
 import { environmentNames, type KeyRingResourcePlan } from '../handlers/key-ring/contract';
-import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, ref, sub } from './cloudformation';
+import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, sub } from './cloudformation';
 import { stagePath } from './deployment';
 import { customResourceFunction, serviceToken } from './functions';
 import { app, physicalName, signingRoot, ssmRoot } from './names';
@@ -97,6 +97,7 @@ export function keyRingPlan(settings: StageSettings): Record<KeyRingResourceId, 
       // The JWKS endpoint (resources/api.ts) and the JwtKeyId output.
       attributes: ['Jwks', 'KeyId'],
       algorithm: settings.jwt.algorithm,
+      rotation: settings.jwt.rotation,
       names: jwtNames(settings),
       ...follows('jwt'),
     },
@@ -108,6 +109,7 @@ export function keyRingPlan(settings: StageSettings): Record<KeyRingResourceId, 
       // The CloudFront public keys (resources/photos.ts), which only the home stack has.
       attributes: isHomeRegion(settings) ? photoUrlKeySlots(settings).map(({ attribute }) => attribute) : [],
       algorithm: photoUrlAlgorithm,
+      rotation: settings.photos.keyRotation,
       names: photoUrlRingNames(settings),
       ...follows('photoUrl'),
     },
@@ -118,6 +120,7 @@ export function keyRingPlan(settings: StageSettings): Record<KeyRingResourceId, 
       obsolete: [contract('photoUrlPrivateKey')],
       attributes: [],
       algorithm: photoUrlAlgorithm,
+      rotation: settings.photos.keyRotation,
       names: photoUrlSigningKeyNames(settings),
     },
   };
@@ -170,7 +173,6 @@ export const followerKeyRingRoleArns = (settings: StageSettings): Intrinsic[] =>
 /** The function's environment: what it serves and may write, read by handlers/key-ring/configuration.ts. */
 export function keyRingEnvironment(settings: StageSettings): Record<string, Intrinsic> {
   return {
-    [environmentNames.stackId]: ref('AWS::StackId'),
     [environmentNames.retain]: String(settings.retainData),
     ...(settings.retainData ? { [environmentNames.stageKeyArn]: getAtt(stageKeyId, 'Arn') } : {}),
     // A secondary region's key ring copies from the home region's key stores, never generates.

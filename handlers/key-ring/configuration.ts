@@ -120,3 +120,28 @@ export function resourceOf(event: CustomResourceEvent, configuration: KeyRingCon
   }
   return resource;
 }
+
+/**
+ * The rotation an event asks for: the configured one, or the one before it while the stack rolls
+ * back (CloudFormation may roll the custom resource back before the function's configuration).
+ */
+export async function checkConfiguredRotation(
+  event: CustomResourceEvent,
+  resource: KeyRingResourceConfiguration,
+  stackStatus: () => Promise<string | undefined>,
+): Promise<void> {
+  if (event.RequestType === 'Delete') return;
+  const asked = Number((event.ResourceProperties as Record<string, unknown>).Rotation);
+  if (asked === resource.rotation) return;
+  if (asked === resource.rotation - 1) {
+    const status = await stackStatus();
+    if (status === 'UPDATE_ROLLBACK_IN_PROGRESS') return;
+    throw new Error(
+      `${event.LogicalResourceId} is configured for rotation ${resource.rotation}; rotation ${asked} is only for a rollback of its stack, which is ${status ?? 'not found'}. Refusing it.`,
+    );
+  }
+  throw new Error(
+    `${event.LogicalResourceId} is configured for rotation ${resource.rotation}; refusing Rotation ${String(asked)}. ` +
+      "Raise the rotation in the stage settings and deploy the stack's template.",
+  );
+}

@@ -2,9 +2,12 @@
 // the plan of each custom resource it serves. The runtime side declares it; resources/key-ring.ts,
 // which writes the template, imports it, so the two cannot drift apart.
 
+import { stackIdVariable } from '../lib/environment';
+
 /** The function's environment variables. */
 export const environmentNames = {
-  stackId: 'KEY_RING_STACK_ID',
+  /** Every custom-resource function's (resources/functions.ts). */
+  stackId: stackIdVariable,
   retain: 'KEY_RING_RETAIN',
   stageKeyArn: 'KEY_RING_STAGE_KEY_ARN',
   homeRegion: 'KEY_RING_HOME_REGION',
@@ -23,6 +26,11 @@ export interface KeyRingResourcePlan {
   attributes: string[];
   /** The algorithm the stage configures: an event asking for another is refused. */
   algorithm: string;
+  /**
+   * The rotation the stage configures: an event may ask for it, or for the one before it only
+   * while its stack rolls back (the key store keeps both).
+   */
+  rotation: number;
   /**
    * The parameter each property of an event must name, and so the only place each value can go
    * (a private key only to the signing root); a property not listed here must be absent.

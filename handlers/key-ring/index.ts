@@ -4,17 +4,22 @@
 // answered FAILED instead of failing the cold start unanswered).
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { jsonLogger, type Logger, makeHandler, type OnEvent } from '../lib/custom-resource';
-import { environmentNames, readConfiguration, resourceOf } from './configuration';
+import { cloudFormationView, fromItsStack, type StackView } from '../lib/stack-check';
+import { checkConfiguredRotation, environmentNames, readConfiguration, resourceOf } from './configuration';
 import { homeRegionSsm } from './follower';
 import { type KeyRingDeps, keyRing } from './key-ring';
 import type { Ssm } from './parameters';
-import { signingKey } from './signing-key';
+import { cloudFrontPublicKeys, type PublicKeys, signingKey } from './signing-key';
 
 export interface KeyRingResourcesDeps extends KeyRingDeps {
   ssm: Ssm;
   homeSsm?: Ssm;
   logger: Logger;
   environment: Record<string, string | undefined>;
+  /** The function's stack as CloudFormation records it: whether it is rolling back. */
+  stack: StackView;
+  /** CloudFront's public keys: the photo URL key pair id must hold the ring's current key. */
+  publicKeys: PublicKeys;
 }
 
 /** One function serves both resource types: rings, and the signing keys they publish. */
@@ -24,6 +29,7 @@ export function keyRingResources(deps: KeyRingResourcesDeps): OnEvent {
   return async (event, invocation) => {
     const configuration = readConfiguration(deps.environment);
     const resource = resourceOf(event, configuration);
+    await checkConfiguredRotation(event, resource, () => deps.stack.stackStatus(event.StackId));
     const request = { event, resource, configuration, invocation };
     return resource.kind === 'signingKey' ? publishSigningKey(request) : ring(request);
   };
@@ -31,13 +37,20 @@ export function keyRingResources(deps: KeyRingResourcesDeps): OnEvent {
 
 const homeRegion = process.env[environmentNames.homeRegion];
 
+const stack = cloudFormationView();
+
 export const handler = makeHandler(
-  keyRingResources({
-    // Re-encrypting a key store writes up to 100 versions once: room for SSM's throttling.
-    ssm: new SSMClient({ maxAttempts: 8 }),
-    // Bounded: a home region that does not answer is an outage to deploy through, not to wait for.
-    homeSsm: homeRegion ? homeRegionSsm(homeRegion) : undefined,
-    logger: jsonLogger,
-    environment: process.env,
-  }),
+  fromItsStack(
+    keyRingResources({
+      // Re-encrypting a key store writes up to 100 versions once: room for SSM's throttling.
+      ssm: new SSMClient({ maxAttempts: 8 }),
+      // Bounded: a home region that does not answer is an outage to deploy through, not to wait for.
+      homeSsm: homeRegion ? homeRegionSsm(homeRegion) : undefined,
+      logger: jsonLogger,
+      environment: process.env,
+      stack,
+      publicKeys: cloudFrontPublicKeys(),
+    }),
+    { view: stack, stackId: process.env[environmentNames.stackId] },
+  ),
 );

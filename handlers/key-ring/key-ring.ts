@@ -297,9 +297,8 @@ export function keyRing(deps: KeyRingDeps) {
     }
   }
 
-  async function ensureRing(ssm: ParameterAccess, request: KeyRingRequest): Promise<CustomResourceResult> {
+  async function ensureRing(ssm: ParameterAccess, request: KeyRingRequest, properties: KeyRingProperties): Promise<CustomResourceResult> {
     const { event, resource, configuration } = request;
-    const properties = readProperties(event.ResourceProperties);
     const store = await openKeyStore(ssm, properties.KeyStoreParameter, configuration.stageKeyArn);
     // A follower's rotation is judged by the home store: it holds the keys home has published.
     const following = configuration.homeRegion !== undefined;
@@ -329,11 +328,13 @@ export function keyRing(deps: KeyRingDeps) {
 
   return async function onRing(request: KeyRingRequest): Promise<CustomResourceResult> {
     if (request.event.RequestType === 'Delete') return deleteResource(deps, request);
+    // A malformed event fails here, before any AWS call, on Create as on Update.
+    const properties = readProperties(request.event.ResourceProperties);
     const writes = newEventWrites();
     try {
       const ssm = eventParameters(deps.ssm, request, request.invocation.signal, writes);
       if (request.event.RequestType === 'Create') await noteExisting(ssm, request.resource);
-      return await ensureRing(ssm, request);
+      return await ensureRing(ssm, request, properties);
     } catch (error) {
       if (request.event.RequestType === 'Create') await undoCreate(deps, request, writes);
       throw error;

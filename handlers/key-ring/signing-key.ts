@@ -2,6 +2,8 @@
 // run: CloudFront's id for the public key (`Ref` of an AWS::CloudFront::PublicKey). Private key
 // (signing root) and id (contract root) are written by one resource, milliseconds apart, so a
 // consumer never reads one of them a whole CloudFormation step before the other.
+import { createPublicKey } from 'node:crypto';
+import { CloudFrontClient, GetPublicKeyCommand } from '@aws-sdk/client-cloudfront';
 import type { CustomResourceResult, Logger } from '../lib/custom-resource';
 import { type SigningAlgorithm, signingAlgorithms } from '../lib/signing-keys';
 import {
@@ -46,14 +48,51 @@ export function readSigningKeyProperties(raw: Record<string, unknown> | undefine
   return properties as SigningKeyProperties;
 }
 
-export function signingKey(deps: { ssm: Ssm; logger: Logger }) {
+/** CloudFront's public keys, by id. */
+export interface PublicKeys {
+  /** The key's PEM as CloudFront holds it, or undefined when CloudFront has no key of that id. */
+  encodedKey(id: string): Promise<string | undefined>;
+}
+
+/** CloudFront's public keys through its global endpoint, with the function's role (cloudfront:GetPublicKey). */
+export function cloudFrontPublicKeys(client: Pick<CloudFrontClient, 'send'> = new CloudFrontClient({ region: 'us-east-1' })): PublicKeys {
+  return {
+    async encodedKey(id) {
+      try {
+        const { PublicKey } = await client.send(new GetPublicKeyCommand({ Id: id }));
+        return PublicKey?.PublicKeyConfig?.EncodedKey;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchPublicKey') return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+/** A public key in one form, whatever the PEM it came in (a private key gives its public half). */
+const spki = (pem: string) => createPublicKey(pem).export({ type: 'spki', format: 'der' });
+
+/**
+ * The key pair id an event asks to publish must be a CloudFront public key that holds the public
+ * half of the private key published with it: a forged id would make every signed URL fail.
+ */
+async function checkKeyPairId(publicKeys: PublicKeys, properties: SigningKeyProperties, secret: string): Promise<void> {
+  const held = await publicKeys.encodedKey(properties.KeyId);
+  if (held === undefined) throw new Error(`CloudFront has no public key ${properties.KeyId}; refusing to publish it as the key pair id`);
+  if (!spki(held).equals(spki(secret))) {
+    throw new Error(
+      `The CloudFront public key ${properties.KeyId} is not the key ring's ${properties.Algorithm} key of rotation ${properties.Rotation}; refusing to publish it`,
+    );
+  }
+}
+
+export function signingKey(deps: { ssm: Ssm; logger: Logger; publicKeys: PublicKeys }) {
   const { logger } = deps;
 
-  async function publish(request: KeyRingRequest, writes: EventWrites): Promise<CustomResourceResult> {
+  async function publish(request: KeyRingRequest, properties: SigningKeyProperties, writes: EventWrites): Promise<CustomResourceResult> {
     const { event, resource, configuration, invocation } = request;
     const ssm = eventParameters(deps.ssm, request, invocation.signal, writes);
     if (event.RequestType === 'Create') await noteExisting(ssm, resource);
-    const properties = readSigningKeyProperties(event.ResourceProperties);
     const store = await openKeyStore(ssm, properties.KeyStoreParameter, configuration.stageKeyArn);
     const secret = await store.read(properties.Algorithm, Number(properties.Rotation));
     if (secret === undefined) {
@@ -61,6 +100,7 @@ export function signingKey(deps: { ssm: Ssm; logger: Logger }) {
         `The key ring has no ${properties.Algorithm} key of rotation ${properties.Rotation} in ${properties.KeyStoreParameter}`,
       );
     }
+    await checkKeyPairId(deps.publicKeys, properties, secret);
     const names = writable(resource, [properties.PrivateKeyParameter, properties.KeyIdParameter], logger);
     await forgetForeignVersions(
       ssm,
@@ -84,9 +124,11 @@ export function signingKey(deps: { ssm: Ssm; logger: Logger }) {
 
   return async function onSigningKey(request: KeyRingRequest): Promise<CustomResourceResult> {
     if (request.event.RequestType === 'Delete') return deleteResource(deps, request);
+    // A malformed event fails here, before any AWS call, on Create as on Update.
+    const properties = readSigningKeyProperties(request.event.ResourceProperties);
     const writes = newEventWrites();
     try {
-      return await publish(request, writes);
+      return await publish(request, properties, writes);
     } catch (error) {
       if (request.event.RequestType === 'Create') await undoCreate(deps, request, writes);
       throw error;

@@ -10,6 +10,7 @@ import { makeHandler } from '../../handlers/lib/custom-resource';
 import {
   awsManagedKey,
   cloudFrontAccepts,
+  cloudFrontKeys,
   context,
   fakeParameterStore,
   keyPool,
@@ -17,6 +18,7 @@ import {
   makeEvent,
   memoryLogger,
   stackId,
+  stackInProgress,
   stageKeyArn,
   startResponseServer,
 } from './support';
@@ -40,11 +42,17 @@ describe('consumers of a shared stage', () => {
   beforeEach(async () => {
     server = await startResponseServer();
     store = fakeParameterStore();
+    const cloudFront = cloudFrontKeys();
     const handler = makeHandler(
-      keyRingResources({ ssm: store.ssm, logger: memoryLogger(), environment: keyRingEnvironment('prod'), generate: keys.generate }),
-      {
+      keyRingResources({
+        ssm: store.ssm,
         logger: memoryLogger(),
-      },
+        environment: keyRingEnvironment('prod'),
+        generate: keys.generate,
+        stack: stackInProgress('CREATE_IN_PROGRESS'),
+        publicKeys: cloudFront,
+      }),
+      { logger: memoryLogger() },
     );
     const create = async (LogicalResourceId: string, ResourceType: string, ResourceProperties: object) => {
       await handler(
@@ -72,6 +80,8 @@ describe('consumers of a shared stage', () => {
       KeyIdParameter: `${root}/jwtKeyId`,
     });
     photoRing = await create('PhotoUrlKeyRing', 'Custom::KeyRing', { ...photoKey, PublicKeysParameter: `${root}/photoUrlPublicKeys` });
+    // The stack's CloudFront public key of rotation 0, made from the ring's answer.
+    cloudFront.hold('K2JCJMDEHXQW5F', photoRing.Data.PublicKey);
     await create('PhotoUrlSigningKey', 'Custom::SigningKey', {
       ...photoKey,
       PrivateKeyParameter: `${signing}/photoUrlPrivateKey`,
@@ -86,7 +96,7 @@ describe('consumers of a shared stage', () => {
 
   /** A service that may use aws/ssm but not the stage key: any verifier. */
   const verifier: Caller = { canDecrypt: (keyId) => keyId === awsManagedKey };
-  /** A signer named in signerRoleArns. */
+  /** A signer named in the signers of team.json. */
   const signer: Caller = { canDecrypt: (keyId) => keyId === awsManagedKey || keyId === stageKeyArn };
   const load = (path: string, caller: Caller) =>
     Object.fromEntries(store.store.GetParametersByPath({ Path: path }, caller).Parameters.map((p) => [p.Name.split('/').pop(), p.Value]));

@@ -13,6 +13,7 @@ import { jwtKeyRingProperties, photoUrlKeyRingProperties, photoUrlSigningKeyProp
 import { type StackChoice, type StageSettings, settingsFor } from '../../resources/stage';
 import {
   awsManagedKey,
+  cloudFrontKeys,
   context,
   keyPool,
   keyRingEnvironment,
@@ -21,6 +22,7 @@ import {
   memoryLogger,
   secondaryStageKeyArn,
   stackId,
+  stackInProgress,
   stageKeyArn,
   startResponseServer,
   startSsmEndpoint,
@@ -44,6 +46,9 @@ async function closedPort(): Promise<string> {
 
 type Endpoint = Awaited<ReturnType<typeof startSsmEndpoint>>;
 
+/** The id CloudFront gave the home stack's public key of the photo URL key ring's current rotation. */
+const photoKeyPairId = 'K2JCJMDEHXQW5F';
+
 /** One stage in two regions: each region's store behind its own endpoint, each region's key ring. */
 function twoRegions(stage: string, choice: { secondaryRegion?: string } = {}) {
   const homeStore = new MemoryParameterStore();
@@ -64,18 +69,34 @@ function twoRegions(stage: string, choice: { secondaryRegion?: string } = {}) {
     return settings;
   };
 
-  const handlerIn = (region: string) => {
-    const environment = keyRingEnvironment(stage, change, regionChoice(region));
+  /** CloudFront's public keys, global: the stack's are made from the home photo ring's answers. */
+  const cloudFront = cloudFrontKeys();
+
+  /** The key ring of a region, as a deploy of `rotation` for the resource configures it (before the resource). */
+  const handlerIn = (region: string, logicalId: string, rotation: number) => {
+    const deployed = (settings: StageSettings) => {
+      change?.(settings);
+      if (logicalId === 'JwtKeyRing') settings.jwt.rotation = rotation;
+      else settings.photos.keyRotation = rotation;
+    };
+    const environment = keyRingEnvironment(stage, deployed, regionChoice(region));
     const url = region === home ? homeEndpoint.url : secondaryEndpoint.url;
     const ssm = new SSMClient({ region, endpoint: url, credentials, maxAttempts: 1 });
     const homeSsm = region === home ? undefined : homeRegionSsm(home, { endpoint: homeUrl, credentials });
-    return makeHandler(keyRingResources({ ssm, homeSsm, logger, environment, generate: keys.generate }), { logger });
+    return makeHandler(
+      keyRingResources({ ssm, homeSsm, logger, environment, generate: keys.generate, stack: stackInProgress(), publicKeys: cloudFront }),
+      { logger },
+    );
   };
 
   /** Sends one event of a resource to a region's key ring; returns CloudFormation's answer. */
   async function send(region: string, RequestType: 'Create' | 'Update' | 'Delete', logicalId: string, properties: Record<string, unknown>) {
     const PhysicalResourceId = RequestType === 'Create' ? undefined : `physical-${logicalId}`;
-    await handlerIn(region)(
+    await handlerIn(
+      region,
+      logicalId,
+      Number(properties.Rotation),
+    )(
       makeEvent({
         RequestType,
         PhysicalResourceId,
@@ -87,7 +108,11 @@ function twoRegions(stage: string, choice: { secondaryRegion?: string } = {}) {
       }),
       context(),
     );
-    return cloudFormation.received[cloudFormation.received.length - 1].body;
+    const answer = cloudFormation.received[cloudFormation.received.length - 1].body;
+    // The home stack's CloudFront public keys, which the key pair id published with the photo URL key names.
+    if (region === home && logicalId === 'PhotoUrlKeyRing' && answer.Status === 'SUCCESS')
+      cloudFront.hold(photoKeyPairId, answer.Data.PublicKey);
+    return answer;
   }
 
   return {
@@ -452,6 +477,8 @@ describe('follower key ring of an opted-in sandbox (bob in ap-southeast-1)', () 
         ssm: new SSMClient({ region: secondary, endpoint: 'http://127.0.0.1:1', credentials }),
         logger,
         environment: { ...environment, KEY_RING_RESOURCES: JSON.stringify(plan) },
+        stack: stackInProgress(),
+        publicKeys: cloudFrontKeys(),
       }),
       { logger },
     );

@@ -9,6 +9,7 @@ import { failedCreateId, makeHandler } from '../../handlers/lib/custom-resource'
 import { generateSigningKey } from '../../handlers/lib/signing-keys';
 import {
   awsManagedKey,
+  cloudFrontKeys,
   context,
   fakeParameterStore,
   keyPool,
@@ -16,6 +17,7 @@ import {
   makeEvent,
   memoryLogger,
   stackId,
+  stackInProgress,
   stageKeyArn,
   startResponseServer,
 } from './support';
@@ -50,13 +52,18 @@ describe('key ring custom resource', () => {
   let logger: ReturnType<typeof memoryLogger>;
   let handler: ReturnType<typeof makeHandler>;
   let environment: Record<string, string>;
+  let stack: ReturnType<typeof stackInProgress>;
 
   beforeEach(async () => {
+    stack = stackInProgress();
     server = await startResponseServer();
     store = fakeParameterStore();
     logger = memoryLogger();
     environment = keyRingEnvironment('alice');
-    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment, generate: keys.generate }), { logger });
+    handler = makeHandler(
+      keyRingResources({ ssm: store.ssm, logger, environment, generate: keys.generate, stack, publicKeys: cloudFrontKeys() }),
+      { logger },
+    );
   });
   afterEach(async () => {
     store.mock.restore();
@@ -65,20 +72,22 @@ describe('key ring custom resource', () => {
 
   const lastResponse = () => server.received[server.received.length - 1].body;
   /** The function as the template of a stage with this JWT algorithm configures it (a deploy updates it before the ring). */
-  const deployFor = (algorithm: string) =>
+  /** The function as the template of a stage with this JWT algorithm and rotation configures it (a deploy updates it before the ring). */
+  const deployFor = (algorithm: string, rotation = 0) =>
     Object.assign(
       environment,
       keyRingEnvironment('alice', (settings) => {
         settings.jwt.algorithm = algorithm as typeof settings.jwt.algorithm;
+        settings.jwt.rotation = rotation;
       }),
     );
   const create = async (properties: KeyRingProperties, deployed: string = properties.Algorithm) => {
-    deployFor(deployed);
+    deployFor(deployed, Number(properties.Rotation));
     await handler(makeEvent({ RequestType: 'Create', ResourceProperties: properties, ResponseURL: server.url }), context());
     return lastResponse();
   };
   const update = async (properties: KeyRingProperties, old: KeyRingProperties) => {
-    deployFor(properties.Algorithm);
+    deployFor(properties.Algorithm, Number(properties.Rotation));
     await handler(
       makeEvent({
         RequestType: 'Update',
@@ -302,14 +311,17 @@ describe('key ring custom resource', () => {
   });
 
   it('answers FAILED, naming the fix, when its own configuration is missing', async () => {
-    const { KEY_RING_STACK_ID: _, ...environment } = keyRingEnvironment('alice');
-    const unconfigured = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment, generate: keys.generate }), { logger });
+    const { STACK_ID: _, ...environment } = keyRingEnvironment('alice');
+    const unconfigured = makeHandler(
+      keyRingResources({ ssm: store.ssm, logger, environment, generate: keys.generate, stack, publicKeys: cloudFrontKeys() }),
+      { logger },
+    );
 
     await unconfigured(makeEvent({ RequestType: 'Create', ResourceProperties: asymmetric('RS256'), ResponseURL: server.url }), context());
 
     expect(lastResponse()).toMatchObject({
       Status: 'FAILED',
-      Reason: expect.stringContaining("no KEY_RING_STACK_ID in its environment; deploy it with the stack's template"),
+      Reason: expect.stringContaining("no STACK_ID in its environment; deploy it with the stack's template"),
     });
     expect(store.parameters.size).toBe(0);
   });
@@ -533,7 +545,14 @@ describe('key ring custom resource', () => {
 
   it('answers FAILED before the Lambda timeout when key generation hangs', async () => {
     const hanging = makeHandler(
-      keyRingResources({ ssm: store.ssm, logger, environment: keyRingEnvironment('alice'), generate: () => new Promise(() => undefined) }),
+      keyRingResources({
+        ssm: store.ssm,
+        logger,
+        environment: keyRingEnvironment('alice'),
+        generate: () => new Promise(() => undefined),
+        stack: stackInProgress(),
+        publicKeys: cloudFrontKeys(),
+      }),
       { logger, timeoutMarginMs: 1_000, cleanupMarginMs: 0 },
     );
 
@@ -565,22 +584,37 @@ describe('key ring of a stage that keeps its keys (prod)', () => {
   let server: Awaited<ReturnType<typeof startResponseServer>>;
   let store: ReturnType<typeof fakeParameterStore>;
   let handler: ReturnType<typeof makeHandler>;
+  let environment: Record<string, string>;
 
   beforeEach(async () => {
     server = await startResponseServer();
     store = fakeParameterStore();
     const logger = memoryLogger();
-    handler = makeHandler(keyRingResources({ ssm: store.ssm, logger, environment: keyRingEnvironment('prod'), generate: keys.generate }), {
-      logger,
-    });
+    environment = keyRingEnvironment('prod');
+    handler = makeHandler(
+      keyRingResources({
+        ssm: store.ssm,
+        logger,
+        environment,
+        generate: keys.generate,
+        stack: stackInProgress(),
+        publicKeys: cloudFrontKeys(),
+      }),
+      { logger },
+    );
   });
   afterEach(async () => {
     store.mock.restore();
     await server.close();
   });
 
-  const send = async (RequestType: string, properties: object) => {
+  const send = async (RequestType: string, properties: { Rotation?: string; [key: string]: unknown }) => {
     const PhysicalResourceId = RequestType === 'Create' ? undefined : prodStore;
+    // The function as a deploy of this rotation configures it, before the ring.
+    Object.assign(
+      environment,
+      keyRingEnvironment('prod', (settings) => Object.assign(settings.jwt, { rotation: Number(properties.Rotation ?? 0) })),
+    );
     await handler(
       makeEvent({ RequestType, PhysicalResourceId, StackId: stackId('prod'), ResourceProperties: properties, ResponseURL: server.url }),
       context(),

@@ -7,12 +7,14 @@ import { keyRingResources } from '../../handlers/key-ring/index';
 import { makeHandler } from '../../handlers/lib/custom-resource';
 import {
   cloudFrontAccepts,
+  cloudFrontKeys,
   context,
   fakeParameterStore,
   keyPool,
   keyRingEnvironment,
   makeEvent,
   memoryLogger,
+  stackInProgress,
   startResponseServer,
 } from './support';
 
@@ -38,15 +40,24 @@ describe('signed photo URLs', () => {
   let server: Awaited<ReturnType<typeof startResponseServer>>;
   let store: ReturnType<typeof fakeParameterStore>;
   let handler: ReturnType<typeof makeHandler>;
+  let environment: Record<string, string>;
+  let cloudFront: ReturnType<typeof cloudFrontKeys>;
 
   beforeEach(async () => {
     server = await startResponseServer();
     store = fakeParameterStore();
+    environment = keyRingEnvironment('alice');
+    cloudFront = cloudFrontKeys();
     handler = makeHandler(
-      keyRingResources({ ssm: store.ssm, logger: memoryLogger(), environment: keyRingEnvironment('alice'), generate: keys.generate }),
-      {
+      keyRingResources({
+        ssm: store.ssm,
         logger: memoryLogger(),
-      },
+        environment,
+        generate: keys.generate,
+        stack: stackInProgress(),
+        publicKeys: cloudFront,
+      }),
+      { logger: memoryLogger() },
     );
   });
   afterEach(async () => {
@@ -54,9 +65,20 @@ describe('signed photo URLs', () => {
     await server.close();
   });
 
-  const send = async (RequestType: string, ResourceType: string, ResourceProperties: object, OldResourceProperties?: object) => {
+  const send = async (
+    RequestType: string,
+    ResourceType: string,
+    ResourceProperties: { Rotation: string },
+    OldResourceProperties?: object,
+  ) => {
     const LogicalResourceId = ResourceType === 'Custom::KeyRing' ? 'PhotoUrlKeyRing' : 'PhotoUrlSigningKey';
     const PhysicalResourceId = RequestType === 'Create' ? undefined : 'existing';
+    const rotation = Number(ResourceProperties.Rotation);
+    // The function as a deploy of this rotation configures it, before its resources.
+    Object.assign(
+      environment,
+      keyRingEnvironment('alice', (settings) => Object.assign(settings.photos, { keyRotation: rotation })),
+    );
     await handler(
       makeEvent({
         RequestType,
@@ -69,7 +91,13 @@ describe('signed photo URLs', () => {
       }),
       context(),
     );
-    return server.received[server.received.length - 1].body;
+    const answer = server.received[server.received.length - 1].body;
+    // What the stack then makes of a ring's answer: CloudFront public keys of this rotation and the next.
+    if (ResourceType === 'Custom::KeyRing' && answer.Status === 'SUCCESS') {
+      cloudFront.hold(`K-ROTATION-${rotation}`, answer.Data.PublicKey);
+      cloudFront.hold(`K-ROTATION-${rotation + 1}`, answer.Data.NextPublicKey);
+    }
+    return answer;
   };
   const signPhoto = () =>
     getSignedUrl({
@@ -111,11 +139,26 @@ describe('signed photo URLs', () => {
     expect(store.parameters.has(`${signing}/photoUrlPrivateKey`)).toBe(false);
   });
 
+  it('refuses to publish a key pair id CloudFront does not hold, or one holding another key, writing nothing', async () => {
+    await send('Create', 'Custom::KeyRing', ring(0));
+
+    const unknown = await send('Create', 'Custom::SigningKey', signingKey(0, 'K-FORGED'));
+    const other = await send('Create', 'Custom::SigningKey', signingKey(0, 'K-ROTATION-1'));
+
+    expect(unknown).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('CloudFront has no public key K-FORGED') });
+    expect(other).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining("The CloudFront public key K-ROTATION-1 is not the key ring's RS256 key of rotation 0"),
+    });
+    expect(store.parameters.has(`${signing}/photoUrlPrivateKey`)).toBe(false);
+    expect(store.parameters.has(`${root}/photoUrlKeyPairId`)).toBe(false);
+  });
+
   it('removes what it published when the sandbox goes, and only that', async () => {
     await send('Create', 'Custom::KeyRing', ring(0));
-    await send('Create', 'Custom::SigningKey', signingKey(0, 'K0'));
+    await send('Create', 'Custom::SigningKey', signingKey(0, 'K-ROTATION-0'));
 
-    const removed = await send('Delete', 'Custom::SigningKey', signingKey(0, 'K0'));
+    const removed = await send('Delete', 'Custom::SigningKey', signingKey(0, 'K-ROTATION-0'));
 
     expect(removed.Status).toBe('SUCCESS');
     expect(store.parameters.has(`${signing}/photoUrlPrivateKey`)).toBe(false);

@@ -13,8 +13,11 @@ import {
   UnlabelParameterVersionCommand,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { PublicKeys } from '../../handlers/key-ring/signing-key';
 import type { CustomResourceEvent, Logger } from '../../handlers/lib/custom-resource';
+import { stackIdVariable } from '../../handlers/lib/environment';
 import { generateSecret, type SigningAlgorithm } from '../../handlers/lib/signing-keys';
+import type { StackView } from '../../handlers/lib/stack-check';
 import { keyRingEnvironment as templateEnvironment } from '../../resources/key-ring';
 import { homeRegion, type StackChoice, type StageSettings, settingsFor } from '../../resources/stage';
 import { offlineEnv, runChild } from '../package-stage';
@@ -93,7 +96,36 @@ export function keyRingEnvironment(
     if (json === '{"Fn::GetAtt":["SigningKeysKey","Arn"]}') return stageKeyArnIn(settings.region);
     throw new Error(`no test value for ${json} in the key ring's environment`);
   };
-  return Object.fromEntries(Object.entries(templateEnvironment(settings)).map(([name, value]) => [name, resolve(value)]));
+  return {
+    // Every custom-resource function's (resources/functions.ts).
+    [stackIdVariable]: stackId(stage, settings.region),
+    ...Object.fromEntries(Object.entries(templateEnvironment(settings)).map(([name, value]) => [name, resolve(value)])),
+  };
+}
+
+/**
+ * A stack as CloudFormation records it while it carries out the events a test sends: every
+ * resource in progress, the stack in `status` (a rollback, say).
+ */
+export function stackInProgress(status = 'UPDATE_IN_PROGRESS'): StackView & { status: string } {
+  return {
+    status,
+    async stackStatus() {
+      return this.status;
+    },
+    async resource() {
+      return { status: this.status === 'UPDATE_ROLLBACK_IN_PROGRESS' ? 'UPDATE_IN_PROGRESS' : 'CREATE_IN_PROGRESS' };
+    },
+  };
+}
+
+/** CloudFront's public keys, as the stack creates them from a ring's public keys: `hold` one under its id. */
+export function cloudFrontKeys(): PublicKeys & { hold(id: string, pem: string): void } {
+  const held = new Map<string, string>();
+  return {
+    hold: (id, pem) => held.set(id, pem),
+    encodedKey: async (id) => held.get(id),
+  };
 }
 
 export function makeEvent(partial: Partial<Record<string, unknown>> & { RequestType: string }): CustomResourceEvent {
