@@ -212,7 +212,10 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
       );
     }
   }
-  return validated({ ...stageSettings, region, ...(choice.refreshLookups !== undefined && { refreshLookups: choice.refreshLookups }) });
+  // A copy of its own: the shared stages' nested settings (jwt, photos, ...) are never changed through it.
+  return validated(
+    structuredClone({ ...stageSettings, region, ...(choice.refreshLookups !== undefined && { refreshLookups: choice.refreshLookups }) }),
+  );
 }
 
 /** The stage's home region: the first of its regions, whose stack owns what is global. */

@@ -1,5 +1,6 @@
 // The deployed key ring itself over many deploys: rotations past what SSM keeps, the largest
 // responses, and the upgrade of an older layout (test/handlers/key-ring-bundle.ts).
+import { createPublicKey } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../handlers/lib/signing-keys';
 import { jwtRing, names, runKeyRing, useKeyRingBundle } from './key-ring-bundle';
@@ -26,9 +27,10 @@ describe('the packaged key ring bundle: long rotations, response size, upgrades'
     const events: unknown[] = [event('prod', { RequestType: 'Create', ResourceProperties: previous })];
     for (const [algorithm, rotation] of steps) {
       const next = jwtRing('prod', algorithm, rotation);
-      // Each switch deploys the function configured for the new algorithm.
+      // Each deploy configures the function for its algorithm and rotation before the ring.
       const environment = keyRingEnvironment('prod', (settings) => {
         settings.jwt.algorithm = algorithm as typeof settings.jwt.algorithm;
+        settings.jwt.rotation = rotation;
       });
       events.push({ event: update('prod', next, previous), environment });
       previous = next;
@@ -52,9 +54,12 @@ describe('the packaged key ring bundle: long rotations, response size, upgrades'
   it('answers the largest rings (RS256, rotation 1) in under 2048 bytes', async () => {
     ssm = await startSsm(store);
     const { root, photoStore } = names('prod');
-    const environment = keyRingEnvironment('prod', (settings) => {
-      settings.photos.keyRotation = 1;
-    });
+    // Each event as a deploy of these rotations configures the function first.
+    const deployed = (jwt: number, photo: number) =>
+      keyRingEnvironment('prod', (settings) => {
+        settings.jwt.rotation = jwt;
+        settings.photos.keyRotation = photo;
+      });
     const photoRing = (rotation: number) => ({
       Algorithm: 'RS256',
       Rotation: String(rotation),
@@ -64,19 +69,22 @@ describe('the packaged key ring bundle: long rotations, response size, upgrades'
 
     const { code, output } = await runKeyRing({
       events: [
-        event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod', 'RS256', 0) }),
-        update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 0)),
+        { event: event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod', 'RS256', 0) }), environment: deployed(0, 0) },
+        { event: update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 0)), environment: deployed(1, 0) },
         event('prod', { RequestType: 'Create', LogicalResourceId: 'PhotoUrlKeyRing', ResourceProperties: photoRing(0) }),
-        event('prod', {
-          RequestType: 'Update',
-          LogicalResourceId: 'PhotoUrlKeyRing',
-          PhysicalResourceId: photoStore,
-          ResourceProperties: photoRing(1),
-          OldResourceProperties: photoRing(0),
-        }),
+        {
+          event: event('prod', {
+            RequestType: 'Update',
+            LogicalResourceId: 'PhotoUrlKeyRing',
+            PhysicalResourceId: photoStore,
+            ResourceProperties: photoRing(1),
+            OldResourceProperties: photoRing(0),
+          }),
+          environment: deployed(1, 1),
+        },
       ],
       endpoint: ssm.url,
-      environment,
+      environment: deployed(0, 0),
     });
 
     expect(code, output).toBe(0);
@@ -111,6 +119,8 @@ describe('the packaged key ring bundle: long rotations, response size, upgrades'
     store.PutParameter({ Name: `${root}/jwtPrivateKey`, Value: keys.jwt[1], Type: 'SecureString', Overwrite: true });
     store.PutParameter({ Name: `${root}/photoUrlPrivateKey`, Value: keys.photo[1], Type: 'SecureString', Overwrite: true });
     store.PutParameter({ Name: `${root}/photoUrlKeyPairId`, Value: 'K1', Type: 'String', Overwrite: true });
+    // The stack's CloudFront public key K1: the public half of the photo key of rotation 1.
+    state.cloudFront.hold('K1', createPublicKey(keys.photo[1]).export({ type: 'spki', format: 'pem' }).toString());
     const old = { ...jwtRing('prod', 'RS256', 1), PrivateKeyParameter: `${root}/jwtPrivateKey`, Retain: 'true' };
     const photoKey = { Algorithm: 'RS256', Rotation: '1', KeyStoreParameter: photoStore };
     const oldSigningKey = {

@@ -88,6 +88,139 @@ describe('the packaged key ring bundle: create, timeouts, forged events, a secon
     expect(JSON.stringify([...store.history])).toBe(before);
   });
 
+  it('refuses forged events of prod with a clear reason, writing nothing: a rotation not configured, the previous one outside a rollback, a key pair id CloudFront does not hold, a resource not in progress, a Delete of another physical id', async () => {
+    ssm = await startSsm(store);
+    const { root, signing, photoStore } = names('prod');
+    const photoKey = { Algorithm: 'RS256', KeyStoreParameter: photoStore };
+    const photoRing = (rotation: number) => ({
+      ...photoKey,
+      Rotation: String(rotation),
+      PublicKeysParameter: `${root}/photoUrlPublicKeys`,
+    });
+    const signingKey = (rotation: number, KeyId: string) => ({
+      ...photoKey,
+      Rotation: String(rotation),
+      PrivateKeyParameter: `${signing}/photoUrlPrivateKey`,
+      KeyIdParameter: `${root}/photoUrlKeyPairId`,
+      KeyId,
+    });
+    const atRotation = (rotation: number) =>
+      keyRingEnvironment('prod', (settings) => {
+        settings.jwt.rotation = rotation;
+        settings.photos.keyRotation = rotation;
+      });
+    // A real deploy of rotation 1: the rings, then the stack's CloudFront public keys, then the signing key.
+    await runKeyRing({
+      events: [
+        event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod', 'RS256', 1) }),
+        event('prod', { RequestType: 'Create', LogicalResourceId: 'PhotoUrlKeyRing', ResourceProperties: photoRing(1) }),
+      ],
+      endpoint: ssm.url,
+      environment: atRotation(1),
+    });
+    const photoData = answers()[1].Data;
+    state.cloudFront.hold('K-ROTATION-1', photoData.PublicKey);
+    state.cloudFront.hold('K-ROTATION-2', photoData.NextPublicKey);
+    await runKeyRing({
+      events: [
+        event('prod', {
+          RequestType: 'Create',
+          LogicalResourceId: 'PhotoUrlSigningKey',
+          ResourceProperties: signingKey(1, 'K-ROTATION-1'),
+        }),
+      ],
+      endpoint: ssm.url,
+      environment: atRotation(1),
+    });
+    expect(answers().map((answer) => answer.Status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    const before = JSON.stringify([...store.history]);
+    const writesBefore = ssm.operations.filter((operation) => /Put|Delete|Label/.test(operation)).length;
+
+    // Forged: anyone who may invoke the function can send these; none comes from a deploy.
+    const forged = [
+      update('prod', jwtRing('prod', 'RS256', 2), jwtRing('prod', 'RS256', 1)),
+      update('prod', jwtRing('prod', 'RS256', 0), jwtRing('prod', 'RS256', 1)),
+      event('prod', {
+        RequestType: 'Update',
+        LogicalResourceId: 'PhotoUrlSigningKey',
+        PhysicalResourceId: `${signing}/photoUrlPrivateKey`,
+        ResourceProperties: signingKey(1, 'K-FORGED'),
+        OldResourceProperties: signingKey(1, 'K-ROTATION-1'),
+      }),
+      event('prod', {
+        RequestType: 'Update',
+        LogicalResourceId: 'PhotoUrlSigningKey',
+        PhysicalResourceId: `${signing}/photoUrlPrivateKey`,
+        ResourceProperties: signingKey(1, 'K-ROTATION-2'),
+        OldResourceProperties: signingKey(1, 'K-ROTATION-1'),
+      }),
+    ];
+    await runKeyRing({ events: forged, endpoint: ssm.url, environment: atRotation(1) });
+    // The stack is idle: its resources are complete, and a Delete names what the stack does not hold.
+    state.stack.state.stackStatus = 'UPDATE_COMPLETE';
+    state.stack.state.resources.set('JwtKeyRing', { status: 'UPDATE_COMPLETE', physicalId: names('prod').jwtStore });
+    await runKeyRing({
+      events: [update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 1))],
+      endpoint: ssm.url,
+      environment: atRotation(1),
+    });
+    state.stack.state.stackStatus = 'UPDATE_IN_PROGRESS';
+    state.stack.state.resources.set('JwtKeyRing', { status: 'DELETE_IN_PROGRESS', physicalId: names('prod').jwtStore });
+    await runKeyRing({
+      events: [
+        event('prod', {
+          RequestType: 'Delete',
+          PhysicalResourceId: '/movement-pass-keys/prod/other',
+          ResourceProperties: jwtRing('prod', 'RS256', 1),
+        }),
+      ],
+      endpoint: ssm.url,
+      environment: atRotation(1),
+    });
+
+    const refused = answers().slice(3);
+    expect(refused.map((answer) => answer.Status)).toEqual(Array(6).fill('FAILED'));
+    expect(refused.map((answer) => answer.Reason)).toEqual([
+      expect.stringContaining('JwtKeyRing is configured for rotation 1; refusing Rotation 2'),
+      expect.stringContaining('rotation 0 is only for a rollback of its stack, which is UPDATE_IN_PROGRESS'),
+      expect.stringContaining('CloudFront has no public key K-FORGED'),
+      expect.stringContaining("The CloudFront public key K-ROTATION-2 is not the key ring's RS256 key of rotation 1"),
+      expect.stringContaining("The stack's JwtKeyRing is UPDATE_COMPLETE, not being changed"),
+      expect.stringContaining("names /movement-pass-keys/prod/other, but the stack's JwtKeyRing is /movement-pass-keys/prod/jwt"),
+    ]);
+    expect(JSON.stringify([...store.history])).toBe(before);
+    expect(ssm.operations.filter((operation) => /Put|Delete|Label/.test(operation))).toHaveLength(writesBefore);
+  });
+
+  it.each([
+    ['the custom resource before the function', 1, 'UPDATE_ROLLBACK_IN_PROGRESS'],
+    ['the function before the custom resource', 0, 'UPDATE_ROLLBACK_IN_PROGRESS'],
+  ])('rolls a rotation back with %s, to the keys it had', async (_, configured, stackStatus) => {
+    ssm = await startSsm(store);
+    const atRotation = (rotation: number) => keyRingEnvironment('prod', (settings) => Object.assign(settings.jwt, { rotation }));
+    await runKeyRing({
+      events: [
+        { event: event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod', 'RS256', 0) }), environment: atRotation(0) },
+        { event: update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 0)), environment: atRotation(1) },
+      ],
+      endpoint: ssm.url,
+      environment: atRotation(0),
+    });
+    state.stack.state.stackStatus = stackStatus;
+
+    // CloudFormation's rollback: the ring's Update back to rotation 0, its function configured for `configured`.
+    await runKeyRing({
+      events: [update('prod', jwtRing('prod', 'RS256', 0), jwtRing('prod', 'RS256', 1))],
+      endpoint: ssm.url,
+      environment: atRotation(configured),
+    });
+
+    const [created, rotated, rolledBack] = answers();
+    expect([created.Status, rotated.Status, rolledBack.Status], rolledBack.Reason).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    expect(rolledBack.Data).toEqual(created.Data);
+    expect(state.stack.state.received).toEqual(expect.arrayContaining(['DescribeStackResource']));
+  });
+
   it('in a secondary region, copies the home keys (both regions behind one endpoint, by signing region), and with home down keeps only what it holds', async () => {
     const secondaryStore = new MemoryParameterStore();
     const regions: Record<string, MemoryParameterStore | 'down'> = { 'ap-south-1': store, 'ap-southeast-1': secondaryStore };
@@ -108,10 +241,11 @@ describe('the packaged key ring bundle: create, timeouts, forged events, a secon
       ...follower,
       events: [event('prod', { RequestType: 'Create', ResourceProperties: jwtRing('prod'), ...secondary })],
     });
+    const rotated = (settings: { jwt: { rotation: number } }) => Object.assign(settings.jwt, { rotation: 1 });
     await runKeyRing({
       events: [update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 0))],
       endpoint: ssm.url,
-      environment: keyRingEnvironment('prod'),
+      environment: keyRingEnvironment('prod', rotated),
     });
     regions['ap-south-1'] = 'down';
 
@@ -119,7 +253,11 @@ describe('the packaged key ring bundle: create, timeouts, forged events, a secon
       ...follower,
       events: [
         { ...update('prod', jwtRing('prod', 'RS256', 0), jwtRing('prod', 'RS256', 0)), ...secondary },
-        { ...update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 0)), ...secondary },
+        // The next deploy of the region: its function configured for rotation 1 first.
+        {
+          event: { ...update('prod', jwtRing('prod', 'RS256', 1), jwtRing('prod', 'RS256', 0)), ...secondary },
+          environment: keyRingEnvironment('prod', rotated, { region: 'ap-southeast-1' }),
+        },
       ],
     });
 

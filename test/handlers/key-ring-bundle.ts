@@ -6,11 +6,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach } from 'vitest';
 import { scratchDir, unpackedBundle } from '../package-stage';
+import { startCloudFormationEndpoint, startCloudFrontKeysEndpoint } from './stack-endpoints';
 import { type ChildRun, MemoryParameterStore, makeEvent, runNode, stackId, startResponseServer, startSsmEndpoint } from './support';
 
 /** The key ring bundle of a sandbox's package, and a folder for the events the driver reads (set by the fixture). */
 let bundleDir: string;
 let scratch: string;
+/** What the bundle asks before it acts: its stack (CloudFormation) and CloudFront's public keys, per test. */
+let stackEndpoints: {
+  cloudFormation: Awaited<ReturnType<typeof startCloudFormationEndpoint>>;
+  cloudFront: Awaited<ReturnType<typeof startCloudFrontKeysEndpoint>>;
+};
 /** Secrets are compared by digest: a failed assertion must not print a key. */
 export const digest = (secret: string | undefined) => secret && createHash('sha256').update(secret).digest('hex');
 const driver = () => join(scratch, 'driver.js');
@@ -56,6 +62,8 @@ export function runKeyRing({
   return runNode([driver(), join(bundleDir, 'handlers/key-ring/index.js'), eventsFile, String(remainingMs), String(lingerMs)], region, {
     ...environment,
     AWS_ENDPOINT_URL_SSM: endpoint,
+    AWS_ENDPOINT_URL_CLOUDFORMATION: stackEndpoints.cloudFormation.url,
+    AWS_ENDPOINT_URL_CLOUDFRONT: stackEndpoints.cloudFront.url,
   });
 }
 
@@ -88,6 +96,10 @@ export function useKeyRingBundle(scratchName: string) {
     store: MemoryParameterStore;
     ssm?: Awaited<ReturnType<typeof startSsmEndpoint>>;
     cloudFormation: Awaited<ReturnType<typeof startResponseServer>>;
+    /** The stack as CloudFormation records it, which the bundle asks about each event. */
+    stack: Awaited<ReturnType<typeof startCloudFormationEndpoint>>;
+    /** CloudFront's public keys, which a photo key pair id must name. */
+    cloudFront: Awaited<ReturnType<typeof startCloudFrontKeysEndpoint>>;
   };
   beforeAll(() => {
     bundleDir = unpackedBundle('alice', 'keyRing');
@@ -98,10 +110,15 @@ export function useKeyRingBundle(scratchName: string) {
     state.store = new MemoryParameterStore();
     state.ssm = undefined;
     state.cloudFormation = await startResponseServer();
+    state.stack = await startCloudFormationEndpoint();
+    state.cloudFront = await startCloudFrontKeysEndpoint();
+    stackEndpoints = { cloudFormation: state.stack, cloudFront: state.cloudFront };
   });
   afterEach(async () => {
     await state.ssm?.close();
     await state.cloudFormation.close();
+    await state.stack.close();
+    await state.cloudFront.close();
   });
 
   const event = (stage: string, partial: Record<string, unknown> & { RequestType: string }) =>
