@@ -57,7 +57,11 @@ export function customResourceFunction(
             Statement: [
               { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroupArn },
               // Its own stack only: each event is checked against what the stack records (handlers/lib/stack-check.ts).
-              { Effect: 'Allow', Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'], Resource: ref('AWS::StackId') },
+              {
+                Effect: 'Allow',
+                Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+                Resource: ref('AWS::StackId'),
+              },
               ...fn.statements,
             ],
           },

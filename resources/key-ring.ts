@@ -228,6 +228,13 @@ export function keyRingFunction(settings: StageSettings) {
               Resource: keyStores.map((store) => homeKeyStoreArn(settings, store)),
             },
           ]),
+      // The photo URL key pair id it publishes must be a CloudFront public key holding the ring's key
+      // (handlers/key-ring/signing-key.ts); public keys have generated ids.
+      {
+        Effect: 'Allow',
+        Action: 'cloudfront:GetPublicKey',
+        Resource: sub('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:public-key/*'),
+      },
       // No KMS statement: the stage keys' policies name this role themselves (resources/stage-key.ts;
       // the home one lets a secondary region's key ring decrypt the key stores), and aws/ssm lets
       // every principal of the account use it through SSM in its region.

@@ -2,6 +2,13 @@
 // network call; the logic lives in empty-bucket.ts.
 import { S3Client } from '@aws-sdk/client-s3';
 import { jsonLogger, makeHandler } from '../lib/custom-resource';
+import { stackIdVariable } from '../lib/environment';
+import { cloudFormationView, fromItsStack } from '../lib/stack-check';
 import { emptyBucket } from './empty-bucket';
 
-export const handler = makeHandler(emptyBucket({ s3: new S3Client({}), logger: jsonLogger }));
+export const handler = makeHandler(
+  fromItsStack(emptyBucket({ s3: new S3Client({}), logger: jsonLogger }), {
+    view: cloudFormationView(),
+    stackId: process.env[stackIdVariable],
+  }),
+);

@@ -50,7 +50,11 @@ export function fromItsStack(onEvent: OnEvent, deps: { view: StackView; stackId:
     const physicalId = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
     const sameResource = physicalId === undefined || recorded.physicalId === undefined || recorded.physicalId === physicalId;
     if (/_IN_PROGRESS$/.test(recorded.status) && sameResource) return onEvent(event, invocation);
-    if (event.RequestType === 'Delete' && !sameResource && /_CLEANUP_IN_PROGRESS$/.test((await deps.view.stackStatus(event.StackId)) ?? '')) {
+    if (
+      event.RequestType === 'Delete' &&
+      !sameResource &&
+      /_CLEANUP_IN_PROGRESS$/.test((await deps.view.stackStatus(event.StackId)) ?? '')
+    ) {
       // The resource an update replaced, deleted once the stack holds the new one.
       return onEvent(event, invocation);
     }

@@ -6,11 +6,15 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackDir, unpackedBundle } from '../package-stage';
+import { startCloudFormationEndpoint } from './stack-endpoints';
 import { type ChildRun, makeEvent, runBundledHandler, startResponseServer } from './support';
 
 /** Runs one event through the bundle's entry, with the given AWS endpoints. */
-const runBundle = (event: unknown, endpoints: Record<string, string>, entry: string): Promise<ChildRun> =>
-  runBundledHandler(entry, event, 'ap-south-1', endpoints);
+const runBundle = (
+  event: { StackId: string },
+  endpoints: Record<string, string> & { AWS_ENDPOINT_URL_CLOUDFORMATION: string },
+  entry: string,
+): Promise<ChildRun> => runBundledHandler(entry, event, 'ap-south-1', endpoints);
 
 /** A local CloudWatch Logs endpoint (AWS JSON 1.1): records each operation and answers as the service would. */
 async function startLogsEndpoint() {
@@ -47,15 +51,47 @@ describe('the packaged access-log setup bundle (prod)', () => {
   let dir: string;
   let logs: Awaited<ReturnType<typeof startLogsEndpoint>>;
   let cloudFormation: Awaited<ReturnType<typeof startResponseServer>>;
+  /** The stack the function checks each event against. */
+  let stack: Awaited<ReturnType<typeof startCloudFormationEndpoint>>;
 
   beforeAll(async () => {
     dir = unpackedBundle('prod', 'accessLogSetup');
     logs = await startLogsEndpoint();
     cloudFormation = await startResponseServer();
+    stack = await startCloudFormationEndpoint();
   });
   afterAll(async () => {
     await logs.close();
     await cloudFormation.close();
+    await stack.close();
+  });
+
+  it("refuses a forged Delete naming another physical id than the stack's, deleting nothing", async () => {
+    stack.state.resources.set('PhotoAccessLogDelivery', { status: 'UPDATE_COMPLETE', physicalId: 'movement-pass-prod-photo-access-logs' });
+    const before = logs.calls.length;
+    const event = makeEvent({
+      RequestType: 'Delete',
+      ResourceType: 'Custom::CloudFrontLogDelivery',
+      LogicalResourceId: 'PhotoAccessLogDelivery',
+      PhysicalResourceId: 'movement-pass-prod-photo-access-logs',
+      ResponseURL: cloudFormation.url,
+      ResourceProperties: { Name: 'movement-pass-prod-photo-access-logs' },
+    });
+    try {
+      const { code, output } = await runBundle(
+        event,
+        { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url, AWS_ENDPOINT_URL_CLOUDFORMATION: stack.url },
+        join(dir, 'handlers/access-logs/index.js'),
+      );
+      expect(code, output).toBe(0);
+      expect(cloudFormation.received.at(-1)?.body).toMatchObject({
+        Status: 'FAILED',
+        Reason: expect.stringContaining("The stack's PhotoAccessLogDelivery is UPDATE_COMPLETE, not being changed"),
+      });
+      expect(logs.calls.length).toBe(before);
+    } finally {
+      stack.state.resources.delete('PhotoAccessLogDelivery');
+    }
   });
 
   it('is a minified artifact of at most 150 KB, the AWS SDK left to the Lambda runtime', () => {
@@ -80,7 +116,7 @@ describe('the packaged access-log setup bundle (prod)', () => {
 
     const { code, output } = await runBundle(
       event,
-      { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url },
+      { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url, AWS_ENDPOINT_URL_CLOUDFORMATION: stack.url },
       join(dir, 'handlers/access-logs/index.js'),
     );
 
@@ -92,6 +128,7 @@ describe('the packaged access-log setup bundle (prod)', () => {
       'CreateDelivery',
     ]);
     expect(logs.calls[0].input).toMatchObject({ name, logType: 'ACCESS_LOGS' });
+    expect(stack.state.received).toContain('DescribeStackResource');
     expect(cloudFormation.received.map((r) => r.body)).toEqual([
       expect.objectContaining({
         Status: 'SUCCESS',

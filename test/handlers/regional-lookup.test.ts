@@ -14,6 +14,7 @@ import { regionalLookup } from '../../handlers/regional-lookup/regional-lookup';
 import { lookupIds, lookupTypes } from '../../resources/regional-lookup';
 import { unpackedBundle } from '../package-stage';
 import { type Distribution, type ReplicaTable, startCloudFrontEndpoint, startDynamoDbEndpoint } from './regional-lookup-endpoints';
+import { startCloudFormationEndpoint } from './stack-endpoints';
 import { type ChildRun, context, makeEvent, memoryLogger, runBundledHandler, startResponseServer } from './support';
 
 const home = 'ap-south-1';
@@ -329,14 +330,21 @@ describe('the packaged regional lookup bundle (prod, ap-southeast-1)', () => {
   });
 
   /** Runs one event through the bundle as Lambda would in ap-southeast-1, with the given endpoints. */
-  const runBundle = (event: unknown, endpoints: Record<string, string>): Promise<ChildRun> =>
-    runBundledHandler(join(bundleDir, 'handlers/regional-lookup/index.js'), event, secondary, endpoints);
+  const runBundle = (
+    event: { StackId: string },
+    endpoints: Record<string, string> & { AWS_ENDPOINT_URL_CLOUDFORMATION: string },
+  ): Promise<ChildRun> => runBundledHandler(join(bundleDir, 'handlers/regional-lookup/index.js'), event, secondary, endpoints);
 
   it("answers the replica's stream from this region and the photo distribution from CloudFront", async () => {
     const cloudFormation = await startResponseServer();
     const dynamodb = await startDynamoDbEndpoint(globalPasses());
     const cloudFront = await startCloudFrontEndpoint({ distributions: photoDistributions(), publicKeys: [] });
-    const endpoints = { AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url, AWS_ENDPOINT_URL_CLOUDFRONT: cloudFront.url };
+    const stack = await startCloudFormationEndpoint();
+    const endpoints = {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+      AWS_ENDPOINT_URL_CLOUDFRONT: cloudFront.url,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: stack.url,
+    };
     try {
       const base = { ResponseURL: cloudFormation.url, RequestType: 'Create' };
       const table = await runBundle(
@@ -366,7 +374,7 @@ describe('the packaged regional lookup bundle (prod, ap-southeast-1)', () => {
       // The Lambda's own region: DynamoDB answers for the replica there.
       expect(dynamodb.received.map((r) => r.region)).toEqual([secondary]);
     } finally {
-      await Promise.all([cloudFormation.close(), dynamodb.close(), cloudFront.close()]);
+      await Promise.all([cloudFormation.close(), dynamodb.close(), cloudFront.close(), stack.close()]);
     }
   });
 });

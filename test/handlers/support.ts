@@ -408,11 +408,21 @@ export async function runNode(args: string[], region: string, environment: NodeJ
 }
 
 /** One event through the handler of a packaged bundle's entry file, with a minute left to run. */
-export function runBundledHandler(entry: string, event: unknown, region: string, environment: NodeJS.ProcessEnv): Promise<ChildRun> {
+/**
+ * Runs one event through a bundle's entry, as Lambda would in `region`, configured as its template
+ * configures it for the event's stack (its STACK_ID), with the given AWS endpoints; the stack the
+ * function checks each event against is `stack`'s.
+ */
+export function runBundledHandler(
+  entry: string,
+  event: { StackId: string },
+  region: string,
+  environment: NodeJS.ProcessEnv & { AWS_ENDPOINT_URL_CLOUDFORMATION: string },
+): Promise<ChildRun> {
   const script =
     'require(process.argv[1]).handler(JSON.parse(process.argv[2]), { getRemainingTimeInMillis: () => 60000 })' +
     '.then(() => process.exit(0), (error) => { console.error(error); process.exit(1); })';
-  return runNode(['-e', script, entry, JSON.stringify(event)], region, environment);
+  return runNode(['-e', script, entry, JSON.stringify(event)], region, { [stackIdVariable]: event.StackId, ...environment });
 }
 
 /**
