@@ -66,34 +66,6 @@ describe('the packaged access-log setup bundle (prod)', () => {
     await stack.close();
   });
 
-  it("refuses a forged Delete naming another physical id than the stack's, deleting nothing", async () => {
-    stack.state.resources.set('PhotoAccessLogDelivery', { status: 'UPDATE_COMPLETE', physicalId: 'movement-pass-prod-photo-access-logs' });
-    const before = logs.calls.length;
-    const event = makeEvent({
-      RequestType: 'Delete',
-      ResourceType: 'Custom::CloudFrontLogDelivery',
-      LogicalResourceId: 'PhotoAccessLogDelivery',
-      PhysicalResourceId: 'movement-pass-prod-photo-access-logs',
-      ResponseURL: cloudFormation.url,
-      ResourceProperties: { Name: 'movement-pass-prod-photo-access-logs' },
-    });
-    try {
-      const { code, output } = await runBundle(
-        event,
-        { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url, AWS_ENDPOINT_URL_CLOUDFORMATION: stack.url },
-        join(dir, 'handlers/access-logs/index.js'),
-      );
-      expect(code, output).toBe(0);
-      expect(cloudFormation.received.at(-1)?.body).toMatchObject({
-        Status: 'FAILED',
-        Reason: expect.stringContaining("The stack's PhotoAccessLogDelivery is UPDATE_COMPLETE, not being changed"),
-      });
-      expect(logs.calls.length).toBe(before);
-    } finally {
-      stack.state.resources.delete('PhotoAccessLogDelivery');
-    }
-  });
-
   it('is a minified artifact of at most 150 KB, the AWS SDK left to the Lambda runtime', () => {
     expect(statSync(join(stackDir('prod'), 'accessLogSetup.zip')).size).toBeLessThanOrEqual(150 * 1024);
   });
@@ -136,5 +108,33 @@ describe('the packaged access-log setup bundle (prod)', () => {
         Data: expect.objectContaining({ DeliveryId: 'delivery-from-local-endpoint' }),
       }),
     ]);
+  });
+
+  it('refuses a forged Delete of the photo log delivery while its stack is not deleting it, deleting nothing', async () => {
+    stack.state.resources.set('PhotoAccessLogDelivery', { status: 'UPDATE_COMPLETE', physicalId: 'movement-pass-prod-photo-access-logs' });
+    const before = logs.calls.length;
+    const event = makeEvent({
+      RequestType: 'Delete',
+      ResourceType: 'Custom::CloudFrontLogDelivery',
+      LogicalResourceId: 'PhotoAccessLogDelivery',
+      PhysicalResourceId: 'movement-pass-prod-photo-access-logs',
+      ResponseURL: cloudFormation.url,
+      ResourceProperties: { Name: 'movement-pass-prod-photo-access-logs' },
+    });
+    try {
+      const { code, output } = await runBundle(
+        event,
+        { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url, AWS_ENDPOINT_URL_CLOUDFORMATION: stack.url },
+        join(dir, 'handlers/access-logs/index.js'),
+      );
+      expect(code, output).toBe(0);
+      expect(cloudFormation.received.at(-1)?.body).toMatchObject({
+        Status: 'FAILED',
+        Reason: expect.stringContaining("The stack's PhotoAccessLogDelivery is UPDATE_COMPLETE, not being changed"),
+      });
+      expect(logs.calls.length).toBe(before);
+    } finally {
+      stack.state.resources.delete('PhotoAccessLogDelivery');
+    }
   });
 });
