@@ -30,6 +30,13 @@ export interface CustomResourceFunction {
   environment?: Record<string, Intrinsic>;
 }
 
+/** Its own stack only: each event is checked against what the stack records (handlers/lib/stack-check.ts). */
+export const ownStackRecords = {
+  Effect: 'Allow',
+  Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+  Resource: ref('AWS::StackId'),
+};
+
 /** The osls function definition and its role, for one custom resource function. */
 export function customResourceFunction(
   settings: StageSettings,
@@ -56,13 +63,8 @@ export function customResourceFunction(
             Version: '2012-10-17',
             Statement: [
               { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroupArn },
-              // Its own stack only: each event is checked against what the stack records (handlers/lib/stack-check.ts).
-              {
-                Effect: 'Allow',
-                Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
-                Resource: ref('AWS::StackId'),
-              },
               ...fn.statements,
+              ownStackRecords,
             ],
           },
         },

@@ -6,7 +6,7 @@ import { api } from '../resources/api';
 import { jwtKeyRingProperties } from '../resources/jwt';
 import { settingsFor } from '../resources/stage';
 import { readTemplate, stackDir } from './package-stage';
-import { contractParameters, resource, resourcesOfType } from './template';
+import { contractParameters, ownStackStatement, resource, resourcesOfType } from './template';
 
 describe.each(['prod', 'alice'])('stage %s', (stage) => {
   const template = readTemplate(stage);
@@ -44,7 +44,11 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
       ['ssm:PutParameter', 'ssm:LabelParameterVersion', 'ssm:UnlabelParameterVersion', 'ssm:GetParameters', 'ssm:GetParameterHistory'],
       ['ssm:GetParameters', 'ssm:DeleteParameters'],
+      // The photo key pair id it publishes must hold the ring's key; its events are checked against its stack.
+      'cloudfront:GetPublicKey',
+      ownStackStatement.Action,
     ]);
+    expect(statements.at(-1)).toEqual(ownStackStatement);
     expect(statements[0].Resource['Fn::Sub']).toContain(`:log-group:/aws/lambda/movement-pass-foundation-${stage}-keyRing:*`);
     const arns = (statement: { Resource: { 'Fn::Sub': string }[] }) => statement.Resource.map((r) => r['Fn::Sub']);
     for (const arn of arns(statements[1])) {
@@ -72,7 +76,7 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
 
   it('gives the key ring function its configuration: the stack, retention, the names each resource writes', () => {
     const variables = resource(template, 'KeyRingLambdaFunction').Properties.Environment.Variables;
-    expect(variables.KEY_RING_STACK_ID).toEqual({ Ref: 'AWS::StackId' });
+    expect(variables.STACK_ID).toEqual({ Ref: 'AWS::StackId' });
     expect(variables.KEY_RING_RETAIN).toBe(stage === 'prod' ? 'true' : 'false');
     const resources = JSON.parse(variables.KEY_RING_RESOURCES);
     const keyRingResources = { ...resourcesOfType(template, 'Custom::KeyRing'), ...resourcesOfType(template, 'Custom::SigningKey') };

@@ -7,7 +7,7 @@ import { failoverStatusCodes, photos } from '../resources/photos';
 import { regionCode, settingsFor } from '../resources/stage';
 import { maxStageLength } from '../resources/stage-validation';
 import { readTemplate } from './package-stage';
-import { contractParameters, resource, resourceCountIs, resourcesOfType } from './template';
+import { contractParameters, ownStackStatement, resource, resourceCountIs, resourcesOfType } from './template';
 
 const arn = (bucket: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucket}` });
 const objects = (bucket: string) => ({ 'Fn::Join': ['', [arn(bucket), '/*']] });
@@ -200,6 +200,7 @@ describe('sandbox bob in ap-southeast-1', () => {
         Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
         Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${secondaryBucket('bob')}/*` },
       },
+      ownStackStatement,
     ]);
   });
 });

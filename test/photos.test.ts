@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { photos } from '../resources/photos';
 import { settingsFor } from '../resources/stage';
 import { readTemplate } from './package-stage';
-import { contractParameters, resource, resourceCountIs, resourcesOfType } from './template';
+import { contractParameters, ownStackStatement, resource, resourceCountIs, resourcesOfType } from './template';
 
 const prod = readTemplate('prod');
 const sandbox = readTemplate('alice');
@@ -204,6 +204,7 @@ describe('sandbox photos', () => {
         Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
         Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::movement-pass-alice-photos-${AWS::AccountId}/*' },
       },
+      ownStackStatement,
     ]);
   });
 

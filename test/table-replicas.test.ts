@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { functionLogicalId } from '../resources/functions';
 import { lookupIds, lookupTypes, regionalLookupFunctionName } from '../resources/regional-lookup';
 import { optedInSandbox, readTemplate, type TestedStack } from './package-stage';
-import { contractParameters, resource, resourcesOfType } from './template';
+import { contractParameters, ownStackStatement, resource, resourcesOfType } from './template';
 
 const regionalStacks = [
   ['prod', 'prod.ap-southeast-1'],
@@ -67,6 +67,7 @@ for (const [stage, stack] of regionalStacks) {
         },
         { Effect: 'Allow', Action: 'dynamodb:DescribeTable', Resource: [tableArn('applicants'), tableArn('passes')] },
         { Effect: 'Allow', Action: ['cloudfront:ListDistributions', 'cloudfront:ListPublicKeys'], Resource: '*' },
+        ownStackStatement,
       ]);
     });
   });

@@ -30,3 +30,10 @@ export function contractParameters(template: Template, stage: string): Record<st
   }
   return parameters;
 }
+
+/** The statement every custom-resource function's role ends with: its own stack's records, to check each event against. */
+export const ownStackStatement = {
+  Effect: 'Allow',
+  Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+  Resource: { Ref: 'AWS::StackId' },
+};
