@@ -131,7 +131,10 @@ export async function checkConfiguredRotation(
   stackStatus: () => Promise<string | undefined>,
 ): Promise<void> {
   if (event.RequestType === 'Delete') return;
-  const asked = Number((event.ResourceProperties as Record<string, unknown>).Rotation);
+  const raw = String((event.ResourceProperties as Record<string, unknown>).Rotation ?? '');
+  // A malformed rotation is the property check's to refuse, with the others (key-ring.ts, signing-key.ts).
+  if (!/^\d{1,9}$/.test(raw)) return;
+  const asked = Number(raw);
   if (asked === resource.rotation) return;
   if (asked === resource.rotation - 1) {
     const status = await stackStatus();

@@ -495,6 +495,33 @@ describe('key ring custom resource', () => {
     expect(tiers.filter(([, tier]) => tier !== 'Standard')).toEqual([]);
   });
 
+  it.each([
+    ['a ring', 'JwtKeyRing', 'Custom::KeyRing', { ...asymmetric('RS256'), Rotation: 'soon' }, /Rotation must be a whole number/],
+    [
+      'a signing key',
+      'PhotoUrlSigningKey',
+      'Custom::SigningKey',
+      {
+        Algorithm: 'RS256',
+        Rotation: '0',
+        KeyStoreParameter: '/movement-pass-keys/alice/photoUrl',
+        PrivateKeyParameter: '/movement-pass-signing/alice/photoUrlPrivateKey',
+        KeyIdParameter: '/movement-pass/alice/photoUrlKeyPairId',
+        KeyId: '',
+      },
+      /KeyId must be a non-empty string/,
+    ],
+  ])('refuses the malformed Create of %s before any AWS call', async (_, LogicalResourceId, ResourceType, properties, reason) => {
+    deployFor('RS256');
+    await handler(
+      makeEvent({ RequestType: 'Create', LogicalResourceId, ResourceType, ResourceProperties: properties, ResponseURL: server.url }),
+      context(),
+    );
+
+    expect(lastResponse()).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(reason) });
+    expect(store.mock.calls()).toEqual([]);
+  });
+
   it('answers FAILED, naming the fix, to an algorithm its configuration does not have', async () => {
     const unknown = await create({ ...asymmetric('RS256'), Algorithm: 'none' as 'RS256' }, 'RS256');
     const other = await create(symmetric(), 'RS256');
