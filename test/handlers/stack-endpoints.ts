@@ -2,23 +2,10 @@
 // services' real wire protocols so the bundles' AWS SDK clients talk to them unchanged:
 // CloudFormation's query protocol (DescribeStackResource, DescribeStacks: XML answers) and
 // CloudFront's REST-XML GetPublicKey.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { listen } from './regional-lookup-endpoints';
 
-async function listen(server: Server) {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const xmlText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export interface RecordedResource {
   status: string;
@@ -52,7 +39,7 @@ export async function startCloudFormationEndpoint() {
       if (action === 'DescribeStacks') {
         return xml(
           200,
-          `<DescribeStacksResponse ${ns}><DescribeStacksResult><Stacks><member><StackId>${escape(stackId)}</StackId><StackName>stack</StackName>` +
+          `<DescribeStacksResponse ${ns}><DescribeStacksResult><Stacks><member><StackId>${xmlText(stackId)}</StackId><StackName>stack</StackName>` +
             `<CreationTime>2026-12-01T00:00:00Z</CreationTime><StackStatus>${state.stackStatus}</StackStatus></member></Stacks></DescribeStacksResult>` +
             '<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeStacksResponse>',
         );
@@ -63,21 +50,22 @@ export async function startCloudFormationEndpoint() {
         if (recorded === 'absent') {
           return xml(
             400,
-            `<ErrorResponse ${ns}><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Resource ${escape(logicalId)} does not exist for stack ${escape(stackId)}</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
+            `<ErrorResponse ${ns}><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Resource ${xmlText(logicalId)} does not exist for stack ${xmlText(stackId)}</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
           );
         }
-        const physical = recorded.physicalId === undefined ? '' : `<PhysicalResourceId>${escape(recorded.physicalId)}</PhysicalResourceId>`;
+        const physical =
+          recorded.physicalId === undefined ? '' : `<PhysicalResourceId>${xmlText(recorded.physicalId)}</PhysicalResourceId>`;
         return xml(
           200,
-          `<DescribeStackResourceResponse ${ns}><DescribeStackResourceResult><StackResourceDetail><StackId>${escape(stackId)}</StackId>` +
-            `<StackName>stack</StackName><LogicalResourceId>${escape(logicalId)}</LogicalResourceId>${physical}<ResourceType>Custom::Resource</ResourceType>` +
+          `<DescribeStackResourceResponse ${ns}><DescribeStackResourceResult><StackResourceDetail><StackId>${xmlText(stackId)}</StackId>` +
+            `<StackName>stack</StackName><LogicalResourceId>${xmlText(logicalId)}</LogicalResourceId>${physical}<ResourceType>Custom::Resource</ResourceType>` +
             `<LastUpdatedTimestamp>2026-12-01T00:00:00Z</LastUpdatedTimestamp><ResourceStatus>${recorded.status}</ResourceStatus></StackResourceDetail>` +
             '</DescribeStackResourceResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeStackResourceResponse>',
         );
       }
       return xml(
         400,
-        `<ErrorResponse ${ns}><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${escape(action)}</Message></Error></ErrorResponse>`,
+        `<ErrorResponse ${ns}><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${xmlText(action)}</Message></Error></ErrorResponse>`,
       );
     });
   });
@@ -102,8 +90,8 @@ export async function startCloudFrontKeysEndpoint() {
     response
       .writeHead(200, { 'content-type': 'text/xml', etag: 'E1' })
       .end(
-        `<PublicKey ${ns}><Id>${escape(id)}</Id><CreatedTime>2026-12-01T00:00:00Z</CreatedTime><PublicKeyConfig><CallerReference>c</CallerReference>` +
-          `<Name>n</Name><EncodedKey>${escape(key)}</EncodedKey></PublicKeyConfig></PublicKey>`,
+        `<PublicKey ${ns}><Id>${xmlText(id)}</Id><CreatedTime>2026-12-01T00:00:00Z</CreatedTime><PublicKeyConfig><CallerReference>c</CallerReference>` +
+          `<Name>n</Name><EncodedKey>${xmlText(key)}</EncodedKey></PublicKeyConfig></PublicKey>`,
       );
   });
   return { ...(await listen(server)), hold: (id: string, pem: string) => held.set(id, pem) };
