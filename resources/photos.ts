@@ -178,8 +178,14 @@ const bucketEmptier = (): CfnResource => ({
 
 /** Ids of the distribution's origins, and of the group that fails over from the first to the second. */
 const homeOriginId = 'photo-bucket';
-/** How long CloudFront tries the home bucket before the origin group's failover origin. */
+/**
+ * How long CloudFront tries the home bucket before the origin group's failover origin: one
+ * connection attempt of 3 s (CloudFront's default: three of 10 s), and once connected an answer
+ * within 5 s (default 30 s; S3 answers a photo's first byte in well under a second), so a home
+ * region that hangs costs a photo at most about 8 s more, one that refuses connections 3 s.
+ */
 export const homeOriginFailoverTimeouts = { ConnectionAttempts: 1, ConnectionTimeout: 3 } as const;
+export const homeOriginReadTimeout = 5;
 const secondaryOriginId = (region: string) => `photo-bucket-${region}`;
 const originGroupId = 'photo-buckets';
 /**
@@ -259,9 +265,11 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
                 DomainName: getAtt('PhotoBucket', 'RegionalDomainName'),
                 OriginAccessControlId: getAtt('PhotoOriginAccessControl', 'Id'),
                 // Empty: OAC signs the requests, not the legacy origin access identity.
-                S3OriginConfig: { OriginAccessIdentity: '' },
-                // With a failover origin, a home region that does not answer at all fails over after
-                // one 3 s attempt instead of CloudFront's default three of 10 s each.
+                S3OriginConfig: {
+                  OriginAccessIdentity: '',
+                  ...(secondary !== undefined && { OriginReadTimeout: homeOriginReadTimeout }),
+                },
+                // With a failover origin, a home region that does not answer fails over quickly.
                 ...(secondary !== undefined && homeOriginFailoverTimeouts),
               },
               ...(secondary === undefined
