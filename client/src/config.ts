@@ -77,7 +77,21 @@ export class ConfigCache {
 /** The cache `loadFoundationConfig` uses unless told otherwise: the module's only state. */
 export const defaultConfigCache = new ConfigCache({ ttlSeconds: 300 });
 
-export const resolveRegion = (region?: string): string => region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? homeRegion;
+/**
+ * The region the foundation is read in: the one given, or the one the environment names (Lambda
+ * sets AWS_REGION). Never a default: a service in the secondary region that fell back to the home
+ * region would depend on it, and stop when home is down.
+ */
+export function resolveRegion(region?: string): string {
+  const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!resolved) {
+    throw new Error(
+      `No AWS region to read the foundation in: pass { region } or set AWS_REGION (Lambda sets it), e.g. ${homeRegion}. ` +
+        "Each region has its own contract; the client never falls back to the home region's.",
+    );
+  }
+  return resolved;
+}
 
 /**
  * Every parameter under a root (`/movement-pass/prod/`), all pages (SSM answers 10 at most per
@@ -230,7 +244,13 @@ export function loadFoundationConfig(options: LoadOptions): Promise<FoundationCo
       ),
     );
   }
-  const region = resolveRegion(options.region);
+  let region: string;
+  try {
+    // A client given is read in its own region (and cached per client); one built here needs a region.
+    region = options.region ?? (options.ssm ? '' : resolveRegion());
+  } catch (error) {
+    return Promise.reject(new FoundationConfigError('FOUNDATION_INVALID_ARGUMENT', (error as Error).message));
+  }
   const load = async () => {
     const path = contractRoot(stage);
     const ssm = options.ssm ?? new SSMClient({ region });

@@ -1,9 +1,9 @@
 // loadFoundationConfig and loadSigningKeys against an in-memory SSM behind a real SSMClient.
 import { GetParametersByPathCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryParameterStore } from '../../test/handlers/support';
-import { ConfigCache, loadFoundationConfig } from '../src/config';
+import { ConfigCache, loadFoundationConfig, resolveRegion } from '../src/config';
 import { contractKeys, contractRoot, signingRoot } from '../src/contract';
 import { FoundationConfigError } from '../src/errors';
 import { loadSigningKeys } from '../src/signing';
@@ -178,6 +178,20 @@ describe('loadFoundationConfig', () => {
 
     expect(error.code).toBe('FOUNDATION_INVALID_ARGUMENT');
     expect(mock.calls()).toHaveLength(0);
+  });
+});
+
+describe('the region', () => {
+  it('is never the home region by default: without a region or a client, loading stops naming the fix', async () => {
+    vi.stubEnv('AWS_REGION', '');
+    vi.stubEnv('AWS_DEFAULT_REGION', '');
+    const error = await rejection(loadFoundationConfig({ stage: 'prod', cache: false }));
+
+    expect(error.code).toBe('FOUNDATION_INVALID_ARGUMENT');
+    expect(error.message).toContain('No AWS region to read the foundation in: pass { region } or set AWS_REGION');
+    expect(() => resolveRegion()).toThrow(/never falls back to the home region/);
+    vi.stubEnv('AWS_REGION', 'ap-southeast-1');
+    expect(resolveRegion()).toBe('ap-southeast-1');
   });
 });
 
