@@ -1,11 +1,13 @@
 // What a shared stage tells people: CloudWatch alarms on the passes load dead-letter queue, the
-// JWKS and the key ring, sent to an SNS topic whose subscribers are the stage's alarm emails; and
+// JWKS, the key ring and, with a second region, the replication of its tables and photos, sent to
+// an SNS topic whose subscribers are the stage's alarm emails; and
 // the customer managed KMS key that encrypts the topic and the stage's log groups.
 import { jwksPath } from './api-names';
 import { type CfnResource, dataPolicies, type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { functionName } from './functions';
 import { keyRingFunctionName } from './key-ring';
 import { app, physicalName, service } from './names';
+import { photoBucketName, replicationPeer, replicationRuleId } from './photo-replication';
 import { isHomeRegion, type StageSettings } from './stage';
 
 export const observabilityKeyId = 'ObservabilityKey';
@@ -104,10 +106,14 @@ interface AlarmSpec {
   namespace: string;
   metricName: string;
   dimensions?: { Name: string; Value: Intrinsic }[];
-  statistic: 'Sum' | 'Maximum';
+  statistic: 'Sum' | 'Maximum' | 'Average';
+  /** Above this; 0 (the first occurrence) unless said. */
+  threshold?: number;
+  /** Periods of 5 minutes in a row above it; 1 unless said. */
+  evaluationPeriods?: number;
 }
 
-/** Raised on the first occurrence: each of these is zero on a healthy stage. */
+/** Raised on the first occurrence unless a threshold says otherwise: each of these is zero on a healthy stage. */
 function alarm(settings: StageSettings, name: string, spec: AlarmSpec): CfnResource {
   return {
     Type: 'AWS::CloudWatch::Alarm',
@@ -119,8 +125,8 @@ function alarm(settings: StageSettings, name: string, spec: AlarmSpec): CfnResou
       ...(spec.dimensions && { Dimensions: spec.dimensions }),
       Statistic: spec.statistic,
       Period: 300,
-      EvaluationPeriods: 1,
-      Threshold: 0,
+      EvaluationPeriods: spec.evaluationPeriods ?? 1,
+      Threshold: spec.threshold ?? 0,
       ComparisonOperator: 'GreaterThanThreshold',
       // No data points means nothing happened (no request, no invocation), not an unknown state.
       TreatMissingData: 'notBreaching',
@@ -212,6 +218,52 @@ export function observability(settings: StageSettings): Fragment {
       statistic: 'Sum',
     }),
   });
+  Object.assign(fragment.Resources, replicationAlarms(settings));
   fragment.Outputs = { AlarmTopicArn: output('SNS topic of the stage alarms', ref(alarmTopicId)) };
   return fragment;
+}
+
+/** How far behind a table's replica may fall before the stage hears of it: 5 minutes, three periods in a row. */
+export const replicationLatencyThresholdMs = 300_000;
+
+/**
+ * What a stage in two regions must hear of the copies between them: a table replica that falls
+ * behind (DynamoDB publishes ReplicationLatency in the source region, per receiving region: each
+ * region's stack watches what it sends), and a photo its bucket failed to replicate (S3's
+ * replication metrics of this region's rule).
+ */
+function replicationAlarms(settings: StageSettings): Record<string, CfnResource> {
+  const peer = replicationPeer(settings);
+  if (peer === undefined) return {};
+  const tables = Object.fromEntries(
+    (['applicants', 'passes'] as const).map((table) => [
+      `${table.charAt(0).toUpperCase()}${table.slice(1)}ReplicationLatencyAlarm`,
+      alarm(settings, `${table}-replication-latency`, {
+        description: `The ${table} table's writes in ${settings.region} reach ${peer} more than 5 minutes late: a failover now would miss them (see "Region failure" in the README).`,
+        namespace: 'AWS/DynamoDB',
+        metricName: 'ReplicationLatency',
+        dimensions: [
+          { Name: 'TableName', Value: physicalName(settings, table) },
+          { Name: 'ReceivingRegion', Value: peer },
+        ],
+        statistic: 'Average',
+        threshold: replicationLatencyThresholdMs,
+        evaluationPeriods: 3,
+      }),
+    ]),
+  );
+  return {
+    ...tables,
+    PhotoReplicationFailuresAlarm: alarm(settings, 'photos-replication-failures', {
+      description: `Photos of ${settings.region} failed to replicate to ${peer}: that region would not have them in a failover.`,
+      namespace: 'AWS/S3',
+      metricName: 'OperationsFailedReplication',
+      dimensions: [
+        { Name: 'SourceBucket', Value: sub(photoBucketName(settings)) },
+        { Name: 'DestinationBucket', Value: sub(photoBucketName(settings, peer)) },
+        { Name: 'RuleId', Value: replicationRuleId(peer) },
+      ],
+      statistic: 'Sum',
+    }),
+  };
 }

@@ -131,6 +131,9 @@ export function replicationRole(settings: StageSettings): CfnResource {
  * versions itself.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
  */
+/** The id of this region's replication rule, which its metrics carry as a dimension. */
+export const replicationRuleId = (peer: string): string => `photos-to-${peer}`;
+
 export function replicationConfiguration(settings: StageSettings): Record<string, unknown> {
   const peer = replicationPeer(settings);
   if (peer === undefined) throw new Error(`stage ${settings.stage} has no second region to replicate photos to`);
@@ -138,14 +141,19 @@ export function replicationConfiguration(settings: StageSettings): Record<string
     Role: getAtt(replicationRoleId, 'Arn'),
     Rules: [
       {
-        Id: `photos-to-${peer}`,
+        Id: replicationRuleId(peer),
         Status: 'Enabled',
         Priority: 0,
         // The current rule schema (Filter), which delete marker replication and replica modifications need.
         Filter: { Prefix: '' },
         DeleteMarkerReplication: { Status: 'Enabled' },
         SourceSelectionCriteria: { ReplicaModifications: { Status: 'Enabled' } },
-        Destination: { Bucket: photoBucketArn(settings, peer) },
+        Destination: {
+          Bucket: photoBucketArn(settings, peer),
+          // Replication metrics (failed operations, pending bytes), which the stage's alarm watches:
+          // billed as custom metrics, so on stages with alarms only (resources/observability.ts).
+          ...(settings.observability.alarms && { Metrics: { Status: 'Enabled' } }),
+        },
       },
     ],
   };

@@ -256,3 +256,66 @@ describe('sandbox stage', () => {
     );
   });
 });
+
+describe('replication alarms of a stage in two regions', () => {
+  const regional = readTemplate('prod.ap-southeast-1');
+
+  it.each([
+    [
+      'home',
+      prod,
+      'ap-south-1',
+      'ap-southeast-1',
+      'movement-pass-prod-photos-${AWS::AccountId}',
+      'movement-pass-prod-photos-apse1-${AWS::AccountId}',
+    ],
+    [
+      'secondary',
+      regional,
+      'ap-southeast-1',
+      'ap-south-1',
+      'movement-pass-prod-photos-apse1-${AWS::AccountId}',
+      'movement-pass-prod-photos-${AWS::AccountId}',
+    ],
+  ])(
+    'watch, in the %s stack, what it sends to the other region: table replicas and photos',
+    (_, template, region, peer, source, destination) => {
+      for (const [id, table] of [
+        ['ApplicantsReplicationLatencyAlarm', 'movement-pass-prod-applicants'],
+        ['PassesReplicationLatencyAlarm', 'movement-pass-prod-passes'],
+      ]) {
+        expect(resource(template, id, 'AWS::CloudWatch::Alarm').Properties).toMatchObject({
+          Namespace: 'AWS/DynamoDB',
+          MetricName: 'ReplicationLatency',
+          Dimensions: [
+            { Name: 'TableName', Value: table },
+            { Name: 'ReceivingRegion', Value: peer },
+          ],
+          Statistic: 'Average',
+          Threshold: 300_000,
+          EvaluationPeriods: 3,
+          AlarmActions: [{ Ref: 'AlarmTopic' }],
+        });
+      }
+      expect(resource(template, 'PhotoReplicationFailuresAlarm').Properties).toMatchObject({
+        Namespace: 'AWS/S3',
+        MetricName: 'OperationsFailedReplication',
+        Dimensions: [
+          { Name: 'SourceBucket', Value: { 'Fn::Sub': source } },
+          { Name: 'DestinationBucket', Value: { 'Fn::Sub': destination } },
+          { Name: 'RuleId', Value: `photos-to-${peer}` },
+        ],
+      });
+      // The rule the alarm reads publishes its metrics.
+      const [rule] = resource(template, 'PhotoBucket').Properties.ReplicationConfiguration.Rules;
+      expect([rule.Id, rule.Destination.Metrics]).toEqual([`photos-to-${peer}`, { Status: 'Enabled' }]);
+      expect(region).not.toBe(peer);
+    },
+  );
+
+  it('are none on a sandbox in two regions: its idle cost stays 0 USD', () => {
+    const bob = readTemplate('bob');
+    expect(Object.keys(resourcesOfType(bob, 'AWS::CloudWatch::Alarm'))).toEqual([]);
+    expect(resource(bob, 'PhotoBucket').Properties.ReplicationConfiguration.Rules[0].Destination.Metrics).toBeUndefined();
+  });
+});
