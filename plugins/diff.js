@@ -26,6 +26,10 @@ class Diff {
             usage: 'Compare with this CloudFormation template file instead of the deployed stack (offline: no AWS call)',
             type: 'string',
           },
+          fail: {
+            usage: 'Exit with an error when there are differences, as `cdk diff --fail` does (a CI step can gate on it)',
+            type: 'boolean',
+          },
         },
       },
     };
@@ -57,6 +61,11 @@ class Diff {
     }
     const comparison = compareTemplates(deployed ?? {}, proposed, this.serverless.service.custom.movementPassProductionSafety);
     this.writeText(renderComparison(comparison));
+    if (this.options.fail && (!comparison.diff.isEmpty || comparison.dangers.length)) {
+      throw new this.serverless.classes.Error(
+        `--fail: a deploy would change ${this.stack}${comparison.dangers.length ? `, ${comparison.dangers.length} of it losing data` : ''} (the differences are above).`,
+      );
+    }
   }
 
   /** @param {string} path */

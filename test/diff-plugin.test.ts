@@ -79,6 +79,23 @@ describe('sls diff --against <file>, offline', () => {
   });
 });
 
+describe('sls diff --fail, for a CI step that gates on it', () => {
+  it('exits with an error when a deploy would change the stack, and passes when it would not', async () => {
+    const changed = structuredClone(readTemplate('prod'));
+    changed.Resources.PassesLoadQueue.Properties.VisibilityTimeout = 60;
+    const differs = diffPlugin(changed);
+    differs.plugin.options.fail = true;
+    const same = diffPlugin(readTemplate('prod'));
+    same.plugin.options.fail = true;
+
+    await expect(differs.plugin.hooks['diff:diff']()).rejects.toThrow(
+      /^--fail: a deploy would change movement-pass-foundation-prod in ap-south-1/,
+    );
+    expect(differs.printed.join('')).toMatch(/\[~\] AWS::SQS::Queue PassesLoadQueue/);
+    await expect(same.plugin.hooks['diff:diff']()).resolves.toBeUndefined();
+  });
+});
+
 describe('sls diff --stage prod --against <template> of a change that loses data in place', () => {
   it.each(dataLossChanges)('names %s as a loss, first', async (_, _id, change, says) => {
     const dir = mkdtempSync(join(tmpdir(), 'against-'));
