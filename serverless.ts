@@ -22,6 +22,7 @@ import { jwt, jwtKeyRingProperties } from './resources/jwt';
 import { keyRingFunction, keyRingFunctionName, regionalPhotoUrlKeys } from './resources/key-ring';
 import { app, service } from './resources/names';
 import { observability } from './resources/observability';
+import { checkParams } from './resources/params';
 import { photoReplicationFromArgv, photoReplicationPluginConfig } from './resources/photo-replication';
 import { bucketEmptierFunction, photos, regionalPhotos } from './resources/photos';
 import { productionSafetyConfig } from './resources/production-safety';
@@ -32,9 +33,10 @@ import { isHomeRegion } from './resources/stage';
 import { stageKey } from './resources/stage-key';
 import { verifyPluginConfig } from './resources/verify';
 
-// No --stage: the sandbox of whoever runs sls, never a shared stage. No --region: the stage's home
+// No --stage: the sandbox of whoever runs sls (MOVEMENT_PASS_STAGE, else their user name), never a shared stage. No --region: the stage's home
 // region, whose stack owns the global resources; `--region <secondary>` builds the regional stack.
-const settings = settingsFromArgv(process.argv, () => userInfo().username);
+checkParams(process.argv);
+const settings = settingsFromArgv(process.argv, () => process.env.USER || process.env.LOGNAME || userInfo().username, process.env);
 const home = isHomeRegion(settings);
 const keyRing = keyRingFunction(settings);
 // The home photo bucket's replication rule, off only for the first deploy of a new secondary region.

@@ -6,7 +6,25 @@ import { maxStageLength, StageError } from './stage-validation';
 /** Stage names a person's sandbox must never take: shared stages, and names everybody would share. */
 const commonStageNames = ['dev', 'test', 'staging', 'stage', 'main', 'default', 'sandbox'];
 /** Operating-system users that CI runners, containers and cloud images share. */
-const sharedUserNames = ['root', 'runner', 'node', 'ubuntu', 'ec2-user', 'admin', 'user', 'ci', 'jenkins', 'circleci', 'vscode'];
+const sharedUserNames = [
+  'root',
+  'runner',
+  'node',
+  'ubuntu',
+  'ec2-user',
+  'admin',
+  'user',
+  'ci',
+  'jenkins',
+  'circleci',
+  'vscode',
+  'codespace',
+  'gitpod',
+  'nobody',
+];
+
+/** The environment variable that names the sandbox without `--stage` (as SST's SST_STAGE does). */
+export const stageVariable = 'MOVEMENT_PASS_STAGE';
 
 /**
  * The sandbox of whoever runs `sls` without `--stage`: their operating-system user name made a
@@ -23,7 +41,8 @@ export function personalStage(username: string): string {
   if (!stage || isSharedStage(stage) || commonStageNames.includes(stage) || sharedUserNames.includes(stage)) {
     throw new StageError(
       `Without --stage the stage is your own sandbox, named after your user name "${username}", which gives ` +
-        `${stage ? `"${stage}", a name others use too` : 'no usable name'}. Name your sandbox: --stage <your-name>, e.g. --stage alice.`,
+        `${stage ? `"${stage}", a name others use too` : 'no usable name'}. Name your sandbox: --stage <your-name>, e.g. --stage alice, ` +
+        `or once for every command: export ${stageVariable}=alice.`,
     );
   }
   return stage;
@@ -34,16 +53,18 @@ export function personalStage(username: string): string {
  * options, so the stage is read from the command line the same way osls reads it; without
  * one, it is the personal sandbox of `username`.
  */
-export function stageFromArgv(argv: readonly string[], username: () => string): string {
+export function stageFromArgv(argv: readonly string[], username: () => string, environmentStage?: string): string {
   const stage = optionFromArgv(argv, 'stage', 's');
   if (stage !== undefined) return stage;
+  if (environmentStage) return environmentStage;
   let name: string;
   try {
     name = username();
   } catch (error) {
     // os.userInfo() throws for a user id without a passwd entry (some containers).
     throw new StageError(
-      `Without --stage the stage is named after your user name, which cannot be read (${String(error)}); pass --stage <your-name>.`,
+      `Without --stage the stage is named after your user name, which cannot be read (${String(error)}); pass --stage <your-name> ` +
+        `or set ${stageVariable}=<your-name>.`,
     );
   }
   return personalStage(name);
@@ -85,8 +106,26 @@ export function paramFromArgv(argv: readonly string[], name: string): string | u
 }
 
 /** The stage, region and opt-ins of the command line, as the settings of the stack to build. */
-export function settingsFromArgv(argv: readonly string[], username: () => string): StageSettings {
-  return settingsFor(stageFromArgv(argv, username), {
+/** `sls`, `sls --help`, `sls <command> --help`: osls prints help, for which any stage will do. */
+const isHelp = (argv: readonly string[]) => argv.length <= 2 || argv.includes('--help') || argv.includes('-h');
+
+/**
+ * `environment`: where the personal stage comes from without --stage, the project's variable
+ * first. Help needs no stage: a user name that cannot name a sandbox still gets every command listed.
+ */
+export function settingsFromArgv(
+  argv: readonly string[],
+  username: () => string,
+  environment: Record<string, string | undefined> = {},
+): StageSettings {
+  let stage: string;
+  try {
+    stage = stageFromArgv(argv, username, environment[stageVariable]);
+  } catch (error) {
+    if (!(error instanceof StageError) || !isHelp(argv)) throw error;
+    stage = 'help';
+  }
+  return settingsFor(stage, {
     region: optionFromArgv(argv, 'region', 'r'),
     secondaryRegion: paramFromArgv(argv, secondaryRegionParam),
     refreshLookups: paramFromArgv(argv, refreshLookupsParam),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { paramFromArgv, personalStage, settingsFromArgv, stageFromArgv } from '../resources/command-line';
+import { checkParams } from '../resources/params';
 import { isHomeRegion, regionCode, secondaryRegionOf, settingsFor } from '../resources/stage';
 import { maxStageLength, StageError, stageNameProblem, validated } from '../resources/stage-validation';
 
@@ -208,5 +209,55 @@ describe('regions', () => {
       'euc1',
       'apne2',
     ]);
+  });
+});
+
+describe('--param names', () => {
+  it('accepts every parameter the project reads, with a value', () => {
+    expect(() =>
+      checkParams([
+        'deploy',
+        '--param=secondary-region=ap-southeast-1',
+        '--param',
+        'confirm-remove=prod',
+        '--param=allow-replace=PassesTable',
+      ]),
+    ).not.toThrow();
+  });
+
+  it.each([
+    [
+      '--param=secondary-regoin=ap-southeast-1',
+      /Unknown --param=secondary-regoin=ap-southeast-1: did you mean --param=secondary-region=\.\.\.\? The parameters are/,
+    ],
+    ['--param=secondary-region', /--param=secondary-region has no value: write --param=secondary-region=<value>/],
+    ['--param=secondary-region=', /--param=secondary-region has no value/],
+    ['--param=colour=blue', /Unknown --param=colour=blue: The parameters are secondary-region, refresh-lookups/],
+  ])('refuses %s before anything runs, naming the fix', (param, message) => {
+    expect(() => checkParams(['package', '--stage', 'alice', param])).toThrow(message);
+  });
+});
+
+describe('the personal stage without --stage', () => {
+  it('comes from MOVEMENT_PASS_STAGE first, then the user name', () => {
+    expect(settingsFromArgv(['node', 'sls', 'package'], () => 'alice', { MOVEMENT_PASS_STAGE: 'bob' }).stage).toBe('bob');
+    expect(settingsFromArgv(['node', 'sls', 'package'], () => 'alice', {}).stage).toBe('alice');
+    expect(settingsFromArgv(['node', 'sls', 'package', '--stage', 'carol'], () => 'alice', { MOVEMENT_PASS_STAGE: 'bob' }).stage).toBe(
+      'carol',
+    );
+  });
+
+  it.each(['codespace', 'gitpod', 'nobody', 'root'])('is never %s, a user name many share, and says how to name one', (username) => {
+    expect(() => settingsFromArgv(['node', 'sls', 'package'], () => username, {})).toThrow(/export MOVEMENT_PASS_STAGE=alice/);
+  });
+
+  it('is not needed for help: every command is listed whatever the user name', () => {
+    for (const argv of [
+      ['node', 'sls'],
+      ['node', 'sls', '--help'],
+      ['node', 'sls', 'diff', '-h'],
+    ]) {
+      expect(settingsFromArgv(argv, () => 'root', {}).stage).toBe('help');
+    }
   });
 });
