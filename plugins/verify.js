@@ -320,7 +320,8 @@ class Verify {
   /** An S3 client with the command's credentials, for presigning. */
   async s3Client() {
     const { S3Client } = require('@aws-sdk/client-s3');
-    return new S3Client(await this.provider.getAwsSdkV3Config());
+    // No checksum of an empty body in a presigned URL (client/src/photos.ts).
+    return new S3Client({ ...(await this.provider.getAwsSdkV3Config()), requestChecksumCalculation: 'WHEN_REQUIRED' });
   }
 
   /**

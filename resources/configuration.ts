@@ -13,7 +13,7 @@ export function configuration(settings: StageSettings): Fragment {
     },
     Outputs: {
       SsmRoot: output(
-        'Root of the parameter contract: GetParametersByPath(Path=<this>, Recursive=true, WithDecryption=true)',
+        'Root of the parameter contract: GetParametersByPath(Path=<this>, Recursive=true), never with decryption: it holds String parameters only',
         ssmRoot(settings),
       ),
     },

@@ -213,6 +213,7 @@ async function deployedStage(options: StandIns = {}) {
       endpoint: s3Base,
       forcePathStyle: true,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
     });
   return { plugin, serverless, store, lines, calls, objects, queue, request, debugLog, jwksRequests: () => jwksRequests };
 }

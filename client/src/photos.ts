@@ -71,7 +71,16 @@ export async function presignPhotoUpload(
       `contentType must be a media type such as image/jpeg; got ${JSON.stringify(options?.contentType)}.`,
     );
   }
-  const s3 = options.s3 ?? new S3Client({ region: resolveRegion(options.region) });
+  // Without a body to sum, the SDK's default checksum is that of an empty body: S3 ignores it on a
+  // presigned URL, but MinIO, R2 and other S3-compatible stores refuse every upload through such a URL.
+  const s3 = options.s3 ?? new S3Client({ region: resolveRegion(options.region), requestChecksumCalculation: 'WHEN_REQUIRED' });
+  if (options.s3 && (await options.s3.config.requestChecksumCalculation()) !== 'WHEN_REQUIRED') {
+    throw new FoundationConfigError(
+      'FOUNDATION_INVALID_ARGUMENT',
+      "the S3 client given to presign an upload must be made with requestChecksumCalculation: 'WHEN_REQUIRED': " +
+        'otherwise the URL carries the checksum of an empty body, which S3-compatible stores (MinIO, R2) refuse.',
+    );
+  }
   const expiresIn = config.photoUploadExpiration;
   const url = await presignS3(
     s3,

@@ -2,7 +2,7 @@
 // node:crypto (CloudFront's canned policy, RSA-SHA1), the S3 presigned PUT by recomputing SigV4.
 import { createHash, createHmac, verify } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseContract } from '../src/config';
 import { contractRoot, type FoundationConfig } from '../src/contract';
 import { presignPhotoUpload, signPhotoUrl } from '../src/photos';
@@ -44,8 +44,21 @@ describe('signPhotoUrl', () => {
 describe('presignPhotoUpload', () => {
   const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 
+  it('carries no checksum of an empty body, which S3-compatible stores refuse, and refuses a client that would add one', async () => {
+    vi.stubEnv('AWS_REGION', 'ap-south-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey);
+    const upload = await presignPhotoUpload(config, 'applicants/42.jpg', { contentType: 'image/jpeg' });
+    expect([...new URL(upload.url).searchParams.keys()].filter((name) => /checksum/i.test(name))).toEqual([]);
+
+    const defaults = new S3Client({ region: 'ap-south-1', credentials });
+    await expect(presignPhotoUpload(config, 'applicants/42.jpg', { contentType: 'image/jpeg', s3: defaults })).rejects.toThrow(
+      /requestChecksumCalculation: 'WHEN_REQUIRED'/,
+    );
+  });
+
   it('presigns a PUT to the photo bucket for photoUploadExpiration seconds, its content type signed', async () => {
-    const s3 = new S3Client({ region: 'ap-south-1', credentials });
+    const s3 = new S3Client({ region: 'ap-south-1', credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
 
     const upload = await presignPhotoUpload(config, 'applicants/42.jpg', { contentType: 'image/jpeg', s3 });
 
