@@ -168,6 +168,20 @@ describe('the packed client in an empty project', () => {
     );
   });
 
+  it('gives service authors a whole stage in memory to test with, offline (@movement-pass/foundation-client/testing)', async () => {
+    const result = await runInConsumer(`
+import { createTokenSigner, createTokenVerifier, loadFoundationConfig } from '@movement-pass/foundation-client';
+import { createTestFoundation } from '@movement-pass/foundation-client/testing';
+const foundation = await createTestFoundation({ stage: 'orders-test' });
+const config = await loadFoundationConfig({ stage: 'orders-test', ssm: foundation.ssm, cache: false });
+const token = await (await createTokenSigner(config, foundation.signingKeys)).sign({ sub: 'applicant-7' });
+console.log((await createTokenVerifier(config).verify(token)).payload.sub);
+`);
+
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('applicant-7');
+  });
+
   it('fails naming the key when one is deleted', async () => {
     store.DeleteParameters({ Names: [`${contractRoot('prod')}passesLoadQueueArn`] });
 
