@@ -82,7 +82,7 @@ export function renderContractTables(): string {
   ].join('\n');
 }
 
-export const readmePath = join(__dirname, '..', 'README.md');
+export const readmePath = join(__dirname, '..', 'docs', 'contract.md');
 
 /** The README's text between the markers, markers included (undefined when they are missing). */
 export function readmeTables(readme: string): string | undefined {

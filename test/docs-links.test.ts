@@ -1,0 +1,59 @@
+// The documents link to each other by file and heading: every relative link names a file that
+// exists, and every `#anchor` a heading of that file (GitHub's slugs), so moving a section breaks
+// this test rather than the reader's path.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from './package-stage';
+
+const documents = ['README.md', 'client/README.md', ...readdirSync(join(projectRoot, 'docs')).map((file) => `docs/${file}`)].filter(
+  (file) => file.endsWith('.md'),
+);
+
+/** Lines outside fenced code blocks. */
+function prose(text: string): string[] {
+  let code = false;
+  return text.split('\n').filter((line) => {
+    if (line.startsWith('```')) code = !code;
+    return !code && !line.startsWith('```');
+  });
+}
+
+/** GitHub's anchors of a document's headings, repeats numbered as GitHub numbers them. */
+function anchors(file: string): Set<string> {
+  const seen = new Map<string, number>();
+  const found = new Set<string>();
+  for (const line of prose(readFileSync(join(projectRoot, file), 'utf8'))) {
+    const heading = /^#{1,6} (.*)$/.exec(line)?.[1];
+    if (!heading) continue;
+    const slug = heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\w\- ]/g, '')
+      .replace(/ /g, '-');
+    const count = seen.get(slug) ?? 0;
+    seen.set(slug, count + 1);
+    found.add(count ? `${slug}-${count}` : slug);
+  }
+  return found;
+}
+
+describe.each(documents)('the links of %s', (file) => {
+  const links = prose(readFileSync(join(projectRoot, file), 'utf8')).flatMap((line) =>
+    [...line.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]).filter((target) => !/^[a-z]+:/.test(target)),
+  );
+
+  it('name files that exist and headings those files have', () => {
+    const broken = links.filter((target) => {
+      const [path, anchor] = target.split('#');
+      const linked = path ? normalize(join(dirname(file), path)) : file;
+      if (!existsSync(join(projectRoot, linked))) return true;
+      return anchor !== undefined && linked.endsWith('.md') && !anchors(linked).has(anchor);
+    });
+    expect(broken).toEqual([]);
+  });
+});
+
+it('keeps the README a five-minute read: at most about 15 KB', () => {
+  expect(readFileSync(join(projectRoot, 'README.md')).length).toBeLessThanOrEqual(15_500);
+});
