@@ -234,7 +234,7 @@ class FailoverDns {
   /**
    * This region's records: aliases to its API domain. The PRIMARY is healthy as long as the home
    * region's health check says so; the SECONDARY has no health check and does not evaluate its
-   * target, so it answers whenever the PRIMARY does not (see "Failover of public-api" in the README).
+   * target, so it answers whenever the PRIMARY does not (see "Custom domain and failover of public-api" in docs/stages-and-regions.md).
    * @param {FailoverDnsConfig} config @param {ApiDomainTarget} target @param {string | undefined} healthCheckId
    * @returns {RecordSet[]}
    */

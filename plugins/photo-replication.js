@@ -76,7 +76,7 @@ class PhotoReplication {
         this.log.warning(
           `The home photo bucket is deployed without its replication rule (--param=${config.param}=off): photos uploaded in ` +
             `${config.homeRegion} are not copied to ${secondaries.join(', ')} until home is deployed again with the rule ` +
-            `(${config.deployCommands[config.homeRegion]}); copy the ones uploaded meanwhile with S3 Batch Replication (README, "Photos").`,
+            `(${config.deployCommands[config.homeRegion]}); copy the ones uploaded meanwhile with S3 Batch Replication (docs/photos.md, "Copying older photos").`,
         );
       }
       return;

@@ -108,7 +108,7 @@ class Preflight {
   otherRegionsHint(region) {
     const others = (this.regions?.regions ?? []).filter((other) => other !== region);
     if (others.length === 0) return '';
-    return ` If ${region} itself is down, the stage's other region${others.length > 1 ? 's' : ''} still ${others.length > 1 ? 'answer' : 'answers'}: --region ${others.join(' or --region ')} acts on ${others.length > 1 ? 'those' : 'that'} alone (see "Region failure" in the README).`;
+    return ` If ${region} itself is down, the stage's other region${others.length > 1 ? 's' : ''} still ${others.length > 1 ? 'answer' : 'answers'}: --region ${others.join(' or --region ')} acts on ${others.length > 1 ? 'those' : 'that'} alone (see "Region failure" in docs/runbooks.md).`;
   }
 
   /**

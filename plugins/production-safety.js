@@ -127,7 +127,7 @@ class ProductionSafety {
       throw this.error(
         `The stack ${this.stackName} in ${this.regions.region} is in ROLLBACK_COMPLETE (its first deploy failed) and CloudFormation cannot update it. ` +
           `Delete it with \`npx sls remove ${this.regions.stackOptions} --param=${this.config.confirmations.remove}=${this.config.stage}\`, ` +
-          'then deploy again: what the stage keeps (tables, buckets, log groups) is then found and brought back by import (see "When the first prod deploy fails" in the README).',
+          'then deploy again: what the stage keeps (tables, buckets, log groups) is then found and brought back by import (see "When the first prod deploy fails" in docs/deploying.md).',
       );
     }
     const { TemplateBody } = await this.provider.request('CloudFormation', 'getTemplate', {

@@ -207,7 +207,7 @@ export function accessLogs(settings: StageSettings): Fragment {
               denyInsecureTransport(bucketArn),
               // Nobody but log delivery writes a log, and nobody deletes one: they expire by the
               // lifecycle rule, which is no principal. Erasing one early is an administrator's
-              // break-glass step (lift this statement first), as the README says.
+              // break-glass step (lift this statement first), as docs/observability.md says.
               {
                 Sid: 'OnlyLogDeliveryWritesLogs',
                 Effect: 'Deny',

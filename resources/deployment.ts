@@ -61,7 +61,7 @@ export function legacyDeploymentBucketFromArgv(argv: readonly string[]): boolean
   if (value !== 'retain') {
     throw new StageError(
       `--param=${legacyDeploymentBucketParam}=${value} is not a choice: write --param=${legacyDeploymentBucketParam}=retain, once, ` +
-        'on the first deploy of a stack created before the bootstrap (see "Bootstrap" in the README).',
+        'on the first deploy of a stack created before the bootstrap (see "Accounts and the bootstrap" in docs/deploying.md).',
     );
   }
   return true;

@@ -178,7 +178,7 @@ export function observability(settings: StageSettings): Fragment {
     ),
     PassesLoadDeadLetterQueueAlarm: alarm(settings, 'passes-load-dlq-not-empty', {
       description:
-        'Passes failed to load five times and wait in the dead-letter queue; see the README (Alarms) to inspect and redrive them.',
+        'Passes failed to load five times and wait in the dead-letter queue; see "Alarms and how to subscribe" in docs/observability.md to inspect and redrive them.',
       namespace: 'AWS/SQS',
       metricName: 'ApproximateNumberOfMessagesVisible',
       dimensions: [{ Name: 'QueueName', Value: getAtt('PassesLoadDeadLetterQueue', 'QueueName') }],
@@ -239,7 +239,7 @@ function replicationAlarms(settings: StageSettings): Record<string, CfnResource>
     (['applicants', 'passes'] as const).map((table) => [
       `${table.charAt(0).toUpperCase()}${table.slice(1)}ReplicationLatencyAlarm`,
       alarm(settings, `${table}-replication-latency`, {
-        description: `The ${table} table's writes in ${settings.region} reach ${peer} more than 5 minutes late: a failover now would miss them (see "Region failure" in the README).`,
+        description: `The ${table} table's writes in ${settings.region} reach ${peer} more than 5 minutes late: a failover now would miss them (see "Region failure" in docs/runbooks.md).`,
         namespace: 'AWS/DynamoDB',
         metricName: 'ReplicationLatency',
         dimensions: [

@@ -47,11 +47,13 @@ export function checkParams(argv: readonly string[]): void {
       const near = knownParams.filter((known) => distance(known, name) <= 3);
       throw new StageError(
         `Unknown --param=${param}: ${near.length ? `did you mean ${near.map((known) => `--param=${known}=...`).join(' or ')}? ` : ''}` +
-          `The parameters are ${knownParams.join(', ')} (see the README). Nothing was done.`,
+          `The parameters are ${knownParams.join(', ')} (see "Overrides" in docs/protecting-prod.md and "Regions" in docs/stages-and-regions.md). Nothing was done.`,
       );
     }
     if (at < 0 || at === param.length - 1) {
-      throw new StageError(`--param=${name} has no value: write --param=${name}=<value> (see the README). Nothing was done.`);
+      throw new StageError(
+        `--param=${name} has no value: write --param=${name}=<value> (see "Overrides" in docs/protecting-prod.md and "Regions" in docs/stages-and-regions.md). Nothing was done.`,
+      );
     }
   }
 }

@@ -36,7 +36,7 @@ export interface StageSettings {
   /**
    * `--param=refresh-lookups=<token>` of one deploy of a secondary region: a new token makes the
    * regional stack look up the home stack's resources again (resources/regional-lookup.ts), as it
-   * must after the home stack was created anew (see "Region failure" in the README).
+   * must after the home stack was created anew (see "Region failure" in docs/runbooks.md).
    */
   refreshLookups?: string;
   /**
@@ -124,7 +124,7 @@ const sharedStages: Record<string, Omit<StageSettings, 'stage' | 'region' | From
 
 /**
  * A sandbox runs in the home region only, unless its developer opts in to a second region with
- * `--param=secondary-region=<region>` on every command of that sandbox (see "Regions" in the README).
+ * `--param=secondary-region=<region>` on every command of that sandbox (see "Regions" in docs/stages-and-regions.md).
  */
 function sandboxSettings(stage: string, secondaryRegion: string | undefined): Omit<StageSettings, 'region' | FromTeam> {
   return {

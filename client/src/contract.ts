@@ -1,6 +1,6 @@
 // The parameter contract of the Movement Pass foundation, declared once: every key a stage
 // publishes in SSM, its value type, who writes it and when it is there. The client's types, its
-// validation, the README's tables and the template tests all follow from this file.
+// validation, the contract tables of docs/contract.md and the template tests all follow from this file.
 
 /** How a value is read: SSM stores strings, the client hands out these types. */
 export type ValueKind = 'string' | 'number' | 'url' | 'arn' | 'jwks' | 'pem' | 'algorithm' | 'duration';

@@ -149,10 +149,10 @@ describe('the packed client in an empty project', () => {
     expect(result.status).toBe(0);
   });
 
-  it("runs the README's example for a Node service", async () => {
-    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+  it('runs the documented example for a Node service (docs/contract.md, Consumers)', async () => {
+    const readme = readFileSync(join(projectRoot, 'docs', 'contract.md'), 'utf8');
     const example = /```js\n(\/\/ service\.mjs[\s\S]*?)```/.exec(readme)?.[1];
-    expect(example, 'the README has a service.mjs example').toBeDefined();
+    expect(example, 'docs/contract.md has a service.mjs example').toBeDefined();
 
     const result = await runInConsumer(example!);
 

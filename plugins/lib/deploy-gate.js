@@ -34,7 +34,7 @@ async function beforeDeploy(safety) {
       `This deploy of the shared stage ${safety.where} would lose data, so nothing was deployed:\n` +
         `${blocked.map((danger) => `  - ${describeDanger(danger)}`).join('\n')}\n\n${renderComparison(comparison)}\n` +
         'A key schema change needs a new table and a migration, not a replacement. If this is really meant, deploy again with ' +
-        `--param=${safety.config.confirmations.replace}=${ids} (see "Protecting prod" in the README).`,
+        `--param=${safety.config.confirmations.replace}=${ids} (see docs/protecting-prod.md).`,
     );
   }
   await assertProtected(safety, allowed);

@@ -135,7 +135,7 @@ async function assertNothingToRecover(safety) {
     `The stack ${safety.stackName} does not exist in ${safety.regions.region}, but the shared stage's retained data does: ${found.map((item) => `${item.logicalId} (${item.name})`).join(', ')}. ` +
       'Creating the stack over it would fail on the names, so nothing was deployed. Bring the data back into a new stack by import, then deploy:\n\n' +
       recoveryCommands(safety, files).join('\n') +
-      '\n\nThe signing keys need no import: the key rings find and keep the stage\'s stored keys. See "Protecting prod" in the README.',
+      '\n\nThe signing keys need no import: the key rings find and keep the stage\'s stored keys. See "Recovering a removed stage" in docs/protecting-prod.md.',
   );
 }
 

@@ -69,7 +69,7 @@ function guardDestructiveCommand(safety) {
   throw safety.error(
     `${safety.where} is a shared stage: \`sls ${safety.command}\` in ${region} ${what}. Nothing was done. ` +
       `Deploy a fix instead, or do it deliberately: add --param=${param}=${stage} ` +
-      '(see "Protecting prod" in the README for what is kept and what is lost).',
+      '(see "Overrides" in docs/protecting-prod.md for what is kept and what is lost).',
   );
 }
 

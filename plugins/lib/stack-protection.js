@@ -80,7 +80,7 @@ async function assertProtected(safety, allowed) {
     ? `This deploy replaces or removes ${allowed.join(', ')} (--param=${safety.config.confirmations.replace}), which the stack policy lets through only once an administrator has narrowed it for exactly these.`
     : 'A shared stack is deployed only while its protection is whole.';
   throw safety.error(
-    `The shared stage ${safety.where}: ${missing}. Nothing was deployed. ${why} An administrator of the account runs (break-glass steps: "Protecting prod" in the README):\n` +
+    `The shared stage ${safety.where}: ${missing}. Nothing was deployed. ${why} An administrator of the account runs (break-glass steps: "Accounts and the bootstrap" in docs/deploying.md):\n` +
       administratorCommands(safety, expected, { protection: true }),
   );
 }
@@ -111,7 +111,7 @@ async function assertRemovable(safety) {
   if (Stacks[0]?.EnableTerminationProtection !== true) return;
   throw safety.error(
     `The shared stage ${safety.where} keeps termination protection on, so nothing was removed. Removing a shared stage is a break-glass step: ` +
-      'an administrator of the account lifts the protection, then the removal runs again (see "Protecting prod" in the README):\n' +
+      'an administrator of the account lifts the protection, then the removal runs again (see docs/protecting-prod.md):\n' +
       `  aws cloudformation update-termination-protection --region ${safety.regions.region} --stack-name ${safety.stackName} --no-enable-termination-protection`,
   );
 }
