@@ -106,8 +106,8 @@ export function paramFromArgv(argv: readonly string[], name: string): string | u
 }
 
 /** The stage, region and opt-ins of the command line, as the settings of the stack to build. */
-/** `sls`, `sls --help`, `sls <command> --help`: osls prints help, for which any stage will do. */
-const isHelp = (argv: readonly string[]) => argv.length <= 2 || argv.includes('--help') || argv.includes('-h');
+/** `sls`, `sls help`, `sls --help`, `sls <command> --help`: osls prints help, for which any stage will do. */
+const isHelp = (argv: readonly string[]) => argv.length <= 2 || argv[2] === 'help' || argv.includes('--help') || argv.includes('-h');
 
 /**
  * `environment`: where the personal stage comes from without --stage, the project's variable

@@ -1,6 +1,7 @@
 // Whether a stage can work on AWS: its name, and settings that would fail at deploy time, each
 // refused with what is wrong and how to fix it, before any AWS call.
 import { homeRegion, jwtAlgorithms } from '../client/src/contract';
+import { isAwsRegion } from './aws-regions';
 import type { StageSettings } from './stage';
 
 export class StageError extends Error {
@@ -81,7 +82,7 @@ export function validated(settings: StageSettings): StageSettings {
     );
   }
   for (const region of regions) {
-    if (!regionPattern.test(region))
+    if (!regionPattern.test(region) || !isAwsRegion(region))
       throw new StageError(`"${region}" in regions of ${where} is not an AWS region code, e.g. ap-southeast-1.`);
   }
   if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(settings.domain)) {

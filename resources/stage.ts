@@ -3,7 +3,8 @@
 // stage-validation.ts's job, reading them from the command line command-line.ts's, names names.ts's.
 
 import { app, homeRegion, type JwtAlgorithm } from '../client/src/contract';
-import { regionPattern, StageError, stageNameProblem, validated } from './stage-validation';
+import { isAwsRegion } from './aws-regions';
+import { StageError, stageNameProblem, validated } from './stage-validation';
 import { readTeamSettings, type SignerKind, type TeamSettings } from './team';
 
 // Declared once, with the parameter contract.
@@ -181,7 +182,7 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
         '(regions in resources/stage.ts). Drop the parameter.',
     );
   }
-  if (choice.secondaryRegion !== undefined && !regionPattern.test(choice.secondaryRegion)) {
+  if (choice.secondaryRegion !== undefined && !isAwsRegion(choice.secondaryRegion)) {
     throw new StageError(
       `--param=${secondaryRegionParam}=${choice.secondaryRegion} is not an AWS region; write its code, e.g. --param=${secondaryRegionParam}=ap-southeast-1.`,
     );
@@ -191,6 +192,11 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
     ? { stage, ...shared, accountId: team.sharedStages[stage].account, signers: team.sharedStages[stage].signers }
     : { ...sandboxSettings(stage, choice.secondaryRegion), accountId: team.sandboxAccount, signers: { jwt: [], photoUrl: [] } };
   const region = choice.region ?? stageSettings.regions[0];
+  if (!isAwsRegion(region)) {
+    throw new StageError(
+      `--region ${region} is not an AWS region: write its code, e.g. --region ${stageSettings.regions[1] ?? 'ap-southeast-1'}.`,
+    );
+  }
   if (!stageSettings.regions.includes(region)) {
     const optIn = shared
       ? ''

@@ -7,10 +7,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accountStackName, accountTemplate, type DeployerKind, stageStackName, stageTemplate, type Template } from '../bootstrap/templates';
+import { isAwsRegion } from '../resources/aws-regions';
 import { paramFromArgv } from '../resources/command-line';
 import { app } from '../resources/names';
 import { homeRegion, isSharedStage, secondaryRegionParam, settingsFor, teamSettings } from '../resources/stage';
-import { regionPattern, StageError } from '../resources/stage-validation';
+import { StageError } from '../resources/stage-validation';
 
 const usage =
   'Usage: npm run bootstrap -- account <prod|sandboxes> [--region <region>]...  |  npm run bootstrap -- stage <stage> [--param=secondary-region=<region>]';
@@ -29,7 +30,7 @@ function regionsFromArgv(argv: readonly string[]): string[] {
   argv.forEach((arg, index) => {
     const value = arg === '--region' ? argv[index + 1] : arg.startsWith('--region=') ? arg.slice('--region='.length) : undefined;
     if (value === undefined) return;
-    if (!regionPattern.test(value)) throw new StageError(`--region ${value} is not an AWS region code, e.g. ap-southeast-1.`);
+    if (!isAwsRegion(value)) throw new StageError(`--region ${value} is not an AWS region code, e.g. ap-southeast-1.`);
     regions.push(value);
   });
   return regions;

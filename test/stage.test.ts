@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { awsRegions } from '../resources/aws-regions';
 import { paramFromArgv, personalStage, settingsFromArgv, stageFromArgv } from '../resources/command-line';
 import { checkParams } from '../resources/params';
 import { isHomeRegion, regionCode, secondaryRegionOf, settingsFor } from '../resources/stage';
@@ -259,5 +261,29 @@ describe('the personal stage without --stage', () => {
     ]) {
       expect(settingsFromArgv(argv, () => 'root', {}).stage).toBe('help');
     }
+  });
+});
+
+describe('AWS regions', () => {
+  it('knows every region of the commercial partition the installed AWS SDK knows', () => {
+    const source = readFileSync(
+      require.resolve('@aws-sdk/core/client').replace(/dist-es.*|dist-cjs.*/, 'dist-cjs/submodules/client/index.js'),
+      'utf8',
+    );
+    const start = source.indexOf('const partitionsInfo = ');
+    const info = JSON.parse(source.slice(start + 'const partitionsInfo = '.length, source.indexOf('};', start) + 1));
+    const sdkRegions = Object.keys(info.partitions.find((partition: { id: string }) => partition.id === 'aws').regions).filter(
+      (region) => !region.startsWith('aws-'),
+    );
+    expect(sdkRegions.length).toBeGreaterThan(30);
+    expect(sdkRegions.filter((region) => !awsRegions.includes(region))).toEqual([]);
+  });
+
+  it.each([
+    [{ region: 'eu-west-9' }, /--region eu-west-9 is not an AWS region: write its code/],
+    [{ secondaryRegion: 'eu-west-9' }, /--param=secondary-region=eu-west-9 is not an AWS region/],
+  ])('refuses a made-up region before anything runs, never suggesting it', (choice, message) => {
+    expect(() => settingsFor('alice', choice)).toThrow(message);
+    expect(() => settingsFor('alice', choice)).not.toThrow(/--param=secondary-region=eu-west-9 on every/);
   });
 });
