@@ -1,10 +1,10 @@
 // The documents link to each other by file and heading: every relative link names a file that
 // exists, and every `#anchor` a heading of that file (GitHub's slugs), so moving a section breaks
 // this test rather than the reader's path.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from './package-stage';
+import { projectRoot, stackDir, unpackedBundle } from './package-stage';
 
 const documents = ['README.md', 'client/README.md', ...readdirSync(join(projectRoot, 'docs')).map((file) => `docs/${file}`)].filter(
   (file) => file.endsWith('.md'),
@@ -56,4 +56,17 @@ describe.each(documents)('the links of %s', (file) => {
 
 it('keeps the README a five-minute read: at most about 15 KB', () => {
   expect(readFileSync(join(projectRoot, 'README.md')).length).toBeLessThanOrEqual(15_500);
+});
+
+it("states the key ring bundle's size as it is (docs/keys.md), within 15%", () => {
+  const text = readFileSync(join(projectRoot, 'docs', 'keys.md'), 'utf8');
+  const [, minified, zipped] = /bundle is about (\d+) KB minified \((\d+) KB zipped\)/.exec(text) ?? [];
+  const actual = {
+    minified: statSync(join(unpackedBundle('alice', 'keyRing'), 'handlers', 'key-ring', 'index.js')).size / 1024,
+    zipped: statSync(join(stackDir('alice'), 'keyRing.zip')).size / 1024,
+  };
+  expect(Number(minified) / actual.minified).toBeGreaterThan(0.85);
+  expect(Number(minified) / actual.minified).toBeLessThan(1.15);
+  expect(Number(zipped) / actual.zipped).toBeGreaterThan(0.85);
+  expect(Number(zipped) / actual.zipped).toBeLessThan(1.15);
 });
