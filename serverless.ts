@@ -7,7 +7,7 @@ import { api, apiBaseUrl, apiDomainPluginConfig } from './resources/api';
 import { jwksPath } from './resources/api-names';
 import { certificateArn, certificatePluginConfig, certificateSpecs, certificatesPluginConfig } from './resources/certificates';
 import { getAtt, mergeFragments } from './resources/cloudformation';
-import { settingsFromArgv } from './resources/command-line';
+import { readPersonalSettings, settingsFromArgv } from './resources/command-line';
 import { configuration } from './resources/configuration';
 import { database } from './resources/database';
 import {
@@ -36,7 +36,12 @@ import { verifyPluginConfig } from './resources/verify';
 // No --stage: the sandbox of whoever runs sls (MOVEMENT_PASS_STAGE, else their user name), never a shared stage. No --region: the stage's home
 // region, whose stack owns the global resources; `--region <secondary>` builds the regional stack.
 checkParams(process.argv);
-const settings = settingsFromArgv(process.argv, () => process.env.USER || process.env.LOGNAME || userInfo().username, process.env);
+const settings = settingsFromArgv(
+  process.argv,
+  () => process.env.USER || process.env.LOGNAME || userInfo().username,
+  process.env,
+  readPersonalSettings(__dirname),
+);
 const home = isHomeRegion(settings);
 const keyRing = keyRingFunction(settings);
 // The home photo bucket's replication rule, off only for the first deploy of a new secondary region.

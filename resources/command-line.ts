@@ -1,5 +1,7 @@
 // The stack osls was started for, read from its command line the way osls reads it: serverless.ts
 // is evaluated before osls resolves its options. Without --stage, the personal sandbox.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isSharedStage, refreshLookupsParam, type StageSettings, secondaryRegionParam, settingsFor } from './stage';
 import { maxStageLength, StageError } from './stage-validation';
 
@@ -106,6 +108,49 @@ export function paramFromArgv(argv: readonly string[], name: string): string | u
 }
 
 /** The stage, region and opt-ins of the command line, as the settings of the stack to build. */
+/**
+ * A developer's own defaults, in a file of their checkout that is never committed: their sandbox
+ * (so no command needs --stage) and its second region (so no command of it forgets
+ * --param=secondary-region, which would drop the replica and the replication on that deploy).
+ */
+export const personalSettingsFile = '.movement-pass.local.json';
+export interface PersonalSettings {
+  stage?: string;
+  /** Applies to `stage` only, when no --param=secondary-region is given. */
+  secondaryRegion?: string;
+}
+
+/** The personal settings of a checkout, checked; none when the file does not exist. */
+export function readPersonalSettings(directory: string): PersonalSettings {
+  const path = join(directory, personalSettingsFile);
+  if (!existsSync(path)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new StageError(
+      `${personalSettingsFile} is not JSON (${(error as Error).message}); write {"stage": "alice", "secondaryRegion": "ap-southeast-1"} or delete it.`,
+    );
+  }
+  const settings = (raw ?? {}) as Record<string, unknown>;
+  const unknown = Object.keys(settings).filter((key) => !['stage', 'secondaryRegion'].includes(key));
+  if (typeof raw !== 'object' || Array.isArray(raw) || unknown.length) {
+    throw new StageError(
+      `${personalSettingsFile} may hold "stage" and "secondaryRegion" only${unknown.length ? `, not ${unknown.join(', ')}` : ''}.`,
+    );
+  }
+  for (const key of ['stage', 'secondaryRegion'] as const) {
+    if (settings[key] !== undefined && typeof settings[key] !== 'string')
+      throw new StageError(`"${key}" of ${personalSettingsFile} must be a string.`);
+  }
+  if (typeof settings.stage === 'string' && isSharedStage(settings.stage)) {
+    throw new StageError(
+      `"stage" of ${personalSettingsFile} is the shared stage "${settings.stage}": it names your sandbox only; a shared stage takes --stage every time.`,
+    );
+  }
+  return settings as PersonalSettings;
+}
+
 /** `sls`, `sls help`, `sls --help`, `sls <command> --help`: osls prints help, for which any stage will do. */
 const isHelp = (argv: readonly string[]) => argv.length <= 2 || argv[2] === 'help' || argv.includes('--help') || argv.includes('-h');
 
@@ -117,17 +162,18 @@ export function settingsFromArgv(
   argv: readonly string[],
   username: () => string,
   environment: Record<string, string | undefined> = {},
+  personal: PersonalSettings = {},
 ): StageSettings {
   let stage: string;
   try {
-    stage = stageFromArgv(argv, username, environment[stageVariable]);
+    stage = stageFromArgv(argv, username, environment[stageVariable] || personal.stage);
   } catch (error) {
     if (!(error instanceof StageError) || !isHelp(argv)) throw error;
     stage = 'help';
   }
   return settingsFor(stage, {
     region: optionFromArgv(argv, 'region', 'r'),
-    secondaryRegion: paramFromArgv(argv, secondaryRegionParam),
+    secondaryRegion: paramFromArgv(argv, secondaryRegionParam) ?? (stage === personal.stage ? personal.secondaryRegion : undefined),
     refreshLookups: paramFromArgv(argv, refreshLookupsParam),
   });
 }

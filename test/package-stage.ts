@@ -35,6 +35,8 @@ const neverCopied = new Set([
   '.serverless',
   '.serverless-test',
   '.bootstrap',
+  // A developer's own defaults: the tests name every stack they package in full.
+  '.movement-pass.local.json',
   '.esbuild',
   '.build',
   'coverage',

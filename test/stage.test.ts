@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { awsRegions } from '../resources/aws-regions';
-import { paramFromArgv, personalStage, settingsFromArgv, stageFromArgv } from '../resources/command-line';
+import { paramFromArgv, personalStage, readPersonalSettings, settingsFromArgv, stageFromArgv } from '../resources/command-line';
 import { checkParams } from '../resources/params';
 import { isHomeRegion, regionCode, secondaryRegionOf, settingsFor } from '../resources/stage';
 import { maxStageLength, StageError, stageNameProblem, validated } from '../resources/stage-validation';
@@ -285,5 +287,31 @@ describe('AWS regions', () => {
   ])('refuses a made-up region before anything runs, never suggesting it', (choice, message) => {
     expect(() => settingsFor('alice', choice)).toThrow(message);
     expect(() => settingsFor('alice', choice)).not.toThrow(/--param=secondary-region=eu-west-9 on every/);
+  });
+});
+
+describe('personal settings (.movement-pass.local.json, never committed)', () => {
+  const withFile = (content: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'personal-'));
+    writeFileSync(join(dir, '.movement-pass.local.json'), content);
+    return dir;
+  };
+
+  it("name the sandbox and its second region, for that sandbox's commands only", () => {
+    const personal = readPersonalSettings(withFile('{"stage": "alice", "secondaryRegion": "ap-southeast-1"}'));
+    const own = settingsFromArgv(['node', 'sls', 'package'], () => 'root', {}, personal);
+    expect([own.stage, own.regions]).toEqual(['alice', ['ap-south-1', 'ap-southeast-1']]);
+    expect(settingsFromArgv(['node', 'sls', 'package', '--stage', 'bob'], () => 'root', {}, personal).regions).toEqual(['ap-south-1']);
+    expect(settingsFromArgv(['node', 'sls', 'package'], () => 'root', { MOVEMENT_PASS_STAGE: 'carol' }, personal).stage).toBe('carol');
+    expect(readPersonalSettings(mkdtempSync(join(tmpdir(), 'none-')))).toEqual({});
+  });
+
+  it.each([
+    ['{ stage: alice }', /is not JSON .*write \{"stage": "alice"/],
+    ['{"stage": "alice", "region": "x"}', /may hold "stage" and "secondaryRegion" only, not region/],
+    ['{"stage": 7}', /"stage" of .movement-pass.local.json must be a string/],
+    ['{"stage": "prod"}', /is the shared stage "prod": it names your sandbox only/],
+  ])('refuse %s, naming the fix', (content, message) => {
+    expect(() => readPersonalSettings(withFile(content))).toThrow(message);
   });
 });
