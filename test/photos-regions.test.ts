@@ -1,7 +1,10 @@
 // Photos in two regions, as packaged: each secondary region's own bucket, the two-way replication
 // with a least-privilege role per direction, and the home distribution's origin group that fails
 // over from the home bucket to the secondary one. `alice` runs in one region and has none of it.
+
 import { describe, expect, it } from 'vitest';
+import { awsRegions } from '../resources/aws-regions';
+import { deploymentBucketName } from '../resources/deployment';
 import { photoBucketName, photoReplicationFromArgv, photoReplicationPluginConfig } from '../resources/photo-replication';
 import { failoverStatusCodes, photos } from '../resources/photos';
 import { regionCode, settingsFor } from '../resources/stage';
@@ -267,11 +270,13 @@ describe('the home replication switch (--param=photo-replication)', () => {
 describe('bucket names', () => {
   it('fit the 63 characters of S3 for the longest stage name, in every region the stage settings accept', () => {
     const stage = 'a'.repeat(maxStageLength);
-    // The longest region codes: a direction of two letters in a GovCloud region.
-    for (const region of ['ap-southeast-1', 'us-gov-northwest-1', 'ap-south-1']) {
+    // Every region a stage may run in (resources/aws-regions.ts), the home one included.
+    for (const region of awsRegions) {
       const settings = settingsFor(stage, { secondaryRegion: region === 'ap-south-1' ? undefined : region });
-      const name = photoBucketName(settings, region).replace('${AWS::AccountId}', '123456789012');
-      expect(name.length, name).toBeLessThanOrEqual(63);
+      for (const name of [photoBucketName(settings, region), deploymentBucketName(settings, region)]) {
+        const resolved = name.replace('${AWS::AccountId}', '123456789012');
+        expect(resolved.length, resolved).toBeLessThanOrEqual(63);
+      }
     }
     expect(regionCode('us-gov-northwest-1')).toBe('usgovnw1');
   });
