@@ -1,7 +1,11 @@
 // Photo URLs checked independently: the CloudFront signature against the public key with
 // node:crypto (CloudFront's canned policy, RSA-SHA1), the S3 presigned PUT by recomputing SigV4.
 import { createHash, createHmac, verify } from 'node:crypto';
-import { S3Client } from '@aws-sdk/client-s3';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl as presignS3 } from '@aws-sdk/s3-request-presigner';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseContract } from '../src/config';
 import { contractRoot, type FoundationConfig } from '../src/contract';
@@ -55,6 +59,46 @@ describe('presignPhotoUpload', () => {
     await expect(presignPhotoUpload(config, 'applicants/42.jpg', { contentType: 'image/jpeg', s3: defaults })).rejects.toThrow(
       /requestChecksumCalculation: 'WHEN_REQUIRED'/,
     );
+  });
+
+  it('uploads through an S3-compatible store that checks checksums, where the SDK default URL is refused', async () => {
+    // A stub of such a store (MinIO, R2): a checksum in the URL must be the body's CRC32.
+    const received: string[] = [];
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const claimed = new URL(request.url ?? '/', 'http://stub').searchParams.get('x-amz-checksum-crc32');
+        const crc = Buffer.alloc(4);
+        crc.writeUInt32BE(crc32(body));
+        if (claimed !== null && claimed !== crc.toString('base64')) {
+          response.writeHead(400, { 'content-type': 'application/xml' }).end('<Error><Code>XAmzContentChecksumMismatch</Code></Error>');
+          return;
+        }
+        received.push(body.toString());
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const put = (url: string) => fetch(url, { method: 'PUT', headers: { 'content-type': 'image/jpeg' }, body: 'photo bytes' });
+    try {
+      const client = (checksums: 'WHEN_REQUIRED' | 'WHEN_SUPPORTED') =>
+        new S3Client({ region: 'ap-south-1', credentials, endpoint, forcePathStyle: true, requestChecksumCalculation: checksums });
+      const ours = await presignPhotoUpload(config, 'applicants/42.jpg', { contentType: 'image/jpeg', s3: client('WHEN_REQUIRED') });
+      const sdkDefault = await presignS3(
+        client('WHEN_SUPPORTED'),
+        new PutObjectCommand({ Bucket: config.photoBucketName, Key: 'applicants/42.jpg', ContentType: 'image/jpeg' }),
+        { expiresIn: 60, signableHeaders: new Set(['content-type']) },
+      );
+
+      expect((await put(ours.url)).status).toBe(200);
+      expect((await put(sdkDefault)).status).toBe(400);
+      expect(received).toEqual(['photo bytes']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('presigns a PUT to the photo bucket for photoUploadExpiration seconds, its content type signed', async () => {
