@@ -12,7 +12,10 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html
 
 const { missingBucketCode, stateOfVersioning, uncheckedBucket } = require('../resources/photo-bucket-check');
-const { isNoAnswer } = require('./lib/network-errors');
+const { answerWithin, isNoAnswer } = require('./lib/network-errors');
+
+/** How long the other region's S3 has to say whether its photo bucket is ready. */
+const answerTimeoutMs = 10_000;
 
 class PhotoReplication {
   /**
@@ -106,11 +109,11 @@ class PhotoReplication {
    */
   async bucketState(bucket, region, account) {
     try {
-      const { Status } = await this.provider.request(
-        'S3',
-        'getBucketVersioning',
-        { Bucket: bucket, ExpectedBucketOwner: account },
-        { region },
+      // Bounded as the key ring's calls to the other region are: a region that does not answer is
+      // an outage to deploy through (below), not one to wait minutes for.
+      const { Status } = await answerWithin(
+        this.provider.request('S3', 'getBucketVersioning', { Bucket: bucket, ExpectedBucketOwner: account }, { region }),
+        answerTimeoutMs,
       );
       return stateOfVersioning(Status);
     } catch (error) {
@@ -155,3 +158,4 @@ class PhotoReplication {
 }
 
 module.exports = PhotoReplication;
+module.exports.answerTimeoutMs = answerTimeoutMs;

@@ -4,6 +4,7 @@
 // anything is written, with the command that deploys the regions in order.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type PhotoReplication from '../plugins/photo-replication';
+import { answerTimeoutMs } from '../plugins/photo-replication';
 import { initServerless } from './in-process';
 import { readTemplate, type TestedStack } from './package-stage';
 
@@ -124,6 +125,21 @@ describe('photo replication check on sls deploy', () => {
         /^S3 in ap-south-1 did not answer whether the photo bucket movement-pass-prod-photos-123456789012 is ready \(UnknownEndpoint: .*Deploying anyway/,
       ),
     ]);
+  });
+
+  it('goes on with a warning, within 10 s, when the other region accepts the connection and never answers', async () => {
+    vi.useFakeTimers();
+    try {
+      const { check, warnings } = await loadPlugin('prod.ap-southeast-1', () => new Promise(() => undefined));
+      const checked = check();
+      await vi.advanceTimersByTimeAsync(answerTimeoutMs);
+      await checked;
+      expect(warnings).toEqual([
+        expect.stringMatching(/^S3 in ap-south-1 did not answer .*\(TimeoutError: no answer in 10 s\)\. Deploying anyway/),
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('goes on with a warning when S3 answers a server error', async () => {

@@ -25,4 +25,20 @@ function isNoAnswer(thrown) {
   return [providerError?.code, error?.code, providerError?.originalError?.code].some((code) => networkErrorCodes.has(code ?? ''));
 }
 
-module.exports = { isNoAnswer };
+/**
+ * `request`, or a TimeoutError once `ms` have passed without its answer (which `isNoAnswer`
+ * counts as none): osls's own requests wait up to two minutes, retried four times, for a region
+ * that blackholes connections. The late answer, or error, is dropped.
+ * @template T @param {Promise<T>} request @param {number} ms @returns {Promise<T>}
+ */
+function answerWithin(request, ms) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer in ${ms / 1000} s`), { code: 'TimeoutError' })), ms);
+  });
+  request.catch(() => undefined);
+  return /** @type {Promise<T>} */ (Promise.race([request, timeout]).finally(() => clearTimeout(timer)));
+}
+
+module.exports = { answerWithin, isNoAnswer };
