@@ -164,6 +164,10 @@ const keyRingRole = (settings: StageSettings, region = '${AWS::Region}') => `${a
 export const keyRingRoleName = (settings: StageSettings): Intrinsic => sub(keyRingRole(settings));
 export const keyRingRoleArn = (settings: StageSettings, region?: string): Intrinsic =>
   sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role${stagePath(settings.stage)}${keyRingRole(settings, region)}`);
+/** The secondary region of a home stack, whose key ring follows each rotation; none elsewhere. */
+const followerRegionOf = (settings: StageSettings): string | undefined =>
+  isHomeRegion(settings) ? secondaryRegionOf(settings) : undefined;
+
 /** The key ring roles of the stage's secondary regions, which read the home key stores (home stack only). */
 export const followerKeyRingRoleArns = (settings: StageSettings): Intrinsic[] => {
   const secondary = isHomeRegion(settings) ? secondaryRegionOf(settings) : undefined;
@@ -177,6 +181,8 @@ export function keyRingEnvironment(settings: StageSettings): Record<string, Intr
     ...(settings.retainData ? { [environmentNames.stageKeyArn]: getAtt(stageKeyId, 'Arn') } : {}),
     // A secondary region's key ring copies from the home region's key stores, never generates.
     ...(isHomeRegion(settings) ? {} : { [environmentNames.homeRegion]: homeRegionOf(settings) }),
+    // Home only: the region that must follow a rotation before home makes the next one.
+    ...(followerRegionOf(settings) ? { [environmentNames.followerRegion]: followerRegionOf(settings) } : {}),
     [environmentNames.resources]: JSON.stringify(keyRingPlan(settings)),
   };
 }
@@ -228,6 +234,21 @@ export function keyRingFunction(settings: StageSettings) {
               Resource: keyStores.map((store) => homeKeyStoreArn(settings, store)),
             },
           ]),
+      // Home only: whether the secondary region followed the last rotation (the labels of its key
+      // stores, never their values) before the next one is made (handlers/key-ring/follower.ts).
+      ...(followerRegionOf(settings)
+        ? [
+            {
+              Effect: 'Allow',
+              Action: 'ssm:GetParameterHistory',
+              Resource: keyStores.map((store) =>
+                sub(
+                  `arn:\${AWS::Partition}:ssm:${followerRegionOf(settings)}:\${AWS::AccountId}:parameter${keyStoreParameter(settings, store)}`,
+                ),
+              ),
+            },
+          ]
+        : []),
       // The photo URL key pair id it publishes must be a CloudFront public key holding the ring's key
       // (handlers/key-ring/signing-key.ts); public keys have generated ids.
       {

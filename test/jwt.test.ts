@@ -44,11 +44,21 @@ describe.each(['prod', 'alice'])('stage %s', (stage) => {
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
       ['ssm:PutParameter', 'ssm:LabelParameterVersion', 'ssm:UnlabelParameterVersion', 'ssm:GetParameters', 'ssm:GetParameterHistory'],
       ['ssm:GetParameters', 'ssm:DeleteParameters'],
+      // Home of a stage in two regions: whether the secondary followed the last rotation (its key stores' labels).
+      ...(stage === 'prod' ? ['ssm:GetParameterHistory'] : []),
       // The photo key pair id it publishes must hold the ring's key; its events are checked against its stack.
       'cloudfront:GetPublicKey',
       ownStackStatement.Action,
     ]);
     expect(statements.at(-1)).toEqual(ownStackStatement);
+    if (stage === 'prod') {
+      const follower = statements.find((s: { Action: unknown }) => s.Action === 'ssm:GetParameterHistory');
+      expect(follower.Resource.map((r: { 'Fn::Sub': string }) => r['Fn::Sub'])).toEqual([
+        'arn:${AWS::Partition}:ssm:ap-southeast-1:${AWS::AccountId}:parameter/movement-pass-keys/prod/jwt',
+        'arn:${AWS::Partition}:ssm:ap-southeast-1:${AWS::AccountId}:parameter/movement-pass-keys/prod/photoUrl',
+      ]);
+      expect(resource(template, 'KeyRingLambdaFunction').Properties.Environment.Variables.KEY_RING_FOLLOWER_REGION).toBe('ap-southeast-1');
+    }
     expect(statements[0].Resource['Fn::Sub']).toContain(`:log-group:/aws/lambda/movement-pass-foundation-${stage}-keyRing:*`);
     const arns = (statement: { Resource: { 'Fn::Sub': string }[] }) => statement.Resource.map((r) => r['Fn::Sub']);
     for (const arn of arns(statements[1])) {

@@ -28,12 +28,14 @@ export interface KeyRingConfiguration {
    * `homeKeyStore`) instead of generating keys. Absent in the home region.
    */
   homeRegion?: string;
+  /** In the home region of a stage with a second region: that region, which follows each rotation (follower.ts). */
+  followerRegion?: string;
   /** By logical id of the custom resource. */
   resources: Record<string, KeyRingResourceConfiguration>;
 }
 
 /** Variables only some stacks have: the stage key (shared stages), the home region (secondary regions). */
-const optional: string[] = [environmentNames.stageKeyArn, environmentNames.homeRegion];
+const optional: string[] = [environmentNames.stageKeyArn, environmentNames.homeRegion, environmentNames.followerRegion];
 
 export function readConfiguration(environment: Record<string, string | undefined>): KeyRingConfiguration {
   const missing = Object.values(environmentNames).filter((name) => !optional.includes(name) && !environment[name]);
@@ -61,6 +63,7 @@ export function readConfiguration(environment: Record<string, string | undefined
     retain: environment[environmentNames.retain] === 'true',
     stageKeyArn: environment[environmentNames.stageKeyArn] || undefined,
     homeRegion,
+    followerRegion: environment[environmentNames.followerRegion] || undefined,
     resources,
   };
 }

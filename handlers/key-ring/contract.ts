@@ -11,6 +11,8 @@ export const environmentNames = {
   retain: 'KEY_RING_RETAIN',
   stageKeyArn: 'KEY_RING_STAGE_KEY_ARN',
   homeRegion: 'KEY_RING_HOME_REGION',
+  /** The home region's key ring of a stage with a second region: that region, which must follow each rotation before the next. */
+  followerRegion: 'KEY_RING_FOLLOWER_REGION',
   resources: 'KEY_RING_RESOURCES',
 } as const;
 

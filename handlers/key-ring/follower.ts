@@ -4,7 +4,7 @@
 // It never generates a key: a key made here would sign tokens the home region cannot verify.
 // When the home region does not answer, the keys this region already holds still serve a deploy
 // that asks for them; anything else fails, saying what to do.
-import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
+import { GetParameterHistoryCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
 import type { Logger } from '../lib/custom-resource';
 import type { SigningAlgorithm } from '../lib/signing-keys';
 import { type KeyStore, keyLabel, openKeyStore } from './key-store';
@@ -17,8 +17,8 @@ import { type ParameterAccess, parameters, type Ssm } from './parameters';
  */
 export const homeRegionBounds = { connectionTimeoutMs: 3_000, requestTimeoutMs: 5_000, maxAttempts: 2, budgetMs: 20_000 } as const;
 
-/** The SSM client of the home region, with the bounds above (built once, at cold start). */
-export function homeRegionSsm(region: string, options: Pick<SSMClientConfig, 'endpoint' | 'credentials'> = {}) {
+/** The SSM client of the stage's other region (home for a follower, the follower for home), with the bounds above (built once, at cold start). */
+export function otherRegionSsm(region: string, options: Pick<SSMClientConfig, 'endpoint' | 'credentials'> = {}) {
   return new SSMClient({
     region,
     maxAttempts: homeRegionBounds.maxAttempts,
@@ -148,4 +148,55 @@ export async function followHome(follow: Follow): Promise<string[]> {
   }
   if (copied.length) logger.info('copied keys from the home region', { homeRegion, labels: copied });
   return copied;
+}
+
+/**
+ * Before home makes rotation `rotation` current: the secondary region followed the one before it,
+ * so its key store holds this rotation's key (pre-published there as its next) and its JWKS
+ * trusts what home is about to sign. Only the labels of its key store are read, never a value.
+ * A secondary region with no key store yet has nothing to fall behind.
+ */
+export async function checkFollowed(check: {
+  followerSsm: Ssm;
+  followerRegion: string;
+  keyStore: string;
+  algorithm: SigningAlgorithm;
+  rotation: number;
+  signal: AbortSignal;
+}): Promise<void> {
+  const { followerSsm, followerRegion, keyStore, algorithm, rotation, signal } = check;
+  const label = keyLabel(algorithm, rotation);
+  const budget = AbortSignal.timeout(homeRegionBounds.budgetMs);
+  const labels: string[] = [];
+  try {
+    let NextToken: string | undefined;
+    do {
+      const page = await followerSsm.send(
+        new GetParameterHistoryCommand({ Name: keyStore, WithDecryption: false, MaxResults: 50, NextToken }),
+        {
+          abortSignal: AbortSignal.any([signal, budget]),
+        },
+      );
+      for (const version of page.Parameters ?? []) labels.push(...(version.Labels ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if ((error as { name?: string }).name === 'ParameterNotFound') return;
+    if (homeUnavailable(error, budget)) {
+      throw new Error(
+        `The secondary region ${followerRegion} did not answer whether it followed rotation ${rotation - 1} ` +
+          `(${budget.aborted ? `no answer within ${homeRegionBounds.budgetMs / 1000} s` : String(error)}); rotating now could sign ` +
+          `with ${label}, which its verifiers do not trust yet. Keep the rotation, and rotate once ${followerRegion} is back and deployed; ` +
+          "if that region is lost for good, take it out of the stage's regions and deploy home.",
+      );
+    }
+    throw error;
+  }
+  if (!labels.includes(label)) {
+    throw new Error(
+      `The secondary region ${followerRegion} has not followed rotation ${rotation - 1} yet: its key store ${keyStore} lacks ${label}, ` +
+        `so tokens and URLs signed after this rotation would fail there. Deploy ${followerRegion} first (npm run deploy:regions does the regions in order), then this rotation.`,
+    );
+  }
 }

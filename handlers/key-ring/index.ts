@@ -6,7 +6,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { jsonLogger, type Logger, makeHandler, type OnEvent } from '../lib/custom-resource';
 import { cloudFormationView, fromItsStack, type StackView } from '../lib/stack-check';
 import { checkConfiguredRotation, environmentNames, readConfiguration, resourceOf } from './configuration';
-import { homeRegionSsm } from './follower';
+import { otherRegionSsm } from './follower';
 import { type KeyRingDeps, keyRing } from './key-ring';
 import type { Ssm } from './parameters';
 import { cloudFrontPublicKeys, type PublicKeys, signingKey } from './signing-key';
@@ -36,6 +36,7 @@ export function keyRingResources(deps: KeyRingResourcesDeps): OnEvent {
 }
 
 const homeRegion = process.env[environmentNames.homeRegion];
+const followerRegion = process.env[environmentNames.followerRegion];
 
 const stack = cloudFormationView();
 
@@ -45,7 +46,8 @@ export const handler = makeHandler(
       // Re-encrypting a key store writes up to 100 versions once: room for SSM's throttling.
       ssm: new SSMClient({ maxAttempts: 8 }),
       // Bounded: a home region that does not answer is an outage to deploy through, not to wait for.
-      homeSsm: homeRegion ? homeRegionSsm(homeRegion) : undefined,
+      homeSsm: homeRegion ? otherRegionSsm(homeRegion) : undefined,
+      followerSsm: followerRegion ? otherRegionSsm(followerRegion) : undefined,
       logger: jsonLogger,
       environment: process.env,
       stack,

@@ -9,7 +9,7 @@
 import type { CustomResourceEvent, CustomResourceResult, Invocation, Logger } from '../lib/custom-resource';
 import { describeKey, type GeneratedKey, generateSecret, type Jwks, type SigningAlgorithm, signingAlgorithms } from '../lib/signing-keys';
 import type { KeyRingConfiguration, KeyRingResourceConfiguration } from './configuration';
-import { followHome } from './follower';
+import { checkFollowed, followHome } from './follower';
 import { type KeyStore, keyLabel, openKeyStore } from './key-store';
 import { type EventWrites, newEventWrites, type ParameterAccess, parameters, type Ssm, underStageKey } from './parameters';
 
@@ -35,8 +35,10 @@ export interface KeyRingProperties {
 
 export interface KeyRingDeps {
   ssm: Ssm;
-  /** SSM of the home region, for the key ring of a secondary region (follower.ts `homeRegionSsm`). */
+  /** SSM of the home region, for the key ring of a secondary region (follower.ts `otherRegionSsm`). */
   homeSsm?: Ssm;
+  /** SSM of the secondary region, for the home key ring of a stage with one: whether it followed the last rotation. */
+  followerSsm?: Ssm;
   logger: Logger;
   generate?: (algorithm: SigningAlgorithm) => Promise<string>;
 }
@@ -303,6 +305,19 @@ export function keyRing(deps: KeyRingDeps) {
     // A follower's rotation is judged by the home store: it holds the keys home has published.
     const following = configuration.homeRegion !== undefined;
     if (!following) checkRotation(store, properties);
+    // A rotation step at home (its key pre-published, the next not yet made) waits for the secondary region.
+    const rotationStep =
+      store.has(properties.Algorithm, Number(properties.Rotation)) && !store.has(properties.Algorithm, Number(properties.Rotation) + 1);
+    if (!following && configuration.followerRegion && deps.followerSsm && Number(properties.Rotation) > 0 && rotationStep) {
+      await checkFollowed({
+        followerSsm: deps.followerSsm,
+        followerRegion: configuration.followerRegion,
+        keyStore: properties.KeyStoreParameter,
+        algorithm: properties.Algorithm,
+        rotation: Number(properties.Rotation),
+        signal: request.invocation.signal,
+      });
+    }
     // Before anything is written: a store an earlier key ring left full of labels needs the room.
     await releaseUnreachable(store, properties);
     const reencrypted = await store.reencrypt();

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { homeRegionBounds, homeRegionSsm } from '../../handlers/key-ring/follower';
+import { homeRegionBounds, otherRegionSsm } from '../../handlers/key-ring/follower';
 import { keyRingResources } from '../../handlers/key-ring/index';
 import { makeHandler } from '../../handlers/lib/custom-resource';
 import { jwtKeyRingProperties, photoUrlKeyRingProperties, photoUrlSigningKeyProperties } from '../../resources/key-ring';
@@ -61,6 +61,8 @@ function twoRegions(stage: string, choice: { secondaryRegion?: string } = {}) {
   let change: ((settings: StageSettings) => void) | undefined;
   /** Where the follower reaches the home region (a closed port when home is down). */
   let homeUrl: string;
+  /** Where home reaches the secondary region; its endpoint unless the secondary is down. */
+  let followerUrl: string | undefined;
 
   const regionChoice = (region: string): StackChoice => ({ ...choice, ...(region === home ? {} : { region }) });
   const settingsIn = (region: string) => {
@@ -82,9 +84,21 @@ function twoRegions(stage: string, choice: { secondaryRegion?: string } = {}) {
     const environment = keyRingEnvironment(stage, deployed, regionChoice(region));
     const url = region === home ? homeEndpoint.url : secondaryEndpoint.url;
     const ssm = new SSMClient({ region, endpoint: url, credentials, maxAttempts: 1 });
-    const homeSsm = region === home ? undefined : homeRegionSsm(home, { endpoint: homeUrl, credentials });
+    const homeSsm = region === home ? undefined : otherRegionSsm(home, { endpoint: homeUrl, credentials });
+    // Home asks the secondary region whether it followed the last rotation.
+    const followerSsm =
+      region === home ? otherRegionSsm(secondary, { endpoint: followerUrl ?? secondaryEndpoint.url, credentials }) : undefined;
     return makeHandler(
-      keyRingResources({ ssm, homeSsm, logger, environment, generate: keys.generate, stack: stackInProgress(), publicKeys: cloudFront }),
+      keyRingResources({
+        ssm,
+        homeSsm,
+        followerSsm,
+        logger,
+        environment,
+        generate: keys.generate,
+        stack: stackInProgress(),
+        publicKeys: cloudFront,
+      }),
       { logger },
     );
   };
@@ -125,6 +139,10 @@ function twoRegions(stage: string, choice: { secondaryRegion?: string } = {}) {
     },
     setChange(next: typeof change) {
       change = next;
+    },
+    /** The secondary region stops answering home (a closed port), or answers again. */
+    async secondaryDown(down = true) {
+      followerUrl = down ? await closedPort() : undefined;
     },
     async start() {
       homeEndpoint = await startSsmEndpoint(homeStore);
@@ -241,6 +259,34 @@ describe('follower key ring of prod in ap-southeast-1', () => {
     expect([...secondaryStore.history.keys()]).toEqual([]);
     expect([...homeStore.history.keys()]).toEqual([]);
     expect(new Set(regions.homeEndpoint.operations)).toEqual(new Set(['GetParameterHistory']));
+  });
+
+  it('rotates home again only once the secondary region followed the last rotation, and not while it cannot tell', async () => {
+    await regions.jwt(home, 'Create', 0);
+    await regions.jwt(secondary, 'Create', 0);
+    const first = await regions.jwt(home, 'Update', 1);
+    const writes = regions.homeStore.changes.length;
+
+    const ahead = await regions.jwt(home, 'Update', 2);
+    expect(regions.homeStore.changes.length).toBe(writes);
+    await regions.jwt(secondary, 'Update', 1);
+    await regions.secondaryDown();
+    const blind = await regions.jwt(home, 'Update', 2);
+    await regions.secondaryDown(false);
+    const second = await regions.jwt(home, 'Update', 2);
+
+    expect(first.Status).toBe('SUCCESS');
+    expect(ahead).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining(
+        'The secondary region ap-southeast-1 has not followed rotation 1 yet: its key store /movement-pass-keys/prod/jwt lacks RS256-k2',
+      ),
+    });
+    expect(blind).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('The secondary region ap-southeast-1 did not answer'),
+    });
+    expect(second.Status, second.Reason).toBe('SUCCESS');
   });
 
   it('follows a rotation deployed home first, and refuses one home has not deployed yet', async () => {
