@@ -1,7 +1,8 @@
 // @ts-check
 // Local osls plugin: the Route 53 failover records of `public-api.<domain>` (A and AAAA), one
 // pair per region, each written by that region's own deploy: the home region's PRIMARY, with
-// the home stack's health check, and the secondary region's SECONDARY. Each is an alias to the
+// the routing check of the stage's failover control stack (us-east-1: home healthy AND the
+// failover gate open), and the secondary region's SECONDARY. Each is an alias to the
 // API Gateway regional domain serverless-domain-manager made in that region. The simple records
 // that plugin used to write are replaced in the same change batch, so the name never stops
 // resolving. `sls remove` deletes this region's records; `sls info` lists the name's records.
@@ -14,7 +15,8 @@ const recordTypes = ['A', 'AAAA'];
 
 /**
  * @typedef {{ enabled: boolean, domain: string, recordName: string, region: string, homeRegion: string,
- *   failover: 'PRIMARY' | 'SECONDARY', setIdentifier: string, healthCheckOutput?: string }} FailoverDnsConfig
+ *   failover: 'PRIMARY' | 'SECONDARY', setIdentifier: string,
+ *   healthCheck?: { region: string, output: string } }} FailoverDnsConfig
  * @typedef {{ Name: string, Type: string, SetIdentifier?: string, Failover?: string, HealthCheckId?: string,
  *   AliasTarget?: { DNSName: string, HostedZoneId: string, EvaluateTargetHealth: boolean }, [key: string]: unknown }} RecordSet
  * @typedef {{ Action: 'CREATE' | 'DELETE', ResourceRecordSet: RecordSet }} Change
@@ -61,7 +63,7 @@ class FailoverDns {
     if (!['PRIMARY', 'SECONDARY'].includes(config.failover)) problems.push(`failover is "${config.failover}", not PRIMARY or SECONDARY`);
     if (!config.recordName?.endsWith(`.${config.domain}`)) problems.push(`recordName "${config.recordName}" is not under ${config.domain}`);
     if (!config.setIdentifier) problems.push('setIdentifier is empty');
-    if (config.failover === 'SECONDARY' && config.healthCheckOutput) problems.push('the SECONDARY record takes no health check');
+    if (config.failover === 'SECONDARY' && config.healthCheck) problems.push('the SECONDARY record takes no health check');
     if (problems.length > 0) {
       throw new this.serverless.classes.Error(
         `custom.movementPassFailoverDns of serverless.ts is wrong: ${problems.join('; ')}. ` +
@@ -84,7 +86,7 @@ class FailoverDns {
     if (!config) return;
     const zone = await this.zone(config);
     const target = await this.apiDomainTarget(config);
-    const healthCheckId = config.healthCheckOutput ? await this.stackOutput(config, config.healthCheckOutput) : undefined;
+    const healthCheckId = config.healthCheck ? await this.healthCheckId(config.healthCheck) : undefined;
     const existing = await this.recordsOfName(config, zone);
     const changes = this.changesFor(config, existing, this.wantedRecords(config, target, healthCheckId));
     const what = `${config.recordName} ${config.failover} (${config.region})`;
@@ -178,19 +180,27 @@ class FailoverDns {
   }
 
   /**
-   * A stack output of this region's stack.
-   * @param {FailoverDnsConfig} config @param {string} key
+   * The PRIMARY record's health check: an output of the stage's failover control stack.
+   * @param {{ region: string, output: string }} check
    */
-  async stackOutput(config, key) {
+  async healthCheckId(check) {
     const StackName = this.provider.naming.getStackName();
-    const { Stacks = [] } = await this.provider.request('CloudFormation', 'describeStacks', { StackName }, { region: config.region });
+    const stage = this.serverless.service.provider.stage;
+    const { Stacks = [] } = await this.provider
+      .request('CloudFormation', 'describeStacks', { StackName }, { region: check.region })
+      .catch((/** @type {import('./lib/service').ProviderError} */ error) => {
+        // CloudFormation says a missing stack with a ValidationError.
+        if (/does not exist/.test(error.message)) return {};
+        throw error;
+      });
     const value = Stacks[0]?.Outputs?.find(
-      (/** @type {{ OutputKey: string, OutputValue: string }} */ found) => found.OutputKey === key,
+      (/** @type {{ OutputKey: string, OutputValue: string }} */ found) => found.OutputKey === check.output,
     )?.OutputValue;
     if (!value) {
       throw new this.serverless.classes.Error(
-        `The stack ${StackName} in ${config.region} has no output ${key}, the health check of its PRIMARY record. ` +
-          'It comes with this version of the stack: deploy this region again (the deploy that failed may not have reached it).',
+        `The failover control stack ${StackName} in ${check.region} has no output ${check.output}, the health check of the PRIMARY ` +
+          `record. Deploy it first: \`npx sls deploy --stage ${stage} --region ${check.region}\` (\`npm run deploy:regions -- --stage ${stage}\` ` +
+          'deploys it before the regions). The stack itself is deployed; run this deploy again afterwards.',
       );
     }
     return value;

@@ -7,6 +7,7 @@ import { apiAccessLogSetting, apiLoggingDependencies } from './access-logs';
 import { restApiId } from './api-names';
 import { type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { physicalName } from './names';
+import { healthMethod, healthMethodSettings, outsideHealthRoute } from './region-health';
 import { isHomeRegion, type StageSettings } from './stage';
 
 /** Verifiers cache the keys this long; a rotation publishes the new key before anyone signs with it. */
@@ -94,10 +95,11 @@ export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource
       ],
     },
   };
-  // A deployment is a snapshot: a new logical id whenever the method or the key ring changes
+  const health = healthMethod(settings);
+  // A deployment is a snapshot: a new logical id whenever a method or the key ring changes
   // makes CloudFormation deploy the API again, after the key ring has answered.
   const fingerprint = createHash('sha256')
-    .update(JSON.stringify([jwksMethod, jwksSource]))
+    .update(JSON.stringify([jwksMethod, jwksSource, ...Object.values(health)]))
     .digest('hex')
     .slice(0, 12);
   const deploymentId = `ApiDeployment${fingerprint}`;
@@ -123,9 +125,10 @@ export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource
         Properties: { RestApiId: ref(restApiId), ParentId: ref('WellKnownResource'), PathPart: 'jwks.json' },
       },
       JwksMethod: jwksMethod,
+      ...health,
       [deploymentId]: {
         Type: 'AWS::ApiGateway::Deployment',
-        DependsOn: ['JwksMethod'],
+        DependsOn: ['JwksMethod', ...Object.keys(health).filter((id) => id.endsWith('Method'))],
         Properties: { RestApiId: ref(restApiId), Description: `JWKS ${fingerprint}` },
       },
       ApiStage: {
@@ -149,6 +152,7 @@ export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource
               // Errors only: the access log already has every request.
               ...(accessLog && { LoggingLevel: 'ERROR', DataTraceEnabled: false }),
             },
+            ...healthMethodSettings(settings),
           ],
           ...(accessLog && { AccessLogSetting: accessLog }),
         },
@@ -169,6 +173,7 @@ export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource
 function webAcl(settings: StageSettings): Fragment['Resources'] {
   const limit = settings.api.requestsPer5MinPerIp;
   if (limit === undefined) return {};
+  const scopeDown = outsideHealthRoute(settings);
   const visibility = (name: string) => ({ SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: name });
   return {
     ApiWebAcl: {
@@ -185,7 +190,14 @@ function webAcl(settings: StageSettings): Fragment['Resources'] {
           {
             Name: 'requests-per-source-ip',
             Priority: 0,
-            Statement: { RateBasedStatement: { Limit: limit, EvaluationWindowSec: 300, AggregateKeyType: 'IP' } },
+            Statement: {
+              RateBasedStatement: {
+                Limit: limit,
+                EvaluationWindowSec: 300,
+                AggregateKeyType: 'IP',
+                ...(scopeDown && { ScopeDownStatement: scopeDown }),
+              },
+            },
             // 429 rather than WAF's default 403: clients retry a 429 later, as they do the stage throttle's.
             Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
             VisibilityConfig: visibility(physicalName(settings, 'requests-per-source-ip')),

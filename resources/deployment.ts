@@ -4,6 +4,7 @@
 // deployment bucket of each region. All of a stage's IAM lives under its own path
 // (`/movement-pass/<stage>/`), the bootstrap's own principals under `/movement-pass-bootstrap/<stage>/`,
 // so no role or policy of a stage matches another stage's path.
+import type { AWS } from '@serverless/typescript';
 import { type CfnResource, denyInsecureTransport, type Fragment, getAtt, privateBucket, ref } from './cloudformation';
 import { paramFromArgv } from './command-line';
 import { app } from './names';
@@ -130,3 +131,36 @@ export function accountPluginConfig(settings: StageSettings): AccountPluginConfi
     setting: `${settings.retainData ? `sharedStages.${settings.stage}.account` : 'sandboxAccount'} of team.json`,
   };
 }
+
+/**
+ * osls's provider settings of every stack of the stage: the runtime, and what the administrator's
+ * bootstrap made for the stage (bootstrap/): osls uploads to the stage's own bucket in the stack's
+ * region, and CloudFormation acts on the stack with the stage's own role, whose permissions
+ * boundary every role of the stack carries.
+ */
+export function stageProvider(settings: StageSettings) {
+  return {
+    name: 'aws' as const,
+    runtime: 'nodejs24.x' as const,
+    architecture: 'arm64' as const,
+    region: settings.region as NonNullable<AWS['provider']['region']>,
+    // Custom resource functions are called by CloudFormation only: numbered versions would just pile up.
+    versionFunctions: false,
+    deploymentBucket: { name: deploymentBucketName(settings, settings.region) },
+    iam: { deploymentRole: executionRoleArn(settings) },
+    stage: settings.stage,
+    stackTags: { app, stage: settings.stage },
+    tags: { app, stage: settings.stage },
+  } satisfies AWS['provider'];
+}
+
+/** serverless-esbuild's settings: one minified bundle per function. */
+export const bundling = {
+  bundle: true,
+  minify: true,
+  sourcemap: false,
+  target: 'node24',
+  platform: 'node',
+  // The Lambda runtime ships AWS SDK v3; bundling it would only grow the artifacts.
+  exclude: ['@aws-sdk/*'],
+};

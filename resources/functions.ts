@@ -15,7 +15,7 @@ export const serviceToken = (name: string) => getAtt(functionLogicalId(name), 'A
 
 export const functionName = (settings: StageSettings, name: string) => `${service}-${settings.stage}-${name}`;
 
-export interface CustomResourceFunction {
+export interface StageFunction {
   name: string;
   handler: string;
   description: string;
@@ -37,11 +37,17 @@ export const ownStackRecords = {
   Resource: ref('AWS::StackId'),
 };
 
-/** The osls function definition and its role, for one custom resource function. */
-export function customResourceFunction(
-  settings: StageSettings,
-  fn: CustomResourceFunction,
-): { definition: FunctionDefinition; fragment: Fragment } {
+/** The osls function definition and its role, for one custom resource function: it acts on events of its own stack only. */
+export function customResourceFunction(settings: StageSettings, fn: StageFunction): { definition: FunctionDefinition; fragment: Fragment } {
+  return stageFunction(settings, {
+    ...fn,
+    statements: [...fn.statements, ownStackRecords],
+    environment: { [stackIdVariable]: ref('AWS::StackId'), ...fn.environment },
+  });
+}
+
+/** The osls function definition and its role, for one function of the stage. */
+export function stageFunction(settings: StageSettings, fn: StageFunction): { definition: FunctionDefinition; fragment: Fragment } {
   const roleId = `${functionLogicalId(fn.name).replace(/LambdaFunction$/, '')}Role`;
   const logGroupArn = sub(
     `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName(settings, fn.name)}:*`,
@@ -64,7 +70,6 @@ export function customResourceFunction(
             Statement: [
               { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroupArn },
               ...fn.statements,
-              ownStackRecords,
             ],
           },
         },
@@ -79,7 +84,7 @@ export function customResourceFunction(
       timeout: fn.timeout,
       role: roleId,
       logRetentionInDays: settings.logRetentionDays,
-      environment: { [stackIdVariable]: ref('AWS::StackId'), ...fn.environment } as FunctionDefinition['environment'],
+      ...(fn.environment && { environment: fn.environment as FunctionDefinition['environment'] }),
     },
     fragment: { Resources: { [roleId]: role } },
   };

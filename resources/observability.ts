@@ -101,20 +101,26 @@ function observabilityKey(settings: StageSettings): CfnResource {
   };
 }
 
-interface AlarmSpec {
+export interface AlarmSpec {
   description: string;
   namespace: string;
   metricName: string;
   dimensions?: { Name: string; Value: Intrinsic }[];
-  statistic: 'Sum' | 'Maximum' | 'Average';
+  statistic: 'Sum' | 'Maximum' | 'Minimum' | 'Average';
   /** Above this; 0 (the first occurrence) unless said. */
   threshold?: number;
-  /** Periods of 5 minutes in a row above it; 1 unless said. */
+  /** Periods in a row above it; 1 unless said. */
   evaluationPeriods?: number;
+  /** Seconds; 300 unless said. */
+  period?: number;
+  /** Above the threshold unless said. */
+  comparison?: 'GreaterThanThreshold' | 'LessThanThreshold';
+  /** Topics told besides the alarm topic, when it fires only. */
+  alsoNotify?: Intrinsic[];
 }
 
 /** Raised on the first occurrence unless a threshold says otherwise: each of these is zero on a healthy stage. */
-function alarm(settings: StageSettings, name: string, spec: AlarmSpec): CfnResource {
+export function alarm(settings: StageSettings, name: string, spec: AlarmSpec): CfnResource {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
@@ -124,14 +130,14 @@ function alarm(settings: StageSettings, name: string, spec: AlarmSpec): CfnResou
       MetricName: spec.metricName,
       ...(spec.dimensions && { Dimensions: spec.dimensions }),
       Statistic: spec.statistic,
-      Period: 300,
+      Period: spec.period ?? 300,
       EvaluationPeriods: spec.evaluationPeriods ?? 1,
       Threshold: spec.threshold ?? 0,
-      ComparisonOperator: 'GreaterThanThreshold',
+      ComparisonOperator: spec.comparison ?? 'GreaterThanThreshold',
       // No data points means nothing happened (no request, no invocation), not an unknown state.
       TreatMissingData: 'notBreaching',
       ActionsEnabled: true,
-      AlarmActions: [ref(alarmTopicId)],
+      AlarmActions: [ref(alarmTopicId), ...(spec.alsoNotify ?? [])],
       OKActions: [ref(alarmTopicId)],
     },
   };
@@ -148,7 +154,8 @@ const jwksMetricDimensions = (settings: StageSettings) => [
 /** A metric filter cannot set a fixed dimension: the stage goes in the namespace instead. */
 export const keyRingFailureMetric = (settings: StageSettings) => ({ namespace: `MovementPass/${settings.stage}`, name: 'KeyRingFailures' });
 
-export function observability(settings: StageSettings): Fragment {
+/** The stage's key in this region, and the alarm topic it encrypts with the alarm emails subscribed (when the stage raises alarms). */
+export function alarmTopic(settings: StageSettings): Fragment {
   const fragment: Fragment = { Resources: {}, Outputs: {} };
   if (hasObservabilityKey(settings)) {
     fragment.Resources[observabilityKeyId] = observabilityKey(settings);
@@ -158,9 +165,6 @@ export function observability(settings: StageSettings): Fragment {
     };
   }
   if (!settings.observability.alarms) return fragment;
-
-  const keyRing = functionName(settings, keyRingFunctionName);
-  const failures = keyRingFailureMetric(settings);
   Object.assign(fragment.Resources, {
     [alarmTopicId]: {
       Type: 'AWS::SNS::Topic',
@@ -176,6 +180,17 @@ export function observability(settings: StageSettings): Fragment {
         { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: ref(alarmTopicId), Protocol: 'email', Endpoint: email } },
       ]),
     ),
+  });
+  fragment.Outputs = { AlarmTopicArn: output('SNS topic of the stage alarms', ref(alarmTopicId)) };
+  return fragment;
+}
+
+export function observability(settings: StageSettings): Fragment {
+  const fragment = alarmTopic(settings);
+  if (!settings.observability.alarms) return fragment;
+  const keyRing = functionName(settings, keyRingFunctionName);
+  const failures = keyRingFailureMetric(settings);
+  Object.assign(fragment.Resources, {
     PassesLoadDeadLetterQueueAlarm: alarm(settings, 'passes-load-dlq-not-empty', {
       description:
         'Passes failed to load five times and wait in the dead-letter queue; see "Alarms and how to subscribe" in docs/observability.md to inspect and redrive them.',
@@ -219,7 +234,6 @@ export function observability(settings: StageSettings): Fragment {
     }),
   });
   Object.assign(fragment.Resources, replicationAlarms(settings));
-  fragment.Outputs = { AlarmTopicArn: output('SNS topic of the stage alarms', ref(alarmTopicId)) };
   return fragment;
 }
 

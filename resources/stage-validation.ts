@@ -35,6 +35,7 @@ export const reservedStageWords = [
   'boundary',
   'cloudformation',
   'deployments',
+  'failover',
   'foundation',
   'jwks',
   'key',
@@ -84,6 +85,12 @@ export function validated(settings: StageSettings): StageSettings {
   for (const region of regions) {
     if (!regionPattern.test(region) || !isAwsRegion(region))
       throw new StageError(`"${region}" in regions of ${where} is not an AWS region code, e.g. ap-southeast-1.`);
+  }
+  if (settings.customDomain && regions.length > 1 && regions.includes('us-east-1')) {
+    throw new StageError(
+      `regions of ${where} include us-east-1, where the failover control stack of a stage that fails over lives ` +
+        '(resources/failover-control.ts): choose another region.',
+    );
   }
   if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(settings.domain)) {
     throw new StageError(

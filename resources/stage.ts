@@ -197,13 +197,15 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
       `--region ${region} is not an AWS region: write its code, e.g. --region ${stageSettings.regions[1] ?? 'ap-southeast-1'}.`,
     );
   }
-  if (!stageSettings.regions.includes(region)) {
+  const control = region === failoverControlRegion && failsOverSettings(stageSettings);
+  if (!stageSettings.regions.includes(region) && !control) {
     const optIn = shared
       ? ''
       : ` A sandbox tries a second region by opting in on every command: --param=${secondaryRegionParam}=${region}.`;
     throw new StageError(
       `Stage "${stage}" runs in ${stageSettings.regions.join(' (home), ')}${stageSettings.regions.length > 1 ? '' : ' (home)'}, ` +
-        `not ${region}: pass --region ${stageSettings.regions.join(' or --region ')}, or none for the home region.${optIn}`,
+        `not ${region}: pass --region ${stageSettings.regions.join(' or --region ')}, or none for the home region` +
+        `${failsOverSettings(stageSettings) ? ` (--region ${failoverControlRegion}: its failover control stack)` : ''}.${optIn}`,
     );
   }
   if (choice.refreshLookups !== undefined) {
@@ -223,6 +225,18 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
     structuredClone({ ...stageSettings, region, ...(choice.refreshLookups !== undefined && { refreshLookups: choice.refreshLookups }) }),
   );
 }
+
+/**
+ * Where the failover control stack of a stage that fails over lives (resources/failover-control.ts):
+ * Route 53 publishes its health checks' metrics in us-east-1 only. No stage may run in it.
+ */
+export const failoverControlRegion = 'us-east-1';
+/** The stage fails over: `public-api.<domain>` moves between its two regions. */
+const failsOverSettings = (settings: Pick<StageSettings, 'customDomain' | 'regions'>): boolean =>
+  settings.customDomain && settings.regions.length > 1;
+/** The stack is the stage's failover control stack, not one of its regions' foundation stacks. */
+export const isFailoverControl = (settings: Pick<StageSettings, 'region' | 'regions'>): boolean =>
+  settings.region === failoverControlRegion && !settings.regions.includes(failoverControlRegion);
 
 /** The stage's home region: the first of its regions, whose stack owns what is global. */
 export const homeRegionOf = (settings: Pick<StageSettings, 'regions'>): string => settings.regions[0];

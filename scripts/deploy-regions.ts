@@ -1,4 +1,5 @@
-// One command deploys every region of a stage, home first:
+// One command deploys every region of a stage, home first (after the failover control stack in
+// us-east-1 of a stage that fails over, whose routing check the home deploy puts on public-api):
 //   npm run deploy:regions -- --stage prod [other sls deploy options]
 // runs `sls deploy --region <region>` for each region of the stage (resources/stage.ts), with the
 // options given, forwarding output and exit codes, and stops at the first failure saying what
@@ -18,8 +19,9 @@ import { optionFromArgv, paramFromArgv, settingsFromArgv } from '../resources/co
 import { missingBucketCode, stateOfVersioning, uncheckedBucket } from '../resources/photo-bucket-check';
 import { photoBucketName, photoReplicationParam } from '../resources/photo-replication';
 import { confirmations } from '../resources/production-safety';
+import { failsOver } from '../resources/region-health';
 import { deployAllScript, stageOptions } from '../resources/regions';
-import { homeRegionOf, refreshLookupsParam, type StageSettings, secondaryRegionOf } from '../resources/stage';
+import { failoverControlRegion, homeRegionOf, refreshLookupsParam, type StageSettings, secondaryRegionOf } from '../resources/stage';
 import { StageError } from '../resources/stage-validation';
 
 /** Whether the secondary region's photo bucket can receive the home bucket's replication rule. */
@@ -40,13 +42,19 @@ export function deploySteps(settings: StageSettings, secondaryBucket?: BucketSta
   const [home] = settings.regions;
   const secondary = secondaryRegionOf(settings);
   if (secondary === undefined) return [{ region: home, options: [], what: `home region ${home}` }];
+  // First: the home deploy's PRIMARY record of public-api carries the control stack's routing check.
+  const control: DeployStep[] = failsOver(settings)
+    ? [{ region: failoverControlRegion, options: [], what: `failover control stack in ${failoverControlRegion}` }]
+    : [];
   if (secondaryBucket === 'ready') {
     return [
+      ...control,
       { region: home, options: [], what: `home region ${home}` },
       { region: secondary, options: [], what: `secondary region ${secondary}` },
     ];
   }
   return [
+    ...control,
     {
       region: home,
       options: [`--param=${photoReplicationParam}=off`],

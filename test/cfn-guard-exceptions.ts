@@ -75,6 +75,12 @@ export const acceptedFindings: AcceptedFinding[] = [
       'The custom resource functions call public AWS endpoints (SSM, S3, CloudWatch Logs, DynamoDB, CloudFront) and PUT their answer to the pre-signed S3 URL CloudFormation gives them (ResponseURL); they reach nothing in a VPC. A VPC would add NAT or interface endpoints (a fixed monthly cost) and no protection. https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html',
   },
   {
+    control: 'CT.LAMBDA.PR.3',
+    resources: ['FailoverLatchLambdaFunction'],
+    reason:
+      "The failover latch of the control stack calls Route 53's public API only (GetHealthCheck, UpdateHealthCheck on the gate); it reaches nothing in a VPC, and a VPC would add NAT or an endpoint (a fixed monthly cost) and no protection. https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html",
+  },
+  {
     control: 'CT.S3.PR.10',
     resources: ['PhotoBucket'],
     reason:

@@ -57,6 +57,7 @@ function runWith(argv: string[], state: BucketState) {
 describe('deploy steps', () => {
   it('deploys home, then the secondary region, once the secondary bucket is ready', () => {
     expect(deploySteps(settingsFor('prod'), 'ready').map(({ region, options }) => [region, ...options])).toEqual([
+      ['us-east-1'],
       ['ap-south-1'],
       ['ap-southeast-1'],
     ]);
@@ -64,6 +65,7 @@ describe('deploy steps', () => {
 
   it.each(['missing', 'unversioned'] as const)('takes three steps while the secondary bucket is %s', (state) => {
     expect(deploySteps(settingsFor('prod'), state).map(({ region, options }) => [region, ...options])).toEqual([
+      ['us-east-1'],
       ['ap-south-1', '--param=photo-replication=off'],
       ['ap-southeast-1'],
       ['ap-south-1'],
@@ -87,6 +89,8 @@ describe('npm run deploy:regions', () => {
 
     expect(checkBucket).toHaveBeenCalledWith(expect.objectContaining({ stage: 'prod', region: 'ap-south-1' }), undefined);
     expect(fake.calls()).toEqual([
+      // The failover control stack first: the PRIMARY record of the home deploy carries its routing check.
+      ['deploy', '--stage', 'prod', '--verbose', '--region', 'us-east-1'],
       ['deploy', '--stage', 'prod', '--verbose', '--region', 'ap-south-1', '--param=photo-replication=off'],
       ['deploy', '--stage', 'prod', '--verbose', '--region', 'ap-southeast-1'],
       ['deploy', '--stage', 'prod', '--verbose', '--region', 'ap-south-1'],
@@ -119,24 +123,24 @@ describe('npm run deploy:regions', () => {
   });
 
   it('stops at the first failure with its exit code, saying what completed and what to run', async () => {
-    vi.stubEnv('FAKE_SLS_FAIL_AT', '2');
+    vi.stubEnv('FAKE_SLS_FAIL_AT', '3');
     vi.stubEnv('FAKE_SLS_EXIT', '7');
     const { run, fake, lines } = runWith(['--stage', 'prod'], 'missing');
 
     expect(await run()).toBe(7);
 
-    expect(fake.calls()).toHaveLength(2);
+    expect(fake.calls()).toHaveLength(3);
     const report = lines.at(-1);
     expect(report).toContain(
-      'deploy:regions stopped: step 2 of 3 (secondary region ap-southeast-1 (its photo bucket, replicating to home)) failed with exit code 7.',
+      'deploy:regions stopped: step 3 of 4 (secondary region ap-southeast-1 (its photo bucket, replicating to home)) failed with exit code 7.',
     );
     expect(report).toContain(
-      'Completed:\n  1. home region ap-south-1 without its photo replication rule (the ap-southeast-1 bucket does not exist yet)\n',
+      'Completed:\n  1. failover control stack in us-east-1\n  2. home region ap-south-1 without its photo replication rule (the ap-southeast-1 bucket does not exist yet)\n',
     );
     expect(report).toContain(
       'Not done:\n' +
-        '  2. secondary region ap-southeast-1 (its photo bucket, replicating to home): npx sls deploy --stage prod --region ap-southeast-1\n' +
-        '  3. home region ap-south-1 again, with its photo replication rule: npx sls deploy --stage prod --region ap-south-1\n',
+        '  3. secondary region ap-southeast-1 (its photo bucket, replicating to home): npx sls deploy --stage prod --region ap-southeast-1\n' +
+        '  4. home region ap-south-1 again, with its photo replication rule: npx sls deploy --stage prod --region ap-south-1\n',
     );
     expect(report).toContain('run the same command again (npm run deploy:regions -- --stage prod)');
   });

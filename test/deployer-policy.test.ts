@@ -249,6 +249,7 @@ describe("the deployers' policies", () => {
       'AWS::DynamoDB::GlobalTable': ['dynamodb:CreateTable', 'dynamodb:CreateTableReplica', 'dynamodb:UpdateContinuousBackups'],
       'AWS::IAM::Role': ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:PassRole'],
       'AWS::Lambda::Function': ['lambda:CreateFunction', 'lambda:UpdateFunctionCode'],
+      'AWS::Lambda::Permission': ['lambda:AddPermission', 'lambda:RemovePermission'],
       'AWS::Logs::LogGroup': ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
       'AWS::Route53::RecordSet': ['route53:ChangeResourceRecordSets', 'route53:GetChange'],
       'AWS::Route53::HealthCheck': ['route53:CreateHealthCheck', 'route53:GetHealthCheck', 'route53:ChangeTagsForResource'],

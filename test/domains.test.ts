@@ -54,7 +54,7 @@ describe('prod stage', () => {
     expect(order.indexOf('./plugins/failover-dns')).toBeLessThan(order.indexOf('./plugins/verify'));
   });
 
-  it('writes the PRIMARY failover records of public-api, with the health check the stack outputs', () => {
+  it("writes the PRIMARY failover records of public-api, with the failover control stack's routing check", () => {
     expect(custom.movementPassFailoverDns).toEqual({
       enabled: true,
       domain: 'movement-pass.com',
@@ -63,28 +63,12 @@ describe('prod stage', () => {
       homeRegion: 'ap-south-1',
       failover: 'PRIMARY',
       setIdentifier: 'ap-south-1',
-      healthCheckOutput: 'ApiHealthCheckId',
+      healthCheck: { region: 'us-east-1', output: 'RoutingHealthCheckId' },
     });
-    expect(template.Outputs?.ApiHealthCheckId.Value).toEqual({ Ref: 'ApiHealthCheck' });
-  });
-
-  it("checks the home region's own API over HTTPS, on its execute-api hostname and the JWKS, not through public-api", () => {
-    const healthCheck = resource(template, 'ApiHealthCheck', 'AWS::Route53::HealthCheck');
-    expect(healthCheck.DependsOn).toEqual(['ApiStage']);
-    expect(healthCheck.Properties.HealthCheckConfig).toEqual({
-      Type: 'HTTPS',
-      FullyQualifiedDomainName: { 'Fn::Sub': '${ApiGatewayRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}' },
-      Port: 443,
-      ResourcePath: '/prod/.well-known/jwks.json',
-      EnableSNI: true,
-      RequestInterval: 30,
-      FailureThreshold: 3,
-      Regions: ['ap-southeast-1', 'ap-northeast-1', 'ap-southeast-2'],
-    });
-    expect(healthCheck.Properties.HealthCheckTags).toContainEqual({ Key: 'Name', Value: 'movement-pass-prod-public-api-ap-south-1' });
-    // The path the check calls is the JWKS method the stack serves, under the stage the API deploys.
-    expect(resource(template, 'JwksResource').Properties.PathPart).toBe('jwks.json');
-    expect(resource(template, 'ApiStage').Properties.StageName).toBe('prod');
+    const control = readTemplate('prod.us-east-1');
+    expect(control.Outputs?.RoutingHealthCheckId.Value).toEqual({ Ref: 'RoutingHealthCheck' });
+    // A region's own stack holds no health check: they all live in the control stack.
+    expect(resourcesOfType(template, 'AWS::Route53::HealthCheck')).toEqual({});
   });
 
   it('packages the CloudFront certificate as its SSM parameter, so packaging needs no AWS call', () => {

@@ -79,7 +79,7 @@ interface FakeAccount {
   noZone?: boolean;
   /** Regions whose API domain exists. */
   apiDomainIn?: string[];
-  /** The home stack's outputs. */
+  /** The failover control stack's outputs. */
   outputs?: { OutputKey: string; OutputValue: string }[];
 }
 
@@ -106,9 +106,13 @@ function fakeProvider(account: FakeAccount) {
         return { domainName: params.domainName, ...apiDomains[region] };
       }
       case 'CloudFormation.describeStacks':
+        // The routing check is the failover control stack's, in us-east-1.
         expect(params.StackName).toBe(stackName);
+        expect(options?.region).toBe('us-east-1');
         return {
-          Stacks: [{ StackName: stackName, Outputs: account.outputs ?? [{ OutputKey: 'ApiHealthCheckId', OutputValue: healthCheckId }] }],
+          Stacks: [
+            { StackName: stackName, Outputs: account.outputs ?? [{ OutputKey: 'RoutingHealthCheckId', OutputValue: healthCheckId }] },
+          ],
         };
       default:
         throw new Error(`unexpected ${service}.${method}`);
@@ -160,14 +164,14 @@ describe('failover DNS plugin: the home region (PRIMARY)', () => {
     expect(route53.state.records.map((record) => `${record.Type} ${record.Failover}`).sort()).toEqual(['A PRIMARY', 'AAAA PRIMARY']);
   });
 
-  it('reads the health check id from the home stack and the alias target from API Gateway in the home region', async () => {
+  it('reads the routing check id from the failover control stack and the alias target from API Gateway in the home region', async () => {
     const route53 = fakeRoute53();
     const { plugin: primary, provider } = home({ route53 });
 
     await primary.hooks['after:deploy:deploy']();
 
     expect(provider.calls).toEqual(
-      expect.arrayContaining(['APIGateway.getDomainName ap-south-1', 'CloudFormation.describeStacks ap-south-1']),
+      expect.arrayContaining(['APIGateway.getDomainName ap-south-1', 'CloudFormation.describeStacks us-east-1']),
     );
     expect(provider.calls.filter((call) => call.includes('ap-southeast-1'))).toEqual([]);
   });
@@ -190,7 +194,7 @@ describe('failover DNS plugin: the home region (PRIMARY)', () => {
     await secondary({ route53 }).plugin.hooks['after:deploy:deploy']();
     const secondaryRecords = route53.state.records.filter((record) => record.Failover === 'SECONDARY');
 
-    await home({ route53, outputs: [{ OutputKey: 'ApiHealthCheckId', OutputValue: 'hc-new' }] }).plugin.hooks['after:deploy:deploy']();
+    await home({ route53, outputs: [{ OutputKey: 'RoutingHealthCheckId', OutputValue: 'hc-new' }] }).plugin.hooks['after:deploy:deploy']();
 
     const last = route53.state.batches.at(-1) as Change[];
     expect(last.map((change) => `${change.Action} ${change.ResourceRecordSet.Type} ${change.ResourceRecordSet.HealthCheckId}`)).toEqual([
@@ -202,14 +206,16 @@ describe('failover DNS plugin: the home region (PRIMARY)', () => {
     expect(route53.state.records.filter((record) => record.Failover === 'SECONDARY')).toEqual(secondaryRecords);
   });
 
-  it('says which output is missing, and how to get it, when the home stack has no health check output', async () => {
+  it('says which output is missing, and how to get it, when the failover control stack has no routing check output', async () => {
     const route53 = fakeRoute53(simpleRecords());
     const { plugin: primary } = home({ route53, outputs: [] });
 
     const failure = primary.hooks['after:deploy:deploy']();
 
     await expect(failure).rejects.toBeInstanceOf(ServerlessError);
-    await expect(failure).rejects.toThrow(/no output ApiHealthCheckId.*deploy this region again/);
+    await expect(failure).rejects.toThrow(
+      /control stack movement-pass-foundation-prod in us-east-1 has no output RoutingHealthCheckId.*npx sls deploy --stage prod --region us-east-1/,
+    );
     expect(route53.state.batches).toEqual([]);
   });
 

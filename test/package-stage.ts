@@ -220,6 +220,8 @@ export const secondaryRegionOptIn = '--param=secondary-region=ap-southeast-1';
 export const testedStacks = {
   prod: ['--stage', 'prod'],
   'prod.ap-southeast-1': ['--stage', 'prod', '--region', 'ap-southeast-1'],
+  // The failover control stack of prod (resources/failover-control.ts).
+  'prod.us-east-1': ['--stage', 'prod', '--region', 'us-east-1'],
   alice: ['--stage', 'alice'],
   [optedInSandbox]: ['--stage', optedInSandbox, secondaryRegionOptIn],
   [`${optedInSandbox}.ap-southeast-1`]: ['--stage', optedInSandbox, secondaryRegionOptIn, '--region', 'ap-southeast-1'],

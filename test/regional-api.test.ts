@@ -47,9 +47,10 @@ describe('prod stage in its secondary region: the JWKS API', () => {
     resource(regional, 'AlarmTopic', 'AWS::SNS::Topic');
   });
 
-  it('has no health check: the one that decides failover checks the home region, from the home stack', () => {
+  it('has no health check of its own: the failover control stack checks both regions', () => {
     resourceCountIs(regional, 'AWS::Route53::HealthCheck', 0);
-    resourceCountIs(home, 'AWS::Route53::HealthCheck', 1);
+    resourceCountIs(home, 'AWS::Route53::HealthCheck', 0);
+    resourceCountIs(readTemplate('prod.us-east-1'), 'AWS::Route53::HealthCheck', 4);
   });
 });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { awsRegions } from '../resources/aws-regions';
 import { paramFromArgv, personalStage, readPersonalSettings, settingsFromArgv, stageFromArgv } from '../resources/command-line';
 import { checkParams } from '../resources/params';
-import { isHomeRegion, regionCode, secondaryRegionOf, settingsFor } from '../resources/stage';
+import { isFailoverControl, isHomeRegion, regionCode, secondaryRegionOf, settingsFor } from '../resources/stage';
 import { maxStageLength, StageError, stageNameProblem, validated } from '../resources/stage-validation';
 
 describe('stage names', () => {
@@ -166,7 +166,16 @@ describe('regions', () => {
     }
   });
 
-  it.each([['--region', 'eu-west-1'], ['-r', 'us-east-1'], ['--region=eu-west-1']])(
+  it('builds the failover control stack of a stage that fails over in us-east-1, and refuses it elsewhere', () => {
+    const control = fromArgv('--stage', 'prod', '--region', 'us-east-1');
+    expect(isFailoverControl(control)).toBe(true);
+    expect(isFailoverControl(fromArgv('--stage', 'prod', '--region', 'ap-southeast-1'))).toBe(false);
+    expect(() => fromArgv('--stage', 'alice', '--param=secondary-region=ap-southeast-1', '--region', 'us-east-1')).toThrow(
+      /Stage "alice" runs in ap-south-1 \(home\), ap-southeast-1, not us-east-1/,
+    );
+  });
+
+  it.each([['--region', 'eu-west-1'], ['-r', 'us-east-2'], ['--region=eu-west-1']])(
     'refuses %s outside the stage, listing its regions',
     (...args) => {
       expect(() => fromArgv('--stage', 'prod', ...args)).toThrow(StageError);

@@ -1,0 +1,135 @@
+// What Route 53 checks in each region of a stage that fails over: a health route of the region's
+// API on a hostname of the region's own, `public-api-<region>.<domain>` (the certificate's
+// `*.<domain>` covers it), with its own API Gateway custom domain, mapping and alias record. A
+// check of `public-api.<domain>` itself would follow the failover record to whichever region
+// answers, and a check of the execute-api hostname cannot see a broken custom domain or mapping.
+// The route has its own method throttle and stays outside the web ACL's rate rule, so a flood on
+// the JWKS (429s) never moves `public-api`. The checks themselves live in the failover control
+// stack (resources/failover-control.ts).
+import { healthPath, restApiId } from './api-names';
+import { certificateArn } from './certificates';
+import { type CfnResource, type Fragment, getAtt, output, ref, sub } from './cloudformation';
+import { type StageSettings, secondaryRegionOf } from './stage';
+
+/** A stage fails over when it has a custom domain and a second region: `public-api.<domain>` moves between them. */
+export const failsOver = (settings: StageSettings): boolean => settings.customDomain && secondaryRegionOf(settings) !== undefined;
+
+/** The region's own hostname, which only its health check calls. */
+export const healthHostname = (settings: Pick<StageSettings, 'domain'>, region: string): string =>
+  `public-api-${region}.${settings.domain}`;
+
+/**
+ * The health route's own ceiling. Route 53's checkers of three regions call about once a second in
+ * all; the stage throttle every JWKS caller shares (`/*`) does not apply to a method with its own.
+ */
+export const healthThrottle = { rateLimit: 5, burstLimit: 10 };
+
+/** API Gateway's MethodSettings name a resource path with `/` written `~1`. */
+const methodSettingPath = (path: string) => `/${path.replaceAll('/', '~1')}`;
+
+/** The health method: API Gateway answers it itself (MOCK), so it is healthy when the region's API, domain and mapping are. */
+export function healthMethod(settings: StageSettings): Record<string, CfnResource> {
+  if (!failsOver(settings)) return {};
+  return {
+    HealthResource: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { RestApiId: ref(restApiId), ParentId: getAtt(restApiId, 'RootResourceId'), PathPart: healthPath.slice(1) },
+    },
+    HealthMethod: {
+      Type: 'AWS::ApiGateway::Method',
+      Properties: {
+        RestApiId: ref(restApiId),
+        ResourceId: ref('HealthResource'),
+        HttpMethod: 'GET',
+        // Route 53's checkers carry no credentials.
+        AuthorizationType: 'NONE',
+        Integration: {
+          Type: 'MOCK',
+          RequestTemplates: { 'application/json': '{"statusCode": 200}' },
+          IntegrationResponses: [
+            {
+              StatusCode: '200',
+              ResponseTemplates: { 'application/json': sub(`{"stage":"${settings.stage}","region":"\${AWS::Region}"}`) },
+              ResponseParameters: { 'method.response.header.Cache-Control': "'no-store'" },
+            },
+          ],
+        },
+        MethodResponses: [{ StatusCode: '200', ResponseParameters: { 'method.response.header.Cache-Control': true } }],
+      },
+    },
+  };
+}
+
+/** The health method's own throttle, beside the stage's `/*` one. */
+export function healthMethodSettings(settings: StageSettings) {
+  if (!failsOver(settings)) return [];
+  return [
+    {
+      ResourcePath: methodSettingPath(healthPath),
+      HttpMethod: 'GET',
+      ThrottlingRateLimit: healthThrottle.rateLimit,
+      ThrottlingBurstLimit: healthThrottle.burstLimit,
+      MetricsEnabled: true,
+    },
+  ];
+}
+
+/**
+ * The web ACL's rate rule counts every request but the health route's: Route 53's checkers call
+ * from a few addresses, and a blocked checker would count as a failed region.
+ */
+export function outsideHealthRoute(settings: StageSettings) {
+  if (!failsOver(settings)) return undefined;
+  return {
+    NotStatement: {
+      Statement: {
+        ByteMatchStatement: {
+          FieldToMatch: { UriPath: {} },
+          PositionalConstraint: 'ENDS_WITH',
+          SearchString: healthPath,
+          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+        },
+      },
+    },
+  };
+}
+
+/** The region's health hostname: custom domain, mapping of the whole stage at its root, alias record. */
+export function regionHealth(settings: StageSettings): Fragment {
+  if (!failsOver(settings)) return { Resources: {} };
+  const hostname = healthHostname(settings, settings.region);
+  return {
+    Resources: {
+      HealthDomainName: {
+        Type: 'AWS::ApiGateway::DomainName',
+        Properties: {
+          DomainName: hostname,
+          // The region's own certificate (<domain> and *.<domain>), as for public-api.
+          RegionalCertificateArn: certificateArn(settings, 'serverCertificateArn'),
+          EndpointConfiguration: { Types: ['REGIONAL'] },
+          SecurityPolicy: 'TLS_1_2',
+        },
+      },
+      HealthBasePathMapping: {
+        Type: 'AWS::ApiGateway::BasePathMapping',
+        Properties: { DomainName: ref('HealthDomainName'), RestApiId: ref(restApiId), Stage: ref('ApiStage') },
+      },
+      HealthRecord: {
+        Type: 'AWS::Route53::RecordSet',
+        Properties: {
+          HostedZoneName: `${settings.domain}.`,
+          Name: hostname,
+          Type: 'A',
+          AliasTarget: {
+            DNSName: getAtt('HealthDomainName', 'RegionalDomainName'),
+            HostedZoneId: getAtt('HealthDomainName', 'RegionalHostedZoneId'),
+            EvaluateTargetHealth: false,
+          },
+        },
+      },
+    },
+    Outputs: {
+      HealthUrl: output(`What Route 53 checks in ${settings.region}`, `https://${hostname}${healthPath}`),
+    },
+  };
+}
