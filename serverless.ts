@@ -17,7 +17,7 @@ import {
   legacyDeploymentBucketFromArgv,
   stageProvider,
 } from './resources/deployment';
-import { failoverControlService } from './resources/failover-control';
+import { failoverControlService, failoverPluginConfig } from './resources/failover-control';
 import { failoverDnsPluginConfig } from './resources/failover-dns';
 import { jwt, jwtKeyRingProperties } from './resources/jwt';
 import { keyRingFunction, keyRingFunctionName, regionalPhotoUrlKeys } from './resources/key-ring';
@@ -113,6 +113,8 @@ function foundationService(settings: StageSettings): AWS {
       'serverless-domain-manager',
       // After the domain plugin: public-api's failover record of this region (and its removal).
       './plugins/failover-dns',
+      // `sls failover`: where public-api answers, and the operator's failback.
+      './plugins/failover',
       './plugins/stack-outputs',
       // After the base path mapping: the region's contract values to .serverless/foundation-<stage>[.<region>].json, then sls verify.
       './plugins/foundation-outputs',
@@ -128,6 +130,7 @@ function foundationService(settings: StageSettings): AWS {
       movementPassCertificates: certificatesPluginConfig(settings),
       customDomain: apiDomainPluginConfig(settings),
       movementPassFailoverDns: failoverDnsPluginConfig(settings),
+      movementPassFailover: failoverPluginConfig(settings),
       // The account the stage lives in (team.json): any command acting on AWS from another stops first.
       movementPassAccount: accountPluginConfig(settings),
       // Which region this stack is, for the local plugins' files, messages and commands.

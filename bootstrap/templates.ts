@@ -24,6 +24,7 @@ export const iamFiles = {
   stackAdministrator: 'stack-administrator.json',
   sandboxDeployer: 'sandbox-deployer.json',
   sharedStageDeployer: 'shared-stage-deployer.json',
+  failoverOperator: 'failover-operator.json',
 } as const;
 
 /**
@@ -55,6 +56,7 @@ export const stageStackName = (stage: string): string => `${app}-bootstrap-${sta
 export const apiGatewayCloudWatchRoleName = `${app}-apigateway-cloudwatch`;
 const accountPath = `/${app}-bootstrap/`;
 export const stackAdministratorPolicyName = `${app}-stack-administrator`;
+export const failoverOperatorPolicyName = `${app}-failover-operator`;
 
 /** Service-linked roles take no boundary, so only the bootstrap creates them (the execution role may not). */
 export const serviceLinkedRoles = {
@@ -113,6 +115,19 @@ export function accountTemplate({ global, deployer }: { global: boolean; deploye
             PolicyDocument: readPolicy(deployers[deployer].file),
           },
         },
+        // `sls failover` (plugins/failover.js): the operator of a stage that fails over, in the shared stages' account.
+        ...(deployer === 'shared-stage' && {
+          FailoverOperatorPolicy: {
+            Type: 'AWS::IAM::ManagedPolicy',
+            Properties: {
+              ManagedPolicyName: failoverOperatorPolicyName,
+              Path: accountPath,
+              Description:
+                'sls failover on the stage its stage tag names: checks, the gate, replication metrics and marker items (iam/failover-operator.json)',
+              PolicyDocument: readPolicy(iamFiles.failoverOperator),
+            },
+          },
+        }),
         StackAdministratorPolicy: {
           Type: 'AWS::IAM::ManagedPolicy',
           Properties: {

@@ -31,6 +31,7 @@ const awsCommands = new Set([
   'delete_domain',
   'diff',
   'verify',
+  'failover',
 ]);
 
 /** STS answers in well under a second; a network that drops packets would otherwise hang for minutes. */

@@ -19,11 +19,13 @@ import { type CfnResource, type Fragment, type Intrinsic, mergeFragments, output
 import { accountPluginConfig, bundling, stageProvider } from './deployment';
 import { stageFunction } from './functions';
 import { app, physicalName, service } from './names';
-import { alarm, alarmTopic } from './observability';
+import { alarm, alarmTopic, replicationLatencyThresholdMs } from './observability';
+import { photoBucketName, replicationRuleId } from './photo-replication';
+import { homeOriginFailoverTimeouts, homeOriginReadTimeout } from './photos';
 import { productionSafetyConfig } from './production-safety';
-import { healthHostname } from './region-health';
+import { failsOver, healthHostname } from './region-health';
 import { regionsPluginConfig } from './regions';
-import { homeRegionOf, type StageSettings, secondaryRegionOf } from './stage';
+import { failoverControlRegion, homeRegionOf, isFailoverControl, type StageSettings, secondaryRegionOf } from './stage';
 
 /**
  * Where Route 53's checkers call from: three regions (the fewest Route 53 accepts), in Asia and
@@ -182,16 +184,86 @@ export function failoverControlService(settings: StageSettings): AWS {
   return {
     service,
     frameworkVersion: '3',
-    plugins: ['./plugins/preflight', './plugins/production-safety', './plugins/diff', 'serverless-esbuild'],
+    // A deploy here keeps a closed gate closed (plugins/failover.js), and `sls failover` works from here too.
+    plugins: ['./plugins/preflight', './plugins/production-safety', './plugins/diff', 'serverless-esbuild', './plugins/failover'],
     provider: stageProvider(settings),
     custom: {
       esbuild: bundling,
       movementPassAccount: accountPluginConfig(settings),
       movementPassRegions: regionsPluginConfig(settings),
       movementPassProductionSafety: productionSafetyConfig(settings, resources.Resources ?? {}),
+      movementPassFailover: failoverPluginConfig(settings),
     },
     package: { individually: true },
     functions: { [latchFunctionName]: latch },
     resources: { ...resources, extensions: functionLogGroupExtensions(settings, [latchFunctionName]) },
+  };
+}
+
+/** The key prefix of the marker items the failback writes in the secondary region and reads at home (consumers of the streams skip it). */
+export const replicationMarkerPrefix = 'foundation-replication-marker#';
+/**
+ * Failback waits for the secondary's table writes to reach home: the newest ReplicationLatency of
+ * each table from the secondary to home at most this, and a marker item written in the secondary
+ * readable at home within `markerWaitSeconds`.
+ */
+export const failbackLimits = { maxReplicationLatencySeconds: 10, markerWaitSeconds: 60 };
+/** The TTL Route 53 gives an alias to an API Gateway regional domain: resolvers may keep the old answer this long. */
+export const aliasTtlSeconds = 60;
+
+/** What a failover costs in time and data, from the settings: the figures docs/runbooks.md states. */
+export function recoveryFigures() {
+  const detectionSeconds = healthCheckIntervalSeconds * healthCheckFailureThreshold;
+  return {
+    /** Route 53 sees the home region fail. */
+    detectionSeconds,
+    /** ... and resolvers have let go of the old answer: the API's recovery time objective. */
+    apiRtoSeconds: detectionSeconds + aliasTtlSeconds,
+    /** The home-down alarm's period: the latch closes the gate within about this after detection. */
+    latchSeconds: 60,
+    /** A photo read: one connection attempt to the home bucket, then its read timeout, before the secondary bucket. */
+    photoFailoverSeconds:
+      homeOriginFailoverTimeouts.ConnectionTimeout * homeOriginFailoverTimeouts.ConnectionAttempts + homeOriginReadTimeout,
+    /** Table writes lost with home at most those not yet replicated: the stage hears when that exceeds this. */
+    tableRpoAlarmSeconds: replicationLatencyThresholdMs / 1000,
+  };
+}
+
+export interface FailoverPluginConfig {
+  enabled: boolean;
+  stage: string;
+  homeRegion: string;
+  secondaryRegion: string;
+  controlRegion: string;
+  /** This stack is the control stack: its deploy keeps a closed gate closed. */
+  control: boolean;
+  outputs: typeof controlOutputs;
+  tables: string[];
+  /** The secondary bucket's replication rule to home, whose pending operations failback waits for. */
+  photoReplication: { sourceBucket: string; destinationBucket: string; ruleId: string };
+  markerPrefix: string;
+  limits: typeof failbackLimits;
+  figures: ReturnType<typeof recoveryFigures>;
+}
+
+/** `custom.movementPassFailover`: what `sls failover` (plugins/failover.js) reads and acts on. */
+export function failoverPluginConfig(settings: StageSettings): FailoverPluginConfig | { enabled: false } {
+  const secondary = secondaryRegionOf(settings);
+  if (!failsOver(settings) || secondary === undefined) return { enabled: false };
+  const home = homeRegionOf(settings);
+  const bucket = (region: string) => photoBucketName(settings, region).replace('${AWS::AccountId}', settings.accountId);
+  return {
+    enabled: true,
+    stage: settings.stage,
+    homeRegion: home,
+    secondaryRegion: secondary,
+    controlRegion: failoverControlRegion,
+    control: isFailoverControl(settings),
+    outputs: controlOutputs,
+    tables: (['applicants', 'passes'] as const).map((table) => physicalName(settings, table)),
+    photoReplication: { sourceBucket: bucket(secondary), destinationBucket: bucket(home), ruleId: replicationRuleId(home) },
+    markerPrefix: replicationMarkerPrefix,
+    limits: failbackLimits,
+    figures: recoveryFigures(),
   };
 }

@@ -10,7 +10,8 @@ import { accountStackName, accountTemplate, type DeployerKind, stageStackName, s
 import { isAwsRegion } from '../resources/aws-regions';
 import { paramFromArgv } from '../resources/command-line';
 import { app } from '../resources/names';
-import { homeRegion, isSharedStage, secondaryRegionParam, settingsFor, teamSettings } from '../resources/stage';
+import { failsOver } from '../resources/region-health';
+import { failoverControlRegion, homeRegion, isSharedStage, secondaryRegionParam, settingsFor, teamSettings } from '../resources/stage';
 import { StageError } from '../resources/stage-validation';
 
 const usage =
@@ -53,7 +54,9 @@ export function bootstrapSteps(argv: readonly string[]): { account: string; step
   if (kind === 'stage' && name) {
     const secondaryRegion = paramFromArgv(argv, secondaryRegionParam);
     const settings = settingsFor(name, secondaryRegion === undefined ? {} : { secondaryRegion });
-    const steps = settings.regions.map((region, index) => ({
+    // A stage that fails over also deploys its failover control stack in us-east-1 (resources/failover-control.ts).
+    const regions = [...settings.regions, ...(failsOver(settings) ? [failoverControlRegion] : [])];
+    const steps = regions.map((region, index) => ({
       stackName: stageStackName(settings.stage),
       region,
       template: stageTemplate(settings, region, { global: index === 0 }),

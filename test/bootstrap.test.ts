@@ -68,7 +68,7 @@ describe('the bootstrap creates the policies of iam/, one file per principal', (
     expect(templates.stage.Resources.ExecutionRole.Properties?.Tags).toContainEqual({ Key: 'stage', Value: 'prod' });
     expect(policySize(readPolicy(iamFiles.executionRole))).toBeLessThanOrEqual(10240); // a role's inline policies
     expect(policySize(readPolicy(iamFiles.permissionsBoundary))).toBeLessThanOrEqual(6144); // a managed policy
-    for (const file of [iamFiles.stackAdministrator, iamFiles.sandboxDeployer, iamFiles.sharedStageDeployer]) {
+    for (const file of [iamFiles.stackAdministrator, iamFiles.sandboxDeployer, iamFiles.sharedStageDeployer, iamFiles.failoverOperator]) {
       expect([file, policySize(readPolicy(file)) <= 6144]).toEqual([file, true]);
     }
   });
@@ -102,6 +102,8 @@ describe('the bootstrap creates the policies of iam/, one file per principal', (
     expect(stage.steps.map((step) => [step.stackName, step.region, step.protect])).toEqual([
       ['movement-pass-bootstrap-prod', 'ap-south-1', true],
       ['movement-pass-bootstrap-prod', 'ap-southeast-1', true],
+      // The failover control stack's deployment bucket.
+      ['movement-pass-bootstrap-prod', 'us-east-1', true],
     ]);
     const sandbox = bootstrapSteps(['stage', 'alice', '--param=secondary-region=ap-southeast-1']);
     expect(sandbox.account).toBe(settingsFor('alice').accountId);

@@ -25,6 +25,8 @@ describe('sls deploy', () => {
       'Certificates',
       'ServerlessCustomDomain',
       'FailoverDns',
+      // Reads the failover gate, on the failover control stack only (it keeps a closed gate closed).
+      'Failover',
     ]);
     // osls hashes and uploads that template in later steps of the same command.
     expect(hooks('aws:deploy:deploy:checkForChanges')).toEqual(['AwsDeploy']);

@@ -119,8 +119,21 @@ describe("the deployers' policies", () => {
     expect(pinned).toEqual([]);
   });
 
-  it("allows every call of the project's plugins", () => {
-    const calls = providerRequests(jsFiles(join(projectRoot, 'plugins')));
+  it("allows every call of the project's plugins: the deploy's to the deployers, `sls failover`'s to the failover operator", () => {
+    const failoverPlugin = join(projectRoot, 'plugins', 'failover.js');
+    const calls = providerRequests(
+      readdirSync(join(projectRoot, 'plugins'), { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.js') && join(projectRoot, 'plugins', file) !== failoverPlugin)
+        .map((file) => readFileSync(join(projectRoot, 'plugins', file), 'utf8')),
+    );
+    const operatorCalls = providerRequests([readFileSync(failoverPlugin, 'utf8')]);
+    const operator = JSON.parse(readIam('failover-operator.json')) as { Statement: Statement[] };
+    expect(operatorCalls).toEqual(expect.arrayContaining(['route53:UpdateHealthCheck', 'cloudwatch:GetMetricData', 'dynamodb:PutItem']));
+    expect(operatorCalls.filter((action) => !allows(operator.Statement, action))).toEqual([]);
+    // The deploy of the control stack reads the gate, and closes it again if the deploy reopened it.
+    expect(
+      ['cloudformation:DescribeStacks', 'route53:GetHealthCheck', 'route53:UpdateHealthCheck'].filter((a) => !allows(policy.Statement, a)),
+    ).toEqual([]);
 
     expect(calls).toEqual(
       expect.arrayContaining([

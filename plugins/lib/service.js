@@ -15,6 +15,7 @@
  * @property {import('../../resources/verify').VerifyPluginConfig} movementPassVerify
  * @property {ReturnType<typeof import('../../resources/certificates').certificatesPluginConfig>} movementPassCertificates
  * @property {ReturnType<typeof import('../../resources/failover-dns').failoverDnsPluginConfig>} movementPassFailoverDns
+ * @property {ReturnType<typeof import('../../resources/failover-control').failoverPluginConfig>} [movementPassFailover]
  * @property {Record<string, any>} customCertificate serverless-certificate-creator's settings
  * @property {Record<string, any>} customDomain serverless-domain-manager's settings
  *
