@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { failbackLimits, recoveryFigures } from '../resources/failover-control';
 import { projectRoot, stackDir, unpackedBundle } from './package-stage';
 
 const documents = ['README.md', 'client/README.md', ...readdirSync(join(projectRoot, 'docs')).map((file) => `docs/${file}`)].filter(
@@ -69,4 +70,18 @@ it("states the key ring bundle's size as it is (docs/keys.md), within 15%", () =
   expect(Number(minified) / actual.minified).toBeLessThan(1.15);
   expect(Number(zipped) / actual.zipped).toBeGreaterThan(0.85);
   expect(Number(zipped) / actual.zipped).toBeLessThan(1.15);
+});
+
+it('states the recovery figures the settings give (docs/runbooks.md)', () => {
+  const figures = recoveryFigures();
+  const runbook = readFileSync(join(projectRoot, 'docs', 'runbooks.md'), 'utf8');
+  const row = (name: string) => runbook.split('\n').find((line) => line.startsWith(`| ${name}`)) ?? '';
+  expect(row('API recovery time')).toContain(`**${figures.apiRtoSeconds} s**`);
+  expect(row('API recovery time')).toContain(`${figures.detectionSeconds} s for Route 53 to see home fail`);
+  expect(row('API recovery time')).toContain(`then ${figures.apiRtoSeconds - figures.detectionSeconds} s of DNS TTL`);
+  expect(row('Gate closed by the latch')).toContain(`| ${figures.latchSeconds} s `);
+  expect(row('Photo read during a home failure')).toContain(`**${figures.photoFailoverSeconds} s**`);
+  expect(row('Table writes lost with home')).toContain(`alarmed beyond **${figures.tableRpoAlarmSeconds} s**`);
+  expect(runbook).toContain(`under ${failbackLimits.maxReplicationLatencySeconds} s`);
+  expect(runbook).toContain(`in \`ap-south-1\` within ${failbackLimits.markerWaitSeconds} s`);
 });
