@@ -103,6 +103,8 @@ function foundationService(settings: StageSettings): AWS {
     // the plugins load, before the domain plugin would delete the domain.
     plugins: [
       './plugins/preflight',
+      // A secondary region's lookups re-run when what they find has changed (before the safety checks diff the template).
+      './plugins/regional-lookups',
       './plugins/production-safety',
       // Before anything is written: a photo replication rule whose destination bucket is not ready stops the deploy.
       './plugins/photo-replication',

@@ -2,7 +2,7 @@
 // is evaluated before osls resolves its options. Without --stage, the personal sandbox.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isSharedStage, refreshLookupsParam, type StageSettings, secondaryRegionParam, settingsFor } from './stage';
+import { isSharedStage, type StageSettings, secondaryRegionParam, settingsFor } from './stage';
 import { maxStageLength, StageError } from './stage-validation';
 
 /** Stage names a person's sandbox must never take: shared stages, and names everybody would share. */
@@ -174,6 +174,5 @@ export function settingsFromArgv(
   return settingsFor(stage, {
     region: optionFromArgv(argv, 'region', 'r'),
     secondaryRegion: paramFromArgv(argv, secondaryRegionParam) ?? (stage === personal.stage ? personal.secondaryRegion : undefined),
-    refreshLookups: paramFromArgv(argv, refreshLookupsParam),
   });
 }

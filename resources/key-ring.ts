@@ -289,7 +289,7 @@ export function regionalPhotoUrlKeys(settings: StageSettings): Fragment {
   return {
     Resources: {
       PhotoUrlKeyRing: keyRingResource(settings, 'PhotoUrlKeyRing', photoUrlKeyRingProperties(settings)),
-      [lookupId]: cloudFrontPublicKeyLookup(settings, physicalName(settings, `photo-url-${settings.photos.keyRotation}`)),
+      [lookupId]: cloudFrontPublicKeyLookup(physicalName(settings, `photo-url-${settings.photos.keyRotation}`)),
       PhotoUrlSigningKey: {
         ...keyRingResource(settings, 'PhotoUrlSigningKey', photoUrlSigningKeyProperties(settings, getAtt(lookupId, 'Id'))),
         // It reads the key the ring has copied; nothing else in its properties says so.

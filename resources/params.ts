@@ -5,12 +5,11 @@
 import { legacyDeploymentBucketParam } from './deployment';
 import { photoReplicationParam } from './photo-replication';
 import { confirmations } from './production-safety';
-import { refreshLookupsParam, secondaryRegionParam } from './stage';
+import { secondaryRegionParam } from './stage';
 import { StageError } from './stage-validation';
 
 export const knownParams: readonly string[] = [
   secondaryRegionParam,
-  refreshLookupsParam,
   photoReplicationParam,
   legacyDeploymentBucketParam,
   ...Object.values(confirmations),

@@ -371,7 +371,7 @@ export function photos(settings: StageSettings, options: PhotoOptions = {}): Fra
  */
 export function regionalPhotos(settings: StageSettings): Fragment {
   const homeRegion = homeRegionOf(settings);
-  const distribution = photoDistributionLookup(settings, photoBucketDomainName(settings, homeRegion));
+  const distribution = photoDistributionLookup(photoBucketDomainName(settings, homeRegion));
   // The same base URL as home: the one distribution serves every region's photos.
   const baseUrl = settings.customDomain
     ? `https://${photoHostname(settings)}`

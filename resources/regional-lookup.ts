@@ -31,32 +31,30 @@ export const lookupIds = {
 /**
  * A lookup runs when CloudFormation creates or updates it, that is when its properties change.
  * The home stack created anew (a recovery, a sandbox's home removed and deployed again) has new
- * resources under the same names: `--param=refresh-lookups=<token>` changes `Refresh`, and every
- * lookup reads again.
+ * resources under the same names: at deploy time plugins/regional-lookups.js sets `Refresh` to a
+ * digest of what the lookups would find, so they read again exactly when that has changed.
  */
-function lookup(settings: StageSettings, type: string, properties: Record<string, Intrinsic>): CfnResource {
+function lookup(type: string, properties: Record<string, Intrinsic>): CfnResource {
   return {
     Type: type,
     Properties: {
       ServiceToken: serviceToken(regionalLookupFunctionName),
       ServiceTimeout: 120, // function timeout + a minute
       ...properties,
-      ...(settings.refreshLookups !== undefined && { Refresh: settings.refreshLookups }),
     },
   };
 }
 
 /** The local replica of the home stack's global table `name` (`applicants`, `passes`). */
 export const tableReplicaLookup = (settings: StageSettings, name: string): CfnResource =>
-  lookup(settings, lookupTypes.tableReplica.type, { TableName: physicalName(settings, name) });
+  lookup(lookupTypes.tableReplica.type, { TableName: physicalName(settings, name) });
 
 /** The distribution serving the home photo bucket, found by that bucket's regional domain name. */
-export const photoDistributionLookup = (settings: StageSettings, originDomainName: Intrinsic): CfnResource =>
-  lookup(settings, lookupTypes.photoDistribution.type, { OriginDomainName: originDomainName });
+export const photoDistributionLookup = (originDomainName: Intrinsic): CfnResource =>
+  lookup(lookupTypes.photoDistribution.type, { OriginDomainName: originDomainName });
 
 /** The CloudFront public key of the photo URL key of one rotation, by its name. */
-export const cloudFrontPublicKeyLookup = (settings: StageSettings, name: string): CfnResource =>
-  lookup(settings, lookupTypes.cloudFrontPublicKey.type, { Name: name });
+export const cloudFrontPublicKeyLookup = (name: string): CfnResource => lookup(lookupTypes.cloudFrontPublicKey.type, { Name: name });
 
 /** The lookup function: read-only, on the tables of this stage and CloudFront's lists. */
 export function regionalLookupFunction(settings: StageSettings) {

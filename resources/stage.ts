@@ -35,12 +35,6 @@ export interface StageSettings {
   /** The region this stack is built for: one of `regions` (`--region`, home by default). */
   region: string;
   /**
-   * `--param=refresh-lookups=<token>` of one deploy of a secondary region: a new token makes the
-   * regional stack look up the home stack's resources again (resources/regional-lookup.ts), as it
-   * must after the home stack was created anew (see "Region failure" in docs/runbooks.md).
-   */
-  refreshLookups?: string;
-  /**
    * IAM role ARNs of the services that sign, by key (the login service the JWTs, the photo service
    * the photo URLs), from team.json: on a shared stage the only principals besides the key ring that
    * may decrypt a signing key, each only its own. Sandboxes keep `aws/ssm` and take none.
@@ -155,16 +149,12 @@ function sandboxSettings(stage: string, secondaryRegion: string | undefined): Om
 
 /** The sandbox opt-in to a second region: `--param=secondary-region=<region>`. */
 export const secondaryRegionParam = 'secondary-region';
-/** A secondary region's order to look the home stack's resources up again. */
-export const refreshLookupsParam = 'refresh-lookups';
 
 export interface StackChoice {
   /** `--region`: the stage's region to build; its home region when absent. */
   region?: string;
   /** A sandbox's opt-in to a second region (`--param=secondary-region=<region>`). */
   secondaryRegion?: string;
-  /** `--param=refresh-lookups=<token>`: a secondary region looks the home stack's resources up again. */
-  refreshLookups?: string;
 }
 
 export function settingsFor(stage: string, choice: StackChoice = {}): StageSettings {
@@ -208,22 +198,8 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
         `${failsOverSettings(stageSettings) ? ` (--region ${failoverControlRegion}: its failover control stack)` : ''}.${optIn}`,
     );
   }
-  if (choice.refreshLookups !== undefined) {
-    if (region === stageSettings.regions[0]) {
-      throw new StageError(
-        `--param=${refreshLookupsParam} is for a secondary region, whose stack looks up the home stack's resources; add --region ${stageSettings.regions[1] ?? '<secondary region>'} or drop it.`,
-      );
-    }
-    if (!/^[A-Za-z0-9.:_-]{1,64}$/.test(choice.refreshLookups)) {
-      throw new StageError(
-        `--param=${refreshLookupsParam}=${choice.refreshLookups} must be 1 to 64 letters, digits or . : _ -, e.g. --param=${refreshLookupsParam}=$(date +%s).`,
-      );
-    }
-  }
   // A copy of its own: the shared stages' nested settings (jwt, photos, ...) are never changed through it.
-  return validated(
-    structuredClone({ ...stageSettings, region, ...(choice.refreshLookups !== undefined && { refreshLookups: choice.refreshLookups }) }),
-  );
+  return validated(structuredClone({ ...stageSettings, region }));
 }
 
 /**

@@ -21,7 +21,7 @@ import { photoBucketName, photoReplicationParam } from '../resources/photo-repli
 import { confirmations } from '../resources/production-safety';
 import { failsOver } from '../resources/region-health';
 import { deployAllScript, stageOptions } from '../resources/regions';
-import { failoverControlRegion, homeRegionOf, refreshLookupsParam, type StageSettings, secondaryRegionOf } from '../resources/stage';
+import { failoverControlRegion, homeRegionOf, type StageSettings, secondaryRegionOf } from '../resources/stage';
 import { StageError } from '../resources/stage-validation';
 
 /** Whether the secondary region's photo bucket can receive the home bucket's replication rule. */
@@ -79,9 +79,6 @@ function refusedOption(argv: readonly string[]): string | undefined {
   // Both name what one region's stack holds: given to every step, they would stop the region they do not fit after the others deployed.
   if (paramFromArgv(argv, confirmations.replace) !== undefined) {
     return `--param=${confirmations.replace}: a replacement is allowed in one region's stack; deploy that region alone with npx sls deploy --stage <stage> --region <region> --param=${confirmations.replace}=<ids>.`;
-  }
-  if (paramFromArgv(argv, refreshLookupsParam) !== undefined) {
-    return `--param=${refreshLookupsParam}: only a secondary region looks the home stack up; deploy it alone with npx sls deploy --stage <stage> --region <secondary region> --param=${refreshLookupsParam}=<token>.`;
   }
   return undefined;
 }

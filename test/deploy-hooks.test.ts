@@ -20,6 +20,8 @@ describe('sls deploy', () => {
     expect(hooks('before:deploy:deploy')).toEqual([
       'Deploy',
       'AwsDeploy',
+      // A secondary region's lookups pinned to what they find, before the safety checks diff the template.
+      'RegionalLookups',
       'ProductionSafety',
       'PhotoReplication',
       'Certificates',

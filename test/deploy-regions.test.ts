@@ -164,7 +164,6 @@ describe('npm run deploy:regions', () => {
       /--param=photo-replication: this command switches the home replication rule itself/,
     ],
     [['--stage', 'prod', '--param=allow-replace=PassesTable'], /--param=allow-replace: a replacement is allowed in one region's stack/],
-    [['--stage', 'prod', '--param=refresh-lookups=1'], /--param=refresh-lookups: only a secondary region looks the home stack up/],
   ])('refuses %j before any AWS call or deploy', async (argv, message) => {
     const { run, fake, checkBucket } = runWith(argv, 'ready');
 

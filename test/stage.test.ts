@@ -245,7 +245,7 @@ describe('--param names', () => {
     ],
     ['--param=secondary-region', /--param=secondary-region has no value: write --param=secondary-region=<value>/],
     ['--param=secondary-region=', /--param=secondary-region has no value/],
-    ['--param=colour=blue', /Unknown --param=colour=blue: The parameters are secondary-region, refresh-lookups/],
+    ['--param=colour=blue', /Unknown --param=colour=blue: The parameters are secondary-region, photo-replication/],
   ])('refuses %s before anything runs, naming the fix', (param, message) => {
     expect(() => checkParams(['package', '--stage', 'alice', param])).toThrow(message);
   });
