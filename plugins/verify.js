@@ -136,6 +136,11 @@ class Verify {
       await run('JWKS endpoint', () => this.checkJwks(loaded));
       // Off home, uploads must go to this region's own bucket, the one that serves when home is down.
       if (!home) await run(`photo bucket in ${region}`, () => this.checkBucketRegion(loaded, region));
+      // Off home, the bucket policy names the distribution the lookup found: a home stack created anew makes it stale.
+      if (!home && config.photoDistributionOrigin) {
+        const origin = config.photoDistributionOrigin;
+        await run('photo bucket policy names the photo distribution', () => this.checkBucketPolicy(loaded, region, origin));
+      }
       await run('token round trip', () => this.checkToken(client, loaded, jwtSigning));
       await run('CloudFront refuses an unsigned URL', () => this.checkUnsignedRefused(loaded));
       await run('CloudFront trusts the URL-signing key', () => this.checkSignedAccepted(client, loaded, photoSigning));
@@ -242,6 +247,40 @@ class Verify {
       );
     }
     return `${Bucket} is in ${region}`;
+  }
+
+  /**
+   * The region's bucket lets the photo distribution that exists read (found by its home origin, as
+   * the regional lookup finds it), not one a home stack created anew has replaced: failover reads
+   * of the secondary bucket would be refused.
+   * @param {import('../client/src/index').FoundationConfig} contract @param {string} region @param {string} origin
+   */
+  async checkBucketPolicy(contract, region, origin) {
+    const Bucket = contract.photoBucketName;
+    const { Policy = '{}' } = await this.provider.request('S3', 'getBucketPolicy', { Bucket }, { region });
+    /** @type {{ Statement?: { Effect?: string, Condition?: { StringEquals?: Record<string, string | string[]> } }[] }} */
+    const policy = JSON.parse(Policy);
+    const allowed = (policy.Statement ?? [])
+      .filter((statement) => statement.Effect === 'Allow')
+      .flatMap((statement) => [statement.Condition?.StringEquals?.['AWS:SourceArn'] ?? []].flat());
+    /** @type {{ ARN: string, Origins?: { Items?: { DomainName: string }[] } }[]} */
+    const distributions = [];
+    /** @type {string | undefined} */
+    let Marker;
+    do {
+      const { DistributionList: page = {} } = await this.provider.request('CloudFront', 'listDistributions', Marker ? { Marker } : {});
+      distributions.push(...(page.Items ?? []));
+      Marker = page.IsTruncated ? page.NextMarker : undefined;
+    } while (Marker);
+    const current = distributions.find((d) => (d.Origins?.Items ?? []).some((item) => item.DomainName === origin));
+    if (!current) throw new CheckFailure(`no CloudFront distribution has ${origin} as origin: deploy the home region first.`);
+    if (!allowed.includes(current.ARN)) {
+      throw new CheckFailure(
+        `${Bucket} lets ${allowed.join(', ') || 'no distribution'} read, not the photo distribution ${current.ARN}: failover reads are refused. ` +
+          `Deploy this region again (${this.regions.stackOptions}): its lookups read the home stack's resources again.`,
+      );
+    }
+    return `${Bucket} lets ${current.ARN} read`;
   }
 
   /**

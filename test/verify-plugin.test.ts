@@ -12,6 +12,7 @@ import { generateStageKeys, type StageKeys, seedStage } from '../client/test/sta
 import Verify from '../plugins/verify';
 import { MemoryParameterStore } from './handlers/support';
 import { initServerless } from './in-process';
+import { readServiceState, readTemplate } from './package-stage';
 
 const keyPairId = 'K2JCJMDEHXQW5F';
 const webOrigin = 'http://localhost:3000';
@@ -56,8 +57,12 @@ interface StandIns {
   /** The stage's keys; default the RS256 ones. */
   keys?: StageKeys;
   /** A secondary region of a custom-domain stage: its own API, read at its execute-api URL. */
-  secondaryRegion?: { region: string; bucketRegion?: string };
+  secondaryRegion?: { region: string; bucketRegion?: string; policyDistribution?: string };
 }
+
+/** The home bucket's regional domain, by which the photo distribution is found, and that distribution. */
+const homeOrigin = 'movement-pass-alice-photos-444455556666.s3.ap-south-1.amazonaws.com';
+const photoDistributionArn = 'arn:aws:cloudfront::444455556666:distribution/EPHOTOS2';
 
 async function deployedStage(options: StandIns = {}) {
   const keys = options.keys ?? rs256;
@@ -146,6 +151,31 @@ async function deployedStage(options: StandIns = {}) {
       expect(params).toEqual({ Bucket: store.latest(`${contractRoot('alice')}photoBucketName`)?.value });
       return { LocationConstraint: options.secondaryRegion.bucketRegion ?? options.secondaryRegion.region };
     }
+    if (service === 'S3' && method === 'getBucketPolicy' && options.secondaryRegion) {
+      const Policy = JSON.stringify({
+        Statement: [
+          { Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+            Condition: { StringEquals: { 'AWS:SourceArn': options.secondaryRegion.policyDistribution ?? photoDistributionArn } },
+          },
+        ],
+      });
+      return { Policy };
+    }
+    if (service === 'CloudFront' && method === 'listDistributions' && options.secondaryRegion) {
+      // Two pages: another distribution first.
+      return params.Marker
+        ? { DistributionList: { Items: [{ ARN: photoDistributionArn, Origins: { Items: [{ DomainName: homeOrigin }] } }] } }
+        : {
+            DistributionList: {
+              Items: [{ ARN: 'arn:aws:cloudfront::444455556666:distribution/EOTHER', Origins: { Items: [{ DomainName: 'x.example' }] } }],
+              IsTruncated: true,
+              NextMarker: 'p2',
+            },
+          };
+    }
     if (service === 'SSM' && method === 'getParametersByPath') return store.GetParametersByPath(params);
     if (service === 'S3' && method === 'deleteObject') {
       objects.delete(params.Key);
@@ -179,6 +209,7 @@ async function deployedStage(options: StandIns = {}) {
           webOrigin,
           domainWaitSeconds: 2,
           retryIntervalSeconds: 0.05,
+          ...(options.secondaryRegion && { photoDistributionOrigin: homeOrigin }),
         },
         ...(options.secondaryRegion && {
           movementPassRegions: { home: false, stackOptions: `--stage alice --region ${options.secondaryRegion.region}` },
@@ -266,6 +297,9 @@ describe('sls verify', () => {
       /^✔ photo bucket in ap-southeast-1: movement-pass-\S+ is in ap-southeast-1/,
     );
     expect(stage.calls).toContain('S3:getBucketLocation (ap-southeast-1)');
+    expect(checkLine(stage.lines, 'photo bucket policy names the photo distribution')).toMatch(
+      /^✔ .*lets arn:aws:cloudfront::444455556666:distribution\/EPHOTOS2 read/,
+    );
     // The contract too is this region's own.
     expect(new Set(stage.request.mock.calls.filter(([service]) => service === 'SSM').map(([, , , o]) => o?.region))).toEqual(
       new Set(['ap-southeast-1']),
@@ -281,6 +315,18 @@ describe('sls verify', () => {
 
     await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(
       /checks failed on .*JWKS endpoint.*run `sls verify --stage alice --region ap-southeast-1` again/s,
+    );
+  });
+
+  it('fails a secondary region whose bucket policy names a distribution the home stack replaced', async () => {
+    const stage = await deployedStage({
+      writes: false,
+      secondaryRegion: { region: 'ap-southeast-1', policyDistribution: 'arn:aws:cloudfront::444455556666:distribution/EPHOTOS1' },
+    });
+
+    await expect(stage.plugin.hooks['verify:verify']()).rejects.toThrow(/\(photo bucket policy names the photo distribution\)/);
+    expect(checkLine(stage.lines, 'photo bucket policy names the photo distribution')).toMatch(
+      /lets arn:aws:cloudfront::444455556666:distribution\/EPHOTOS1 read, not the photo distribution .*EPHOTOS2: failover reads are refused\. Deploy this region again \(--stage alice --region ap-southeast-1\)/,
     );
   });
 
@@ -467,4 +513,14 @@ describe('the commands as osls sees them (its plugin manager, in-process)', () =
     expect(commands.deploy.options?.['skip-verify']?.usage).toBe('Do not run sls verify at the end of the deploy');
     expect(commands.info.options?.json?.usage).toMatch(/^Print only the contract values of the stage, as JSON/);
   });
+});
+
+it("looks for the photo distribution, off home, by the origin the region's lookup looks for", () => {
+  const regional = readTemplate('prod.ap-southeast-1');
+  const origin = regional.Resources.PhotoDistributionLookup.Properties.OriginDomainName['Fn::Sub'].replace(
+    '${AWS::AccountId}',
+    '111122223333',
+  );
+  expect(readServiceState('prod.ap-southeast-1').custom.movementPassVerify.photoDistributionOrigin).toBe(origin);
+  expect(readServiceState('prod').custom.movementPassVerify.photoDistributionOrigin).toBeUndefined();
 });
