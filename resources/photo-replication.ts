@@ -24,12 +24,11 @@ export const replicationRoleId = 'PhotoReplicationRole';
 
 /**
  * The photo bucket of a region, `${AWS::AccountId}` left for CloudFormation: S3 names are shared by
- * every account and region, so the account id and, outside home, the region's code are part of it.
- * The home bucket keeps the name it had before the stage had regions.
+ * every account and region, so the account id and the region's code are part of it. Named by its
+ * region, not its role: when the secondary region is promoted home, its bucket stays the stage's.
  */
 export function photoBucketName(settings: StageSettings, region: string = settings.region): string {
-  const name = region === homeRegionOf(settings) ? 'photos' : `photos-${regionCode(region)}`;
-  return `${physicalName(settings, name)}-\${AWS::AccountId}`;
+  return `${physicalName(settings, `photos-${regionCode(region)}`)}-\${AWS::AccountId}`;
 }
 export const photoBucketArn = (settings: StageSettings, region: string = settings.region): Intrinsic =>
   sub(`arn:\${AWS::Partition}:s3:::${photoBucketName(settings, region)}`);

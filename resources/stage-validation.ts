@@ -1,6 +1,6 @@
 // Whether a stage can work on AWS: its name, and settings that would fail at deploy time, each
 // refused with what is wrong and how to fix it, before any AWS call.
-import { homeRegion, jwtAlgorithms } from '../client/src/contract';
+import { jwtAlgorithms } from '../client/src/contract';
 import { isAwsRegion } from './aws-regions';
 import type { StageSettings } from './stage';
 
@@ -76,9 +76,9 @@ export const regionPattern = /^[a-z]{2}(-gov)?-(central|north|south|east|west|no
 export function validated(settings: StageSettings): StageSettings {
   const where = `stage "${settings.stage}" in resources/stage.ts`;
   const { regions } = settings;
-  if (regions[0] !== homeRegion || regions.length > 2 || new Set(regions).size !== regions.length) {
+  if (regions.length < 1 || regions.length > 2 || new Set(regions).size !== regions.length) {
     throw new StageError(
-      `regions of ${where} must be the home region ${homeRegion} first, then at most one other region ` +
+      `regions of ${where} must be the home region ${regions[0]} first, then at most one other region ` +
         `(CloudFront's origin group fails over between two photo buckets); got ${regions.join(', ')}.`,
     );
   }

@@ -2,13 +2,11 @@
 // stack being built (stage, region, opt-ins). Modules never test the stage name. Checking them is
 // stage-validation.ts's job, reading them from the command line command-line.ts's, names names.ts's.
 
-import { app, homeRegion, type JwtAlgorithm } from '../client/src/contract';
+import { app, type JwtAlgorithm } from '../client/src/contract';
 import { isAwsRegion } from './aws-regions';
 import { StageError, stageNameProblem, validated } from './stage-validation';
-import { readTeamSettings, type SignerKind, type TeamSettings } from './team';
+import { readTeamSettings, type SignerKind, type TeamSettings, teamSettingsFile } from './team';
 
-// Declared once, with the parameter contract.
-export { homeRegion };
 export interface StageSettings {
   stage: string;
   /**
@@ -85,7 +83,7 @@ export interface StageSettings {
 const productDomain = 'movement-pass.com';
 
 /** What a stage's settings take from team.json rather than from this file. */
-type FromTeam = 'accountId' | 'signers';
+type FromTeam = 'accountId' | 'signers' | 'regions';
 
 /** Settings of the shared stages; any other name is a sandbox built by `sandboxSettings`. */
 const sharedStages: Record<string, Omit<StageSettings, 'stage' | 'region' | FromTeam>> = {
@@ -93,7 +91,6 @@ const sharedStages: Record<string, Omit<StageSettings, 'stage' | 'region' | From
     retainData: true,
     customDomain: true,
     domain: productDomain,
-    regions: [homeRegion, 'ap-southeast-1'],
     logRetentionDays: 365,
     jwt: {
       algorithm: 'RS256',
@@ -121,13 +118,12 @@ const sharedStages: Record<string, Omit<StageSettings, 'stage' | 'region' | From
  * A sandbox runs in the home region only, unless its developer opts in to a second region with
  * `--param=secondary-region=<region>` on every command of that sandbox (see "Regions" in docs/stages-and-regions.md).
  */
-function sandboxSettings(stage: string, secondaryRegion: string | undefined): Omit<StageSettings, 'region' | FromTeam> {
+function sandboxSettings(stage: string): Omit<StageSettings, 'region' | FromTeam> {
   return {
     stage,
     retainData: false,
     customDomain: false,
     domain: productDomain,
-    regions: secondaryRegion === undefined ? [homeRegion] : [homeRegion, secondaryRegion],
     logRetentionDays: 7,
     jwt: {
       algorithm: 'RS256',
@@ -168,8 +164,8 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
   const shared = sharedStages[stage];
   if (shared && choice.secondaryRegion !== undefined) {
     throw new StageError(
-      `--param=${secondaryRegionParam} is a sandbox's opt-in; stage "${stage}" runs in ${shared.regions.join(', ')} ` +
-        '(regions in resources/stage.ts). Drop the parameter.',
+      `--param=${secondaryRegionParam} is a sandbox's opt-in; stage "${stage}" runs in ${teamSettings().sharedStages[stage].regions.join(', ')} ` +
+        `(its regions in ${teamSettingsFile}). Drop the parameter.`,
     );
   }
   if (choice.secondaryRegion !== undefined && !isAwsRegion(choice.secondaryRegion)) {
@@ -179,8 +175,19 @@ export function settingsFor(stage: string, choice: StackChoice = {}): StageSetti
   }
   const team = teamSettings();
   const stageSettings = shared
-    ? { stage, ...shared, accountId: team.sharedStages[stage].account, signers: team.sharedStages[stage].signers }
-    : { ...sandboxSettings(stage, choice.secondaryRegion), accountId: team.sandboxAccount, signers: { jwt: [], photoUrl: [] } };
+    ? {
+        stage,
+        ...shared,
+        accountId: team.sharedStages[stage].account,
+        regions: team.sharedStages[stage].regions,
+        signers: team.sharedStages[stage].signers,
+      }
+    : {
+        ...sandboxSettings(stage),
+        accountId: team.sandboxAccount,
+        regions: [team.sandboxHomeRegion, ...(choice.secondaryRegion === undefined ? [] : [choice.secondaryRegion])],
+        signers: { jwt: [], photoUrl: [] },
+      };
   const region = choice.region ?? stageSettings.regions[0];
   if (!isAwsRegion(region)) {
     throw new StageError(

@@ -4,6 +4,7 @@
 // Every command that acts on AWS stops when its credentials are of another account (plugins/preflight.js).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAwsRegion } from './aws-regions';
 import { StageError } from './stage-validation';
 
 /** Who signs with which of a stage's keys: the login service the JWTs, the photo service the photo URLs. */
@@ -14,6 +15,11 @@ export interface SharedStageTeamSettings {
   /** The AWS account the stage lives in (prod: the account with the hosted zone). */
   account: string;
   /**
+   * The regions the stage runs in, home first: the home stack owns what is global. Changing the
+   * first is a promotion (see "Promoting the secondary region" in docs/runbooks.md).
+   */
+  regions: string[];
+  /**
    * IAM role ARNs of the services that sign, by key: besides the key ring, the only principals that
    * may decrypt the stage's signing keys, each only its own (`jwt`: the JWT keys; `photoUrl`: the photo URL key).
    */
@@ -23,6 +29,8 @@ export interface SharedStageTeamSettings {
 export interface TeamSettings {
   /** The development account: every sandbox lives there. */
   sandboxAccount: string;
+  /** The home region of every sandbox (a sandbox may opt in to a second region). */
+  sandboxHomeRegion: string;
   /** Each shared stage of resources/stage.ts, by name. */
   sharedStages: Record<string, SharedStageTeamSettings>;
 }
@@ -51,6 +59,13 @@ export function checkedTeamSettings(raw: unknown, sharedStageNames: readonly str
     return value;
   };
   const sandboxAccount = account(raw.sandboxAccount, 'sandboxAccount');
+  const region = (value: unknown, field: string): string => {
+    if (typeof value !== 'string' || !isAwsRegion(value)) {
+      throw new StageError(`${where(field)} is ${JSON.stringify(value)}, not an AWS region; write its code, e.g. "ap-south-1".`);
+    }
+    return value;
+  };
+  const sandboxHomeRegion = region(raw.sandboxHomeRegion, 'sandboxHomeRegion');
   if (!isRecord(raw.sharedStages))
     throw new StageError(`${where('sharedStages')} must be an object with one entry per shared stage, e.g. {"prod": {...}}.`);
   const named = Object.keys(raw.sharedStages);
@@ -88,9 +103,16 @@ export function checkedTeamSettings(raw: unknown, sharedStageNames: readonly str
         return [kind, arns as string[]];
       }),
     ) as Record<SignerKind, string[]>;
-    sharedStages[stage] = { account: account(entry.account, `sharedStages.${stage}.account`), signers: byKind };
+    const regionsField = `sharedStages.${stage}.regions`;
+    if (!Array.isArray(entry.regions) || entry.regions.length < 1 || entry.regions.length > 2) {
+      throw new StageError(
+        `${where(regionsField)} must list the stage's home region, then at most one secondary region, e.g. ["ap-south-1", "ap-southeast-1"].`,
+      );
+    }
+    const regions = entry.regions.map((value, index) => region(value, `${regionsField}[${index}]`));
+    sharedStages[stage] = { account: account(entry.account, `sharedStages.${stage}.account`), regions, signers: byKind };
   }
-  return { sandboxAccount, sharedStages };
+  return { sandboxAccount, sandboxHomeRegion, sharedStages };
 }
 
 /** team.json of this checkout, checked. */

@@ -11,7 +11,7 @@ import { isAwsRegion } from '../resources/aws-regions';
 import { paramFromArgv } from '../resources/command-line';
 import { app } from '../resources/names';
 import { failsOver } from '../resources/region-health';
-import { failoverControlRegion, homeRegion, isSharedStage, secondaryRegionParam, settingsFor, teamSettings } from '../resources/stage';
+import { failoverControlRegion, isSharedStage, secondaryRegionParam, settingsFor, teamSettings } from '../resources/stage';
 import { StageError } from '../resources/stage-validation';
 
 const usage =
@@ -43,7 +43,8 @@ export function bootstrapSteps(argv: readonly string[]): { account: string; step
   if (kind === 'account') {
     const team = teamSettings();
     if (name === 'sandboxes') {
-      const regions = [homeRegion, ...regionsFromArgv(argv).filter((region) => region !== homeRegion)];
+      const home = team.sandboxHomeRegion;
+      const regions = [home, ...regionsFromArgv(argv).filter((region) => region !== home)];
       return { account: team.sandboxAccount, steps: accountSteps(regions, 'sandbox') };
     }
     if (name && isSharedStage(name)) {

@@ -68,7 +68,7 @@ function fakeAws(world: World) {
             }
             expect(MetricName).toBe('OperationsPendingReplication');
             expect(dimension('SourceBucket')).toBe('movement-pass-prod-photos-apse1-111122223333');
-            expect(dimension('DestinationBucket')).toBe('movement-pass-prod-photos-111122223333');
+            expect(dimension('DestinationBucket')).toBe('movement-pass-prod-photos-aps1-111122223333');
             return { Id: query.Id, Values: world.photosPending === undefined ? [] : [world.photosPending] };
           }),
         };

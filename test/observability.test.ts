@@ -268,7 +268,7 @@ describe('replication alarms of a stage in two regions', () => {
       prod,
       'ap-south-1',
       'ap-southeast-1',
-      'movement-pass-prod-photos-${AWS::AccountId}',
+      'movement-pass-prod-photos-aps1-${AWS::AccountId}',
       'movement-pass-prod-photos-apse1-${AWS::AccountId}',
     ],
     [
@@ -277,7 +277,7 @@ describe('replication alarms of a stage in two regions', () => {
       'ap-southeast-1',
       'ap-south-1',
       'movement-pass-prod-photos-apse1-${AWS::AccountId}',
-      'movement-pass-prod-photos-${AWS::AccountId}',
+      'movement-pass-prod-photos-aps1-${AWS::AccountId}',
     ],
   ])(
     'watch, in the %s stack, what it sends to the other region: table replicas and photos',

@@ -90,7 +90,7 @@ describe('photo replication check on sls deploy', () => {
     );
 
     await expect(check()).rejects.toThrow(
-      `The photo bucket of ap-southeast-1 replicates to the home bucket movement-pass-prod-photos-${account} in ap-south-1, which does not exist yet`,
+      `The photo bucket of ap-southeast-1 replicates to the home bucket movement-pass-prod-photos-aps1-${account} in ap-south-1, which does not exist yet`,
     );
     await expect(check()).rejects.toThrow(
       'Deploy home first; one command deploys every region in order: npm run deploy:regions -- --stage prod',
@@ -98,7 +98,7 @@ describe('photo replication check on sls deploy', () => {
     expect(request.mock.calls[1]).toEqual([
       'S3',
       'getBucketVersioning',
-      { Bucket: `movement-pass-prod-photos-${account}`, ExpectedBucketOwner: account },
+      { Bucket: `movement-pass-prod-photos-aps1-${account}`, ExpectedBucketOwner: account },
       { region: 'ap-south-1' },
     ]);
   });
@@ -122,7 +122,7 @@ describe('photo replication check on sls deploy', () => {
 
     expect(warnings).toEqual([
       expect.stringMatching(
-        /^S3 in ap-south-1 did not answer whether the photo bucket movement-pass-prod-photos-123456789012 is ready \(UnknownEndpoint: .*Deploying anyway/,
+        /^S3 in ap-south-1 did not answer whether the photo bucket movement-pass-prod-photos-aps1-123456789012 is ready \(UnknownEndpoint: .*Deploying anyway/,
       ),
     ]);
   });

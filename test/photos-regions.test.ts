@@ -14,7 +14,7 @@ import { contractParameters, ownStackStatement, resource, resourceCountIs, resou
 
 const arn = (bucket: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucket}` });
 const objects = (bucket: string) => ({ 'Fn::Join': ['', [arn(bucket), '/*']] });
-const homeBucket = (stage: string) => `movement-pass-${stage}-photos-\${AWS::AccountId}`;
+const homeBucket = (stage: string) => `movement-pass-${stage}-photos-aps1-\${AWS::AccountId}`;
 const secondaryBucket = (stage: string) => `movement-pass-${stage}-photos-apse1-\${AWS::AccountId}`;
 
 /** Each opted-in stage with its two stacks: home first, then the secondary region's. */

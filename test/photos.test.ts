@@ -17,7 +17,7 @@ describe.each([
   const parameters = contractParameters(template, stage);
 
   it('keeps the bucket private, owner-enforced and encrypted', () => {
-    expect(bucket.BucketName).toEqual({ 'Fn::Sub': `movement-pass-${stage}-photos-\${AWS::AccountId}` });
+    expect(bucket.BucketName).toEqual({ 'Fn::Sub': `movement-pass-${stage}-photos-aps1-\${AWS::AccountId}` });
     expect(bucket.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
       BlockPublicPolicy: true,
@@ -199,12 +199,12 @@ describe('sandbox photos', () => {
       {
         Effect: 'Allow',
         Action: 's3:ListBucketVersions',
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::movement-pass-alice-photos-${AWS::AccountId}' },
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::movement-pass-alice-photos-aps1-${AWS::AccountId}' },
       },
       {
         Effect: 'Allow',
         Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::movement-pass-alice-photos-${AWS::AccountId}/*' },
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::movement-pass-alice-photos-aps1-${AWS::AccountId}/*' },
       },
       ownStackStatement,
     ]);

@@ -434,7 +434,7 @@ describe('recovery of a removed shared stage', () => {
   const names = [
     'movement-pass-prod-applicants',
     'movement-pass-prod-passes',
-    `movement-pass-prod-photos-${account}`,
+    `movement-pass-prod-photos-aps1-${account}`,
     '/aws/apigateway/movement-pass-prod-foundation-api-access',
   ];
 
@@ -462,7 +462,7 @@ describe('recovery of a removed shared stage', () => {
       expect(importTemplate.Resources[id].Type).toBe(packaged.Resources[id].Type);
     }
     expect(importTemplate.Resources.PassesTable.Properties.KeySchema).toEqual(packaged.Resources.PassesTable.Properties.KeySchema);
-    expect(importTemplate.Resources.PhotoBucket.Properties.BucketName).toBe(`movement-pass-prod-photos-${account}`);
+    expect(importTemplate.Resources.PhotoBucket.Properties.BucketName).toBe(`movement-pass-prod-photos-aps1-${account}`);
     expect(toImport).toEqual(
       expect.arrayContaining([
         { ResourceType: 'AWS::DynamoDB::GlobalTable', LogicalResourceId: 'PassesTable', ResourceIdentifier: { TableName: names[1] } },

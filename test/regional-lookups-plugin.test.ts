@@ -38,7 +38,7 @@ const world = (): World => ({
       Id: 'EPHOTOS1',
       ARN: 'arn:aws:cloudfront::111122223333:distribution/EPHOTOS1',
       DomainName: 'd1.cloudfront.net',
-      origin: `movement-pass-prod-photos-${account}.s3.ap-south-1.amazonaws.com`,
+      origin: `movement-pass-prod-photos-aps1-${account}.s3.ap-south-1.amazonaws.com`,
     },
   ],
   keys: [{ Id: 'K2PUBLIC', Name: 'movement-pass-prod-photo-url-0' }],

@@ -45,7 +45,7 @@ describe.each([
 
   it('gives the secondary region its own photo bucket, and the two buckets replicate both ways', () => {
     const bucketName = (template: Template) => template.Resources.PhotoBucket.Properties.BucketName['Fn::Sub'];
-    expect(bucketName(home)).toBe(`movement-pass-${stage}-photos-\${AWS::AccountId}`);
+    expect(bucketName(home)).toBe(`movement-pass-${stage}-photos-aps1-\${AWS::AccountId}`);
     expect(bucketName(regional)).toBe(`movement-pass-${stage}-photos-apse1-\${AWS::AccountId}`);
     const destination = (template: Template) =>
       template.Resources.PhotoBucket.Properties.ReplicationConfiguration.Rules.map(

@@ -5,8 +5,13 @@ import { checkedTeamSettings, readTeamSettings } from '../resources/team';
 
 const valid = () => ({
   sandboxAccount: '444455556666',
+  sandboxHomeRegion: 'ap-south-1',
   sharedStages: {
-    prod: { account: '111122223333', signers: { jwt: ['arn:aws:iam::111122223333:role/services/movement-pass-prod-login'], photoUrl: [] } },
+    prod: {
+      account: '111122223333',
+      regions: ['ap-south-1', 'ap-southeast-1'],
+      signers: { jwt: ['arn:aws:iam::111122223333:role/services/movement-pass-prod-login'], photoUrl: [] },
+    },
   },
 });
 
@@ -17,6 +22,18 @@ describe('team.json', () => {
     expect(settingsFor('alice').accountId).toBe(team.sandboxAccount);
     expect(settingsFor('prod').signers).toEqual(team.sharedStages.prod.signers);
     expect(settingsFor('alice').signers).toEqual({ jwt: [], photoUrl: [] });
+  });
+
+  it("gives each stage its regions, home first: a shared stage its own, a sandbox the sandboxes' home", () => {
+    const team = readTeamSettings(['prod']);
+    expect(settingsFor('prod').regions).toEqual(team.sharedStages.prod.regions);
+    expect(settingsFor('alice').regions).toEqual([team.sandboxHomeRegion]);
+    // Promoted: the secondary region becomes home, and the stage is built from there.
+    const promoted = checkedTeamSettings(
+      { ...valid(), sharedStages: { prod: { ...valid().sharedStages.prod, regions: ['ap-southeast-1'] } } },
+      ['prod'],
+    );
+    expect(promoted.sharedStages.prod.regions).toEqual(['ap-southeast-1']);
   });
 
   it('accepts signer role ARNs, paths included', () => {
@@ -48,6 +65,21 @@ describe('team.json', () => {
       'a stage that is not shared',
       (t: any) => Object.assign(t.sharedStages, { alice: t.sharedStages.prod }),
       /alice is not a shared stage/,
+    ],
+    [
+      'a region that is not one',
+      (t: any) => Object.assign(t.sharedStages.prod, { regions: ['ap-south-1', 'ap-southeast-9'] }),
+      /sharedStages.prod.regions\[1\] in team.json is "ap-southeast-9", not an AWS region; write its code/,
+    ],
+    [
+      'three regions',
+      (t: any) => Object.assign(t.sharedStages.prod, { regions: ['ap-south-1', 'ap-southeast-1', 'eu-west-1'] }),
+      /sharedStages.prod.regions in team.json must list the stage's home region, then at most one secondary region/,
+    ],
+    [
+      'no sandbox home region',
+      (t: any) => Object.assign(t, { sandboxHomeRegion: undefined }),
+      /sandboxHomeRegion in team.json is undefined, not an AWS region/,
     ],
     [
       'a signer kind that does not exist',

@@ -61,7 +61,7 @@ interface StandIns {
 }
 
 /** The home bucket's regional domain, by which the photo distribution is found, and that distribution. */
-const homeOrigin = 'movement-pass-alice-photos-444455556666.s3.ap-south-1.amazonaws.com';
+const homeOrigin = 'movement-pass-alice-photos-aps1-444455556666.s3.ap-south-1.amazonaws.com';
 const photoDistributionArn = 'arn:aws:cloudfront::444455556666:distribution/EPHOTOS2';
 
 async function deployedStage(options: StandIns = {}) {

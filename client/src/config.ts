@@ -6,7 +6,6 @@ import {
   contractKeys,
   contractRoot,
   type FoundationConfig,
-  homeRegion,
   jwtAlgorithms,
   type KeyDeclaration,
   signingKeys,
@@ -86,7 +85,7 @@ export function resolveRegion(region?: string): string {
   const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!resolved) {
     throw new Error(
-      `No AWS region to read the foundation in: pass { region } or set AWS_REGION (Lambda sets it), e.g. ${homeRegion}. ` +
+      `No AWS region to read the foundation in: pass { region } or set AWS_REGION (Lambda sets it), e.g. ap-south-1. ` +
         "Each region has its own contract; the client never falls back to the home region's.",
     );
   }

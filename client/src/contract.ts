@@ -32,8 +32,6 @@ export interface KeyDeclaration {
 }
 
 export const app = 'movement-pass';
-/** The home region: its stack owns what is global (tables, photo distribution, the keys of record). */
-export const homeRegion = 'ap-south-1';
 export const jwtAlgorithms = ['RS256', 'ES256', 'HS256'] as const;
 export type JwtAlgorithm = (typeof jwtAlgorithms)[number];
 

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { signedRegion } from '../../test/handlers/regional-lookup-endpoints';
 import { MemoryParameterStore } from '../../test/handlers/support';
 import { ConfigCache, loadFoundationConfig } from '../src/config';
-import { contractKeys, contractRoot, homeRegion } from '../src/contract';
+import { contractKeys, contractRoot } from '../src/contract';
+
+const homeRegion = 'ap-south-1';
+
 import { loadSigningKeys } from '../src/signing';
 import { generateStageKeys, seedStage } from './stage-fixture';
 

@@ -19,7 +19,10 @@ import { stackIdVariable } from '../../handlers/lib/environment';
 import { generateSecret, type SigningAlgorithm } from '../../handlers/lib/signing-keys';
 import type { StackView } from '../../handlers/lib/stack-check';
 import { keyRingEnvironment as templateEnvironment } from '../../resources/key-ring';
-import { homeRegion, type StackChoice, type StageSettings, settingsFor } from '../../resources/stage';
+import { type StackChoice, type StageSettings, settingsFor } from '../../resources/stage';
+
+const homeRegion = 'ap-south-1';
+
 import { offlineEnv, runChild } from '../package-stage';
 
 export interface ReceivedResponse {
