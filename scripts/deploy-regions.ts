@@ -1,7 +1,7 @@
 // One command deploys every region of a stage, home first (after the failover control stack in
 // us-east-1 of a stage that fails over, whose routing check the home deploy puts on public-api):
 //   npm run deploy:regions -- --stage prod [other sls deploy options]
-// runs `sls deploy --region <region>` for each region of the stage (resources/stage.ts), with the
+// runs `sls deploy --region <region>` for each region of the stage (team.json), with the
 // options given, forwarding output and exit codes, and stops at the first failure saying what
 // completed and what to run again. The first deploy of a new secondary region takes three steps,
 // because S3 refuses a replication rule whose destination bucket does not exist yet: home without
