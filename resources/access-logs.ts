@@ -19,7 +19,7 @@ import {
 import { customResourceFunction, serviceToken } from './functions';
 import { app, physicalName } from './names';
 import { observabilityKeyArn } from './observability';
-import { isHomeRegion, type StageSettings } from './stage';
+import { isHomeRegion, regionCode, type StageSettings } from './stage';
 
 export const accessLogSetupFunctionName = 'accessLogSetup';
 export const accessLogGroupId = 'ApiAccessLogGroup';
@@ -83,7 +83,9 @@ export const apiAccessLogFormat = JSON.stringify({
 /** Who writes the log bucket: CloudWatch Logs of this account, in the region CloudFront's delivery lives in. */
 export const logDeliverySourceArn = sub(`arn:\${AWS::Partition}:logs:${cloudFrontLogRegion}:\${AWS::AccountId}:*`);
 
-const logBucketName = (settings: StageSettings) => `${physicalName(settings, 'access-logs')}-\${AWS::AccountId}`;
+/** Named by its region, like the photo buckets: a home promoted elsewhere makes its own, under a name no lost region holds. */
+const logBucketName = (settings: StageSettings) =>
+  `${physicalName(settings, `access-logs-${regionCode(settings.region)}`)}-\${AWS::AccountId}`;
 const deliveryName = (settings: StageSettings) => physicalName(settings, 'photo-access-logs');
 
 /**

@@ -10,7 +10,7 @@ import { resolveTemplate } from './resolve-template';
 import { resource } from './template';
 
 const account = settingsFor('prod').accountId;
-const bucket = `movement-pass-prod-access-logs-${account}`;
+const bucket = `movement-pass-prod-access-logs-aps1-${account}`;
 const template = readTemplate('prod');
 const policy = resolveTemplate(resource(template, 'AccessLogBucketPolicy').Properties.PolicyDocument as TemplateNode, {
   pseudo: { 'AWS::AccountId': account, 'AWS::Region': 'ap-south-1' },

@@ -26,7 +26,7 @@ describe('prod stage', () => {
       // The bucket policy exists before the delivery that needs it.
       expect(delivery.DependsOn).toContain('AccessLogBucketPolicy');
       expect(resource(prod, 'AccessLogBucket', 'AWS::S3::Bucket').Properties.BucketName).toEqual({
-        'Fn::Sub': 'movement-pass-prod-access-logs-${AWS::AccountId}',
+        'Fn::Sub': 'movement-pass-prod-access-logs-aps1-${AWS::AccountId}',
       });
     });
 

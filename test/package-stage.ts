@@ -21,6 +21,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { teamSettings } from '../resources/stage';
+import { type TeamSettings, teamSettingsFile } from '../resources/team';
+import { promotedTeam } from '../scripts/promotion-plan';
 
 export const projectRoot = resolve(__dirname, '..');
 export const packageRoot = join(projectRoot, '.serverless-test');
@@ -228,6 +231,14 @@ export const testedStacks = {
 } as const satisfies Record<string, readonly string[]>;
 export type TestedStack = keyof typeof testedStacks;
 
+/**
+ * Stacks packaged from a copy whose team.json is changed: prod promoted, its secondary region home
+ * (scripts/promotion-plan.ts rehearses the same).
+ */
+export const promotedStacks = {
+  'prod.promoted': { args: ['--stage', 'prod'], team: (team: TeamSettings) => promotedTeam(team, 'prod', 'ap-southeast-1') },
+} as const;
+
 /** What `sls package` printed for a stack, kept beside its package. */
 export const packagingLogFile = 'packaging.log';
 const fingerprintFile = '.fingerprint';
@@ -240,7 +251,7 @@ export function stackDir(name: string): string {
   if (isFresh(name)) return stackFolder(name);
   return withLock(`stack-${name}`, () => {
     if (!isFresh(name)) {
-      keepPackage(name, sls(packageCommand(name), {}, projectCopy(`stack-${name}`)));
+      keepPackage(name, sls(packageCommand(name), {}, stackCopy(name)));
     }
     return stackFolder(name);
   });
@@ -253,12 +264,13 @@ export function stackDir(name: string): string {
  * by the first test that reads it, which reports the failure.
  */
 export async function packageStaleStacks(concurrency: number): Promise<void> {
-  const queue = Object.keys(testedStacks).filter((name) => !isFresh(name));
+  const queue = [...Object.keys(testedStacks), ...Object.keys(promotedStacks)].filter((name) => !isFresh(name));
   const packageNext = async (): Promise<void> => {
     for (let name = queue.shift(); name; name = queue.shift()) {
       const release = tryLock(`stack-${name}`);
       if (!release) continue;
       try {
+        stackCopy(name);
         keepPackage(name, await slsAsync(packageCommand(name), `stack-${name}`));
       } catch {
         // left to the test that reads the stack
@@ -270,10 +282,23 @@ export async function packageStaleStacks(concurrency: number): Promise<void> {
   await Promise.all(Array.from({ length: concurrency }, packageNext));
 }
 
+/** The copy a stack is packaged in: the project's, with the changed team.json of a promoted stack. */
+function stackCopy(name: string): string {
+  const copy = projectCopy(`stack-${name}`);
+  const promoted = promotedStacks[name as keyof typeof promotedStacks];
+  if (promoted) {
+    const team = promoted.team(teamSettings());
+    writeFileSync(join(copy, teamSettingsFile), `${JSON.stringify(team, null, 2)}\n`);
+  }
+  return copy;
+}
+
 const stackFolder = (name: string) => join(stacksRoot, name);
 const stagingFolder = (name: string) => `${stackFolder(name)}.packaging`;
 
 function stackArgs(name: string): readonly string[] {
+  const promoted = promotedStacks[name as keyof typeof promotedStacks];
+  if (promoted) return [...promoted.args, `team=${JSON.stringify(promoted.team(teamSettings()))}`];
   const args: readonly string[] | undefined = testedStacks[name as TestedStack];
   if (!args) throw new Error(`${name} is not a tested stack: add it to testedStacks in test/package-stage.ts`);
   return args;
@@ -282,7 +307,7 @@ function stackArgs(name: string): readonly string[] {
 /** `sls package` of a stack into its empty staging folder. */
 function packageCommand(name: string): string[] {
   rmSync(stagingFolder(name), { recursive: true, force: true });
-  return ['package', ...stackArgs(name), '--package', stagingFolder(name)];
+  return ['package', ...stackArgs(name).filter((arg) => !arg.startsWith('team=')), '--package', stagingFolder(name)];
 }
 
 function isFresh(name: string): boolean {
