@@ -57,9 +57,21 @@ function resolved(value: unknown, account: string, region: string): string | und
   return text.replaceAll('${AWS::AccountId}', account).replaceAll('${AWS::Region}', region).replaceAll('${AWS::Partition}', 'aws');
 }
 
+/** The properties that carry a resource's names. */
+interface NamingProperties {
+  BucketName?: unknown;
+  RoleName?: unknown;
+  TableName?: unknown;
+  Name?: unknown;
+  PublicKeyConfig?: { Name?: unknown };
+  KeyGroupConfig?: { Name?: unknown };
+  OriginAccessControlConfig?: { Name?: unknown };
+  DistributionConfig?: { Aliases?: unknown[] };
+}
+
 /** The names a resource holds in a namespace wider than its region (the account, or all of AWS). */
 function globalNames(resource: CfnResource, account: string, region: string): string[] {
-  const p = (resource.Properties ?? {}) as Record<string, any>;
+  const p = (resource.Properties ?? {}) as NamingProperties;
   const names: unknown[] =
     {
       'AWS::S3::Bucket': [p.BucketName],
@@ -76,8 +88,8 @@ function globalNames(resource: CfnResource, account: string, region: string): st
 
 /** The names of the tables, buckets and parameters a resource owns or looks up in its region. */
 function regionalNames(resource: CfnResource): string[] {
-  const p = (resource.Properties ?? {}) as Record<string, any>;
-  return [p.TableName].filter((name): name is string => typeof name === 'string');
+  const { TableName } = (resource.Properties ?? {}) as NamingProperties;
+  return typeof TableName === 'string' ? [TableName] : [];
 }
 
 /**
