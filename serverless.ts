@@ -7,7 +7,7 @@ import { api, apiBaseUrl, apiDomainPluginConfig } from './resources/api';
 import { jwksPath } from './resources/api-names';
 import { certificateArn, certificatePluginConfig, certificateSpecs, certificatesPluginConfig } from './resources/certificates';
 import { getAtt, mergeFragments } from './resources/cloudformation';
-import { readPersonalSettings, settingsFromArgv } from './resources/command-line';
+import { helpNote, isHelp, readPersonalSettings, settingsFromArgv } from './resources/command-line';
 import { configuration } from './resources/configuration';
 import { database } from './resources/database';
 import {
@@ -38,12 +38,10 @@ import { verifyPluginConfig } from './resources/verify';
 // No --stage: the sandbox of whoever runs sls (MOVEMENT_PASS_STAGE, else their user name), never a shared stage. No --region: the stage's home
 // region, whose stack owns the global resources; `--region <secondary>` builds the regional stack.
 checkParams(process.argv);
-const settings = settingsFromArgv(
-  process.argv,
-  () => process.env.USER || process.env.LOGNAME || userInfo().username,
-  process.env,
-  readPersonalSettings(__dirname),
-);
+const username = () => process.env.USER || process.env.LOGNAME || userInfo().username;
+const personal = readPersonalSettings(__dirname);
+if (isHelp(process.argv)) process.stderr.write(`${helpNote(process.argv, username, process.env, personal)}\n`);
+const settings = settingsFromArgv(process.argv, username, process.env, personal);
 // us-east-1 of a stage that fails over: the failover control stack (resources/failover-control.ts);
 // any of the stage's regions: the foundation stack below.
 module.exports = isFailoverControl(settings) ? failoverControlService(settings) : foundationService(settings);

@@ -152,7 +152,36 @@ export function readPersonalSettings(directory: string): PersonalSettings {
 }
 
 /** `sls`, `sls help`, `sls --help`, `sls <command> --help`: osls prints help, for which any stage will do. */
-const isHelp = (argv: readonly string[]) => argv.length <= 2 || argv[2] === 'help' || argv.includes('--help') || argv.includes('-h');
+export const isHelp = (argv: readonly string[]) => argv.length <= 2 || argv[2] === 'help' || argv.includes('--help') || argv.includes('-h');
+
+/**
+ * What osls's help cannot say, printed above it: every command acts on one stage, which stage
+ * that is without --stage, and, when the user name cannot name a sandbox, why and what to do.
+ */
+export function helpNote(
+  argv: readonly string[],
+  username: () => string,
+  environment: Record<string, string | undefined> = {},
+  personal: PersonalSettings = {},
+): string {
+  let sandbox = 'your sandbox';
+  let problem: string | undefined;
+  try {
+    sandbox = `your sandbox "${stageFromArgv([], username, environment[stageVariable] || personal.stage)}"`;
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  const given = optionFromArgv(argv, 'stage', 's');
+  return [
+    'Movement Pass foundation: every command acts on one stage of the foundation.',
+    given
+      ? `This one: --stage ${given}.`
+      : `Without --stage a command acts on ${sandbox}, never on a shared stage: prod takes --stage prod on every command, so nothing reaches prod by omission.`,
+    ...(given || !problem ? [] : [problem]),
+    'The project adds diff, verify and failover to the commands below; README.md has the daily ones.',
+    '',
+  ].join('\n');
+}
 
 /**
  * `environment`: where the personal stage comes from without --stage, the project's variable

@@ -122,5 +122,11 @@ describe.concurrent('the real CLI, offline', { timeout: 120_000 }, () => {
     expect(result.output).toMatch(/diff\s+Shows what `sls deploy` of this stage would change/);
     expect(result.output).toMatch(/create-cert\s+/);
     expect(result.output).toMatch(/delete_domain\s+/);
+    expect(result.output).toMatch(/failover\s+Shows where public-api answers/);
+    // Why no sandbox: the user name, and how to name one.
+    expect(result.output).toMatch(
+      /Without --stage a command acts on your sandbox, never on a shared stage.*\n.*"root".*MOVEMENT_PASS_STAGE/,
+    );
+    expect(result.output).toContain('prod takes --stage prod on every command');
   });
 });

@@ -85,3 +85,14 @@ it('states the recovery figures the settings give (docs/runbooks.md)', () => {
   expect(runbook).toContain(`under ${failbackLimits.maxReplicationLatencySeconds} s`);
   expect(runbook).toContain(`in \`ap-south-1\` within ${failbackLimits.markerWaitSeconds} s`);
 });
+
+it("adds up prod's idle cost in the README's cost table", () => {
+  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+  const usd = (row: string) => {
+    const line = readme.split('\n').find((candidate) => candidate.startsWith(`| ${row}`)) ?? '';
+    return Number(/about ([\d.]+) USD/.exec(line)?.[1]);
+  };
+  const parts = ['Prod, home region', 'Prod, secondary region', 'Prod, failover control'].map(usd);
+  for (const part of parts) expect(part).toBeGreaterThan(0);
+  expect(Math.abs(usd('**Prod in all**') - parts.reduce((sum, part) => sum + part, 0))).toBeLessThanOrEqual(0.5);
+});

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { awsRegions } from '../resources/aws-regions';
-import { paramFromArgv, personalStage, readPersonalSettings, settingsFromArgv, stageFromArgv } from '../resources/command-line';
+import { helpNote, paramFromArgv, personalStage, readPersonalSettings, settingsFromArgv, stageFromArgv } from '../resources/command-line';
 import { checkParams } from '../resources/params';
 import { isFailoverControl, isHomeRegion, regionCode, secondaryRegionOf, settingsFor } from '../resources/stage';
 import { maxStageLength, StageError, stageNameProblem, validated } from '../resources/stage-validation';
@@ -272,6 +272,13 @@ describe('the personal stage without --stage', () => {
     ]) {
       expect(settingsFromArgv(argv, () => 'root', {}).stage).toBe('help');
     }
+  });
+
+  it('is explained above help: which stage a command acts on, and why a user name names none', () => {
+    expect(helpNote(['node', 'sls', '--help'], () => 'alice', {})).toContain('Without --stage a command acts on your sandbox "alice"');
+    expect(helpNote(['node', 'sls', '--help'], () => 'root', { MOVEMENT_PASS_STAGE: 'bob' })).toContain('your sandbox "bob"');
+    expect(helpNote(['node', 'sls', '--help'], () => 'root', {})).toMatch(/user name "root".*export MOVEMENT_PASS_STAGE=alice/);
+    expect(helpNote(['node', 'sls', 'deploy', '--stage', 'prod', '-h'], () => 'root', {})).toContain('This one: --stage prod.');
   });
 });
 
