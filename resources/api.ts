@@ -4,6 +4,7 @@
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-mock-integration.html
 import { createHash } from 'node:crypto';
 import { apiAccessLogSetting, apiLoggingDependencies } from './access-logs';
+import { mockGetMethod } from './api-methods';
 import { restApiId } from './api-names';
 import { type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { physicalName } from './names';
@@ -62,39 +63,11 @@ export function apiDomainPluginConfig(settings: StageSettings) {
 }
 
 export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource: Intrinsic): Fragment {
-  const jwksMethod = {
-    Type: 'AWS::ApiGateway::Method',
-    Properties: {
-      RestApiId: ref(restApiId),
-      ResourceId: ref('JwksResource'),
-      HttpMethod: 'GET',
-      // The JWKS is public by definition: anyone verifying a token must be able to read it.
-      AuthorizationType: 'NONE',
-      Integration: {
-        Type: 'MOCK',
-        RequestTemplates: { 'application/json': '{"statusCode": 200}' },
-        IntegrationResponses: [
-          {
-            StatusCode: '200',
-            ResponseTemplates: { 'application/json': jwksDocument },
-            ResponseParameters: {
-              'method.response.header.Cache-Control': `'public, max-age=${jwksCacheSeconds}'`,
-              'method.response.header.Access-Control-Allow-Origin': "'*'",
-            },
-          },
-        ],
-      },
-      MethodResponses: [
-        {
-          StatusCode: '200',
-          ResponseParameters: {
-            'method.response.header.Cache-Control': true,
-            'method.response.header.Access-Control-Allow-Origin': true,
-          },
-        },
-      ],
-    },
-  };
+  // The JWKS is public by definition: anyone verifying a token must be able to read it.
+  const jwksMethod = mockGetMethod('JwksResource', jwksDocument, {
+    'Cache-Control': `'public, max-age=${jwksCacheSeconds}'`,
+    'Access-Control-Allow-Origin': "'*'",
+  });
   const health = healthMethod(settings);
   // A deployment is a snapshot: a new logical id whenever a method or the key ring changes
   // makes CloudFormation deploy the API again, after the key ring has answered.

@@ -6,6 +6,7 @@
 // The route has its own method throttle and stays outside the web ACL's rate rule, so a flood on
 // the JWKS (429s) never moves `public-api`. The checks themselves live in the failover control
 // stack (resources/failover-control.ts).
+import { mockGetMethod } from './api-methods';
 import { healthPath, restApiId } from './api-names';
 import { certificateArn } from './certificates';
 import { type CfnResource, type Fragment, getAtt, output, ref, sub } from './cloudformation';
@@ -35,28 +36,10 @@ export function healthMethod(settings: StageSettings): Record<string, CfnResourc
       Type: 'AWS::ApiGateway::Resource',
       Properties: { RestApiId: ref(restApiId), ParentId: getAtt(restApiId, 'RootResourceId'), PathPart: healthPath.slice(1) },
     },
-    HealthMethod: {
-      Type: 'AWS::ApiGateway::Method',
-      Properties: {
-        RestApiId: ref(restApiId),
-        ResourceId: ref('HealthResource'),
-        HttpMethod: 'GET',
-        // Route 53's checkers carry no credentials.
-        AuthorizationType: 'NONE',
-        Integration: {
-          Type: 'MOCK',
-          RequestTemplates: { 'application/json': '{"statusCode": 200}' },
-          IntegrationResponses: [
-            {
-              StatusCode: '200',
-              ResponseTemplates: { 'application/json': sub(`{"stage":"${settings.stage}","region":"\${AWS::Region}"}`) },
-              ResponseParameters: { 'method.response.header.Cache-Control': "'no-store'" },
-            },
-          ],
-        },
-        MethodResponses: [{ StatusCode: '200', ResponseParameters: { 'method.response.header.Cache-Control': true } }],
-      },
-    },
+    // Route 53's checkers carry no credentials; nothing may cache the answer.
+    HealthMethod: mockGetMethod('HealthResource', sub(`{"stage":"${settings.stage}","region":"\${AWS::Region}"}`), {
+      'Cache-Control': "'no-store'",
+    }),
   };
 }
 
