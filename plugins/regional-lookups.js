@@ -10,6 +10,7 @@
 // A question that cannot be answered yet (the home region not deployed) gives no digest: the
 // lookup itself then says what is missing.
 const { createHash } = require('node:crypto');
+const { allDistributions, allPublicKeys, distributionWithOrigin } = require('./lib/cloudfront-lists');
 
 /** @typedef {{ Type: string, Properties: Record<string, any> }} LookupResource */
 
@@ -82,47 +83,22 @@ class RegionalLookups {
       return table && [table.TableArn, table.LatestStreamArn];
     }
     if (resource.Type === 'Custom::PhotoDistribution') {
-      const origin = resolveAccount(properties.OriginDomainName, account);
-      const distributions = await listAll((Marker) =>
-        this.provider.request('CloudFront', 'listDistributions', Marker ? { Marker } : {}).then((page) => page.DistributionList),
-      );
-      const found = distributions.find((/** @type {{ Origins?: { Items?: { DomainName: string }[] } }} */ d) =>
-        (d.Origins?.Items ?? []).some((item) => item.DomainName === origin),
-      );
+      const found = distributionWithOrigin(await allDistributions(this.provider), resolveAccount(properties.OriginDomainName, account));
       return found && [found.Id, found.ARN, found.DomainName];
     }
-    const keys = await listAll((Marker) =>
-      this.provider.request('CloudFront', 'listPublicKeys', Marker ? { Marker } : {}).then((page) => page.PublicKeyList),
-    );
-    const found = keys.find((/** @type {{ Name: string }} */ key) => key.Name === properties.Name);
+    const found = (await allPublicKeys(this.provider)).find((key) => key.Name === properties.Name);
     return found && [found.Id];
   }
 }
 
 /**
- * Every item of a CloudFront list, page by page.
- * @param {(marker: string | undefined) => Promise<{ Items?: any[], IsTruncated?: boolean, NextMarker?: string } | undefined>} page
- */
-async function listAll(page) {
-  /** @type {any[]} */
-  const items = [];
-  /** @type {string | undefined} */
-  let marker;
-  do {
-    const list = (await page(marker)) ?? {};
-    items.push(...(list.Items ?? []));
-    marker = list.IsTruncated ? list.NextMarker : undefined;
-  } while (marker);
-  return items;
-}
-
-/**
  * The template's `{ "Fn::Sub": "...${AWS::AccountId}..." }` with the stage's account.
- * @param {unknown} value @param {string | undefined} account
+ * @param {unknown} value @param {string | undefined} account @returns {string}
  */
 function resolveAccount(value, account) {
-  const text = typeof value === 'object' && value && 'Fn::Sub' in value ? /** @type {{ 'Fn::Sub': string }} */ (value)['Fn::Sub'] : value;
-  return typeof text === 'string' && account ? text.replaceAll('${AWS::AccountId}', account) : text;
+  const text = typeof value === 'object' && value && 'Fn::Sub' in value ? /** @type {{ 'Fn::Sub': unknown }} */ (value)['Fn::Sub'] : value;
+  if (typeof text !== 'string') return '';
+  return account ? text.replaceAll('${AWS::AccountId}', account) : text;
 }
 
 module.exports = RegionalLookups;

@@ -6,6 +6,7 @@
 // CloudFront, a queue message); shared stages only read.
 const { randomUUID } = require('node:crypto');
 const { foundationClient, signingSsm, ssmThroughProvider } = require('./lib/foundation-client');
+const { allDistributions, distributionWithOrigin } = require('./lib/cloudfront-lists');
 const { regionsOf } = require('./lib/service');
 
 /** The smallest JPEG most decoders accept (1x1 pixel): what the upload check sends. */
@@ -263,16 +264,7 @@ class Verify {
     const allowed = (policy.Statement ?? [])
       .filter((statement) => statement.Effect === 'Allow')
       .flatMap((statement) => [statement.Condition?.StringEquals?.['AWS:SourceArn'] ?? []].flat());
-    /** @type {{ ARN: string, Origins?: { Items?: { DomainName: string }[] } }[]} */
-    const distributions = [];
-    /** @type {string | undefined} */
-    let Marker;
-    do {
-      const { DistributionList: page = {} } = await this.provider.request('CloudFront', 'listDistributions', Marker ? { Marker } : {});
-      distributions.push(...(page.Items ?? []));
-      Marker = page.IsTruncated ? page.NextMarker : undefined;
-    } while (Marker);
-    const current = distributions.find((d) => (d.Origins?.Items ?? []).some((item) => item.DomainName === origin));
+    const current = distributionWithOrigin(await allDistributions(this.provider), origin);
     if (!current) throw new CheckFailure(`no CloudFront distribution has ${origin} as origin: deploy the home region first.`);
     if (!allowed.includes(current.ARN)) {
       throw new CheckFailure(
