@@ -8,7 +8,7 @@ import { mockGetMethod } from './api-methods';
 import { restApiId } from './api-names';
 import { type Fragment, getAtt, type Intrinsic, output, ref, sub } from './cloudformation';
 import { physicalName } from './names';
-import { healthMethod, healthMethodSettings, outsideHealthRoute } from './region-health';
+import { healthMethod, healthMethodSettings } from './region-health';
 import { isHomeRegion, type StageSettings } from './stage';
 
 /** Verifiers cache the keys this long; a rotation publishes the new key before anyone signs with it. */
@@ -146,7 +146,6 @@ export function api(settings: StageSettings, jwksDocument: Intrinsic, jwksSource
 function webAcl(settings: StageSettings): Fragment['Resources'] {
   const limit = settings.api.requestsPer5MinPerIp;
   if (limit === undefined) return {};
-  const scopeDown = outsideHealthRoute(settings);
   const visibility = (name: string) => ({ SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: name });
   return {
     ApiWebAcl: {
@@ -164,12 +163,7 @@ function webAcl(settings: StageSettings): Fragment['Resources'] {
             Name: 'requests-per-source-ip',
             Priority: 0,
             Statement: {
-              RateBasedStatement: {
-                Limit: limit,
-                EvaluationWindowSec: 300,
-                AggregateKeyType: 'IP',
-                ...(scopeDown && { ScopeDownStatement: scopeDown }),
-              },
+              RateBasedStatement: { Limit: limit, EvaluationWindowSec: 300, AggregateKeyType: 'IP' },
             },
             // 429 rather than WAF's default 403: clients retry a 429 later, as they do the stage throttle's.
             Action: { Block: { CustomResponse: { ResponseCode: 429 } } },

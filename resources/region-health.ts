@@ -3,8 +3,8 @@
 // `*.<domain>` covers it), with its own API Gateway custom domain, mapping and alias record. A
 // check of `public-api.<domain>` itself would follow the failover record to whichever region
 // answers, and a check of the execute-api hostname cannot see a broken custom domain or mapping.
-// The route has its own method throttle and stays outside the web ACL's rate rule, so a flood on
-// the JWKS (429s) never moves `public-api`. The checks themselves live in the failover control
+// The route has its own method throttle, apart from the JWKS's, so a flood on the JWKS (429s)
+// never moves `public-api`; the web ACL's per-address limit covers it like every route. The checks themselves live in the failover control
 // stack (resources/failover-control.ts).
 import { mockGetMethod } from './api-methods';
 import { healthPath, restApiId } from './api-names';
@@ -20,10 +20,14 @@ export const healthHostname = (settings: Pick<StageSettings, 'domain'>, region: 
   `public-api-${region}.${settings.domain}`;
 
 /**
- * The health route's own ceiling. Route 53's checkers of three regions call about once a second in
- * all; the stage throttle every JWKS caller shares (`/*`) does not apply to a method with its own.
+ * The health route's own token bucket, apart from the one every JWKS caller shares (`/*`): a flood
+ * of JWKS requests drains that one, not this. It is shared by all callers too, so it is wide:
+ * Route 53's checkers send about one request a second in all, each checker's address once every
+ * 30 seconds, far under the web ACL's per-address limit, which blocks any one address flooding
+ * it; draining this bucket would take a flood from hundreds of addresses at once.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
  */
-export const healthThrottle = { rateLimit: 5, burstLimit: 10 };
+export const healthThrottle = { rateLimit: 1000, burstLimit: 2000 };
 
 /** API Gateway's MethodSettings name a resource path with `/` written `~1`. */
 const methodSettingPath = (path: string) => `/${path.replaceAll('/', '~1')}`;
@@ -55,26 +59,6 @@ export function healthMethodSettings(settings: StageSettings) {
       MetricsEnabled: true,
     },
   ];
-}
-
-/**
- * The web ACL's rate rule counts every request but the health route's: Route 53's checkers call
- * from a few addresses, and a blocked checker would count as a failed region.
- */
-export function outsideHealthRoute(settings: StageSettings) {
-  if (!failsOver(settings)) return undefined;
-  return {
-    NotStatement: {
-      Statement: {
-        ByteMatchStatement: {
-          FieldToMatch: { UriPath: {} },
-          PositionalConstraint: 'ENDS_WITH',
-          SearchString: healthPath,
-          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
-        },
-      },
-    },
-  };
 }
 
 /** The region's health hostname: custom domain, mapping of the whole stage at its root, alias record. */
