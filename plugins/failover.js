@@ -39,8 +39,6 @@ class Failover {
     this.sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
     /** The clock of the marker's deadline; replaceable by tests. */
     this.now = () => Date.now();
-    /** The gate's state before a deploy of the control stack. */
-    this.gateClosedBeforeDeploy = false;
     this.commands = {
       failover: {
         usage:
@@ -57,8 +55,8 @@ class Failover {
     };
     this.hooks = {
       'failover:failover': () => this.run(),
-      'before:deploy:deploy': () => this.rememberGate(),
-      'after:deploy:deploy': () => this.keepGateClosed(),
+      // After osls restored the packaged template, before the stack is deployed.
+      'before:deploy:deploy': () => this.pinClosedGate(),
     };
   }
 
@@ -98,10 +96,10 @@ class Failover {
 
   /**
    * The health check ids, outputs of the control stack.
-   * @param {FailoverConfig} config
+   * @param {FailoverConfig} config @param {{ optional?: boolean }} [options] optional: undefined when the stack does not exist
    * @returns {Promise<Record<keyof FailoverConfig['outputs'], string>>}
    */
-  async controlIds(config) {
+  async controlIds(config, options = {}) {
     const StackName = this.provider.naming.getStackName();
     const { Stacks = [] } = await this.provider
       .request('CloudFormation', 'describeStacks', { StackName }, { region: config.controlRegion })
@@ -112,6 +110,7 @@ class Failover {
     const outputs = Object.fromEntries(
       (Stacks[0]?.Outputs ?? []).map((/** @type {{ OutputKey: string, OutputValue: string }} */ o) => [o.OutputKey, o.OutputValue]),
     );
+    if (Stacks.length === 0 && options.optional) return /** @type {any} */ (undefined);
     const ids = /** @type {Record<keyof FailoverConfig['outputs'], string>} */ (
       Object.fromEntries(Object.entries(config.outputs).map(([key, output]) => [key, outputs[output]]))
     );
@@ -149,6 +148,20 @@ class Failover {
     ).length;
     const checkers = HealthCheckObservations.length;
     return { id, checkers, reportingHealthy, healthy: checkers > 0 && reportingHealthy / checkers > healthyShare };
+  }
+
+  /**
+   * The home-down alarm's state, in the control region.
+   * @param {FailoverConfig} config @returns {Promise<string>}
+   */
+  async homeDownAlarmState(config) {
+    const { MetricAlarms = [] } = await this.provider.request(
+      'CloudWatch',
+      'describeAlarms',
+      { AlarmNames: [config.homeDownAlarm] },
+      { region: config.controlRegion },
+    );
+    return MetricAlarms[0]?.StateValue ?? 'missing';
   }
 
   /** @param {string} id */
@@ -254,6 +267,12 @@ class Failover {
     }
     const refusals = [];
     if (!status.home.healthy) refusals.push(`${config.homeRegion} fails its health check`);
+    // The latch closes the gate on the alarm's OK -> ALARM only: opened while it is still in ALARM,
+    // a new failure would not close it again, and traffic would come back home by itself.
+    const alarm = await this.homeDownAlarmState(config);
+    if (alarm !== 'OK') {
+      refusals.push(`the alarm ${config.homeDownAlarm} is ${alarm}, not OK yet (Route 53 needs 3 good checks, the alarm a minute more)`);
+    }
     const limitMs = config.limits.maxReplicationLatencySeconds * 1000;
     const behind = status.tables.filter((t) => t.latencyMs !== undefined && t.latencyMs > limitMs);
     for (const t of behind) {
@@ -293,19 +312,19 @@ class Failover {
   async markersMissingAtHome(config) {
     const key = { id: { S: `${config.markerPrefix}${randomUUID()}` } };
     const writtenAt = new Date().toISOString();
-    await Promise.all(
-      config.tables.map((TableName) =>
-        this.provider.request(
-          'DynamoDB',
-          'putItem',
-          { TableName, Item: { ...key, writtenAt: { S: writtenAt } } },
-          { region: config.secondaryRegion },
-        ),
-      ),
-    );
     let missing = [...config.tables];
     const deadline = this.now() + config.limits.markerWaitSeconds * 1000;
     try {
+      await Promise.all(
+        config.tables.map((TableName) =>
+          this.provider.request(
+            'DynamoDB',
+            'putItem',
+            { TableName, Item: { ...key, writtenAt: { S: writtenAt } } },
+            { region: config.secondaryRegion },
+          ),
+        ),
+      );
       for (;;) {
         const found = await Promise.all(
           missing.map(async (TableName) => {
@@ -350,22 +369,25 @@ class Failover {
     );
   }
 
-  /** Before a deploy of the control stack: whether the gate is closed now. */
-  async rememberGate() {
+  /**
+   * A deploy of the control stack while the gate is closed: the template says so too
+   * (`Inverted: true`), so CloudFormation never opens it, even for a moment, whatever else of
+   * the gate changes. The operator alone opens it (`--to home`).
+   */
+  async pinClosedGate() {
     const config = this.config;
     if (!config?.control) return;
-    const ids = await this.controlIds(config).catch(() => undefined);
-    this.gateClosedBeforeDeploy = ids ? await this.isGateClosed(ids.gate) : false;
-  }
-
-  /** After it: a gate the deploy reopened is closed again, so traffic stays where the operator holds it. */
-  async keepGateClosed() {
-    const config = this.config;
-    if (!config?.control || !this.gateClosedBeforeDeploy) return;
-    const ids = await this.controlIds(config);
-    if (await this.isGateClosed(ids.gate)) return;
-    await this.provider.request('Route53', 'updateHealthCheck', { HealthCheckId: ids.gate, Inverted: true });
-    this.log.warning(`The deploy reopened the failover gate; it is closed again, as it was before the deploy.`);
+    const ids = await this.controlIds(config, { optional: true });
+    // A control stack not deployed yet has no gate to keep.
+    if (!ids || !(await this.isGateClosed(ids.gate))) return;
+    const gate = this.serverless.service.provider.compiledCloudFormationTemplate?.Resources?.[config.gateLogicalId];
+    if (!gate?.Properties?.HealthCheckConfig) {
+      throw this.error(
+        `The control stack's template has no ${config.gateLogicalId} to keep closed: resources/failover-control.ts changed it.`,
+      );
+    }
+    gate.Properties.HealthCheckConfig.Inverted = true;
+    this.log.notice(`The failover gate is closed: this deploy keeps it closed (traffic stays in ${config.secondaryRegion}).`);
   }
 }
 

@@ -26,6 +26,7 @@ import { productionSafetyConfig } from './production-safety';
 import { failsOver, healthHostname } from './region-health';
 import { regionsPluginConfig } from './regions';
 import { failoverControlRegion, homeRegionOf, isFailoverControl, type StageSettings, secondaryRegionOf } from './stage';
+import { StageError } from './stage-validation';
 
 /**
  * Where Route 53's checkers call from: three regions (the fewest Route 53 accepts), in Asia and
@@ -80,6 +81,12 @@ export function failoverControl(settings: StageSettings): { fragment: Fragment; 
   const home = homeRegionOf(settings);
   const secondary = secondaryRegionOf(settings);
   if (secondary === undefined) throw new Error(`stage ${settings.stage} has no secondary region to fail over to`);
+  if (!settings.observability.alarms) {
+    throw new StageError(
+      `Stage ${settings.stage} fails over but raises no alarms: its latch is told by an alarm, and its failures must be heard. ` +
+        'Set observability.alarms in resources/stage.ts.',
+    );
+  }
   const latch = latchFunction(settings);
   const alarms = alarmTopic(settings);
   const regionDown = (region: string, check: string, description: string, alsoNotify: Intrinsic[] = []) =>
@@ -102,8 +109,8 @@ export function failoverControl(settings: StageSettings): { fragment: Fragment; 
         Type: 'AWS::Route53::HealthCheck',
         Properties: {
           // No child and a threshold of 0: always healthy, unhealthy once inverted. The latch and
-          // `sls failover` flip Inverted; nothing else of the gate may ever change, or a deploy
-          // would open it again (plugins/failover.js refuses such a deploy while it is closed).
+          // `sls failover` flip Inverted; a deploy while it is closed says Inverted too
+          // (plugins/failover.js), so CloudFormation never opens it.
           HealthCheckConfig: { Type: 'CALCULATED', HealthThreshold: 0, ChildHealthChecks: [], Inverted: false },
           HealthCheckTags: checkTags(settings, 'failover-gate'),
         },
@@ -243,6 +250,10 @@ export interface FailoverPluginConfig {
   photoReplication: { sourceBucket: string; destinationBucket: string; ruleId: string };
   markerPrefix: string;
   limits: typeof failbackLimits;
+  /** The alarm whose OK -> ALARM closes the gate: failback waits for it to be OK. */
+  homeDownAlarm: string;
+  /** The gate's logical id: a deploy of the control stack while it is closed keeps it closed. */
+  gateLogicalId: string;
   figures: ReturnType<typeof recoveryFigures>;
 }
 
@@ -264,6 +275,8 @@ export function failoverPluginConfig(settings: StageSettings): FailoverPluginCon
     photoReplication: { sourceBucket: bucket(secondary), destinationBucket: bucket(home), ruleId: replicationRuleId(home) },
     markerPrefix: replicationMarkerPrefix,
     limits: failbackLimits,
+    homeDownAlarm: homeDownAlarmName(settings),
+    gateLogicalId: 'FailoverGate',
     figures: recoveryFigures(),
   };
 }

@@ -113,7 +113,12 @@ export function promotionPlan(
   for (const [logicalId, resource] of Object.entries(promoted.Resources)) {
     const before = current.Resources[logicalId];
     if (before?.Type === resource.Type) {
-      steps.push({ logicalId, type: resource.Type, action: 'keep', note: 'in the stack already: updated in place' });
+      steps.push({
+        logicalId,
+        type: resource.Type,
+        action: 'keep',
+        note: 'in the stack already: updated in place (the deploy gate stops a replacement)',
+      });
     } else if (regionalNames(resource).some((name) => existing.has(name))) {
       steps.push({
         logicalId,

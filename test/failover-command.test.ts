@@ -5,7 +5,7 @@
 import ServerlessError from 'osls/lib/serverless-error';
 import { describe, expect, it, vi } from 'vitest';
 import Failover from '../plugins/failover';
-import { readServiceState } from './package-stage';
+import { readServiceState, readTemplate } from './package-stage';
 
 const home = 'ap-south-1';
 const secondary = 'ap-southeast-1';
@@ -25,6 +25,10 @@ interface World {
   photosPending?: number;
   /** How long an item written in the secondary takes to be readable at home; Infinity: never. */
   replicationDelayMs: number;
+  /** The home-down alarm's state (OK unless said). */
+  alarmState?: string;
+  /** The control stack: there (default), not deployed yet, or CloudFormation throttling. */
+  controlStack?: 'missing' | 'throttled';
 }
 
 function fakeAws(world: World) {
@@ -38,6 +42,8 @@ function fakeAws(world: World) {
     switch (`${service}.${method}`) {
       case 'CloudFormation.describeStacks':
         expect(options?.region).toBe('us-east-1');
+        if (world.controlStack === 'missing') throw new Error('Stack with id movement-pass-foundation-prod does not exist');
+        if (world.controlStack === 'throttled') throw new Error('Rate exceeded');
         return { Stacks: [{ Outputs: Object.entries(ids).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] };
       case 'Route53.getHealthCheckStatus': {
         const success = world.healthy[params.HealthCheckId] ?? 0;
@@ -48,6 +54,10 @@ function fakeAws(world: World) {
           })),
         };
       }
+      case 'CloudWatch.describeAlarms':
+        expect(options?.region).toBe('us-east-1');
+        expect(params.AlarmNames).toEqual(['movement-pass-prod-failover-home-down']);
+        return { MetricAlarms: [{ AlarmName: params.AlarmNames[0], StateValue: world.alarmState ?? 'OK' }] };
       case 'Route53.getHealthCheck':
         expect(params.HealthCheckId).toBe(ids.FailoverGateId);
         return { HealthCheck: { Id: params.HealthCheckId, HealthCheckConfig: { Type: 'CALCULATED', Inverted: world.gateInverted } } };
@@ -107,7 +117,10 @@ function fakeAws(world: World) {
 function failover(stack: 'prod' | 'prod.us-east-1' | 'alice', world: World, options: Record<string, unknown> = {}) {
   const aws = fakeAws(world);
   const serverless: any = {
-    service: { custom: structuredClone(readServiceState(stack).custom), provider: { stage: stack === 'alice' ? 'alice' : 'prod' } },
+    service: {
+      custom: structuredClone(readServiceState(stack).custom),
+      provider: { stage: stack === 'alice' ? 'alice' : 'prod', compiledCloudFormationTemplate: structuredClone(readTemplate(stack)) },
+    },
     classes: { Error: ServerlessError },
     getProvider: () => aws.provider,
   };
@@ -116,7 +129,7 @@ function failover(stack: 'prod' | 'prod.us-east-1' | 'alice', world: World, opti
   plugin.sleep = async (ms: number) => aws.advance(ms);
   plugin.now = aws.now;
   const printed = () => log.notice.mock.calls.map(([line]) => line).join('\n');
-  return { plugin, aws, log, printed, run: () => plugin.hooks['failover:failover']() };
+  return { plugin, aws, log, printed, serverless, run: () => plugin.hooks['failover:failover']() };
 }
 
 /** After a failover: home is back, the latch closed the gate, the secondary's writes reach home. */
@@ -169,6 +182,14 @@ describe('sls failover --to home', () => {
     expect(aws.calls.filter((call) => call.startsWith('DynamoDB'))).toEqual([]);
   });
 
+  it('refuses while the home-down alarm is not back to OK: opened then, the latch could not close the gate again', async () => {
+    const world = afterOutage({ alarmState: 'ALARM' });
+    await expect(failover('prod', world, { to: 'home' }).run()).rejects.toThrow(
+      /the alarm movement-pass-prod-failover-home-down is ALARM, not OK yet/,
+    );
+    expect(world.gateInverted).toBe(true);
+  });
+
   it('refuses while photos wait to replicate, or home is unhealthy', async () => {
     const pending = afterOutage({ photosPending: 12 });
     await expect(failover('prod', pending, { to: 'home' }).run()).rejects.toThrow(/12 photo operations of ap-southeast-1 still wait/);
@@ -211,25 +232,30 @@ describe('sls failover --to secondary', () => {
 });
 
 describe('a deploy of the failover control stack', () => {
-  it('keeps a closed gate closed, even if the deploy reopened it', async () => {
-    const world = afterOutage();
-    const { plugin, log } = failover('prod.us-east-1', world);
+  const gateConfig = (template: any) => template.Resources.FailoverGate.Properties.HealthCheckConfig;
+
+  it('keeps a closed gate closed: the template it deploys says Inverted, so CloudFormation never opens it', async () => {
+    const { plugin, serverless, log } = failover('prod.us-east-1', afterOutage());
+    expect(gateConfig(serverless.service.provider.compiledCloudFormationTemplate).Inverted).toBe(false);
     await plugin.hooks['before:deploy:deploy']();
-    world.gateInverted = false;
-    await plugin.hooks['after:deploy:deploy']();
-    expect(world.gateInverted).toBe(true);
-    expect(log.warning).toHaveBeenCalledWith(expect.stringMatching(/reopened the failover gate; it is closed again/));
+    expect(gateConfig(serverless.service.provider.compiledCloudFormationTemplate).Inverted).toBe(true);
+    expect(log.notice).toHaveBeenCalledWith(expect.stringMatching(/gate is closed: this deploy keeps it closed/));
   });
 
-  it('leaves an open gate open, and the regions’ deploys alone', async () => {
-    const world = afterOutage({ gateInverted: false });
-    const control = failover('prod.us-east-1', world);
-    await control.plugin.hooks['before:deploy:deploy']();
-    await control.plugin.hooks['after:deploy:deploy']();
-    expect(world.gateInverted).toBe(false);
+  it('leaves an open gate open, a control stack not deployed yet alone, and the regions’ deploys alone', async () => {
+    const open = failover('prod.us-east-1', afterOutage({ gateInverted: false }));
+    await open.plugin.hooks['before:deploy:deploy']();
+    expect(gateConfig(open.serverless.service.provider.compiledCloudFormationTemplate).Inverted).toBe(false);
+    const first = failover('prod.us-east-1', afterOutage({ controlStack: 'missing' }));
+    await first.plugin.hooks['before:deploy:deploy']();
+    expect(gateConfig(first.serverless.service.provider.compiledCloudFormationTemplate).Inverted).toBe(false);
     const region = failover('prod', afterOutage());
     await region.plugin.hooks['before:deploy:deploy']();
-    await region.plugin.hooks['after:deploy:deploy']();
     expect(region.aws.calls).toEqual([]);
+  });
+
+  it('stops the deploy when it cannot tell whether the gate is closed', async () => {
+    const { plugin } = failover('prod.us-east-1', afterOutage({ controlStack: 'throttled' }));
+    await expect(plugin.hooks['before:deploy:deploy']()).rejects.toThrow(/Rate exceeded/);
   });
 });

@@ -24,6 +24,7 @@ describe('the failover operator of prod, as AWS decides', () => {
     ['route53:GetHealthCheckStatus', 'arn:aws:route53:::healthcheck/hc-home', {}, true],
     ['route53:UpdateHealthCheck', 'arn:aws:route53:::healthcheck/hc-gate', {}, true],
     ['cloudwatch:GetMetricData', '*', {}, true],
+    ['cloudwatch:DescribeAlarms', `arn:aws:cloudwatch:us-east-1:${account}:alarm:movement-pass-prod-failover-home-down`, {}, true],
     ['dynamodb:PutItem', table('prod'), marker, true],
     ['dynamodb:GetItem', table('prod', 'applicants'), marker, true],
     ['dynamodb:DeleteItem', table('prod'), marker, true],
