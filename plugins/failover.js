@@ -67,7 +67,17 @@ class Failover {
   /** @returns {FailoverConfig | undefined} */
   get config() {
     const config = this.serverless.service.custom?.movementPassFailover;
-    return config?.enabled ? config : undefined;
+    if (!config?.enabled) return undefined;
+    const missing = ['homeRegion', 'secondaryRegion', 'controlRegion', 'homeDownAlarm', 'gateLogicalId'].filter(
+      (key) => !config[/** @type {keyof FailoverConfig} */ (key)],
+    );
+    if (config.tables.length === 0) missing.push('tables');
+    if (missing.length > 0) {
+      throw this.error(
+        `custom.movementPassFailover of serverless.ts lacks ${missing.join(', ')}. It comes from failoverPluginConfig in resources/failover-control.ts; fix it there.`,
+      );
+    }
+    return config;
   }
 
   /** @param {string} message */

@@ -162,6 +162,13 @@ describe('sls failover: status', () => {
     expect(printed()).toContain('movement-pass-prod-applicants no recent writes');
   });
 
+  it('refuses settings that lack what it acts on, naming the module that makes them', async () => {
+    const broken = failover('prod', afterOutage());
+    broken.serverless.service.custom.movementPassFailover.tables = [];
+    await expect(broken.run()).rejects.toThrow(/movementPassFailover of serverless.ts lacks tables.*resources\/failover-control.ts/);
+    expect(broken.aws.calls).toEqual([]);
+  });
+
   it('explains a stage without failover, and a wrong direction, before any AWS call', async () => {
     const sandbox = failover('alice', afterOutage());
     await expect(sandbox.run()).rejects.toThrow(/Stage "alice" does not fail over/);
