@@ -114,7 +114,7 @@ function fakeAws(world: World) {
   };
 }
 
-function failover(stack: 'prod' | 'prod.us-east-1' | 'alice', world: World, options: Record<string, unknown> = {}) {
+function failover(stack: 'prod' | 'prod.ap-southeast-1' | 'prod.us-east-1' | 'alice', world: World, options: Record<string, unknown> = {}) {
   const aws = fakeAws(world);
   const serverless: any = {
     service: {
@@ -153,6 +153,12 @@ describe('sls failover: status', () => {
     expect(text).toMatch(/gate: CLOSED, traffic held in ap-southeast-1 until `sls failover --stage prod --to home`/);
     expect(text).toContain('movement-pass-prod-applicants 0.8 s, movement-pass-prod-passes 1.2 s; photos pending: 3');
     expect(text).toContain('RTO of the API: about 150 s (90 s for Route 53 to see home fail, 60 s of DNS TTL)');
+  });
+
+  it('runs from the secondary region too, the one that answers while home is down', async () => {
+    const { run, printed } = failover('prod.ap-southeast-1', afterOutage({ healthy: { 'hc-home': 0, 'hc-second': 16 } }));
+    await run();
+    expect(printed()).toContain('public-api answers from ap-southeast-1 (secondary)');
   });
 
   it('says home when home is healthy and the gate open', async () => {
