@@ -10,14 +10,14 @@
 // - alarms on the secondary region's check, and on the latch itself failing: if the latch cannot
 //   close the gate, failback becomes automatic again, and the stage must hear of it.
 // Route 53 Application Recovery Controller would do the gate's job with routing controls, at
-// about 2.50 USD an hour per cluster: some 1,800 USD a month against well under 5 USD for this.
+// about 2.50 USD an hour per cluster: some 1,800 USD a month, against about 10 USD for all of this.
 // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-values.html
 import type { AWS } from '@serverless/typescript';
 import { functionLogGroupExtensions } from './access-logs';
 import { healthPath } from './api-names';
 import { type CfnResource, type Fragment, type Intrinsic, mergeFragments, output, ref, sub } from './cloudformation';
 import { accountPluginConfig, bundling, stageProvider } from './deployment';
-import { stageFunction } from './functions';
+import { functionName, stageFunction } from './functions';
 import { app, physicalName, service } from './names';
 import { alarm, alarmTopic, replicationLatencyThresholdMs } from './observability';
 import { photoBucketName, replicationRuleId } from './photo-replication';
@@ -48,7 +48,10 @@ export const controlOutputs = {
 } as const;
 
 export const latchFunctionName = 'failoverLatch';
-export const homeDownAlarmName = (settings: StageSettings) => physicalName(settings, 'failover-home-down');
+const homeDownAlarm = 'failover-home-down';
+export const homeDownAlarmName = (settings: StageSettings) => physicalName(settings, homeDownAlarm);
+/** The topic the home-down alarm tells the latch through. */
+const failoverTopicName = (settings: StageSettings) => physicalName(settings, 'failover');
 
 function endpointCheck(settings: StageSettings, region: string): CfnResource {
   return {
@@ -89,8 +92,8 @@ export function failoverControl(settings: StageSettings): { fragment: Fragment; 
   }
   const latch = latchFunction(settings);
   const alarms = alarmTopic(settings);
-  const regionDown = (region: string, check: string, description: string, alsoNotify: Intrinsic[] = []) =>
-    alarm(settings, region === home ? 'failover-home-down' : 'failover-secondary-down', {
+  const regionDown = (name: string, check: string, description: string, alsoNotify: Intrinsic[] = []) =>
+    alarm(settings, name, {
       description,
       namespace: 'AWS/Route53',
       metricName: 'HealthCheckStatus',
@@ -126,19 +129,19 @@ export function failoverControl(settings: StageSettings): { fragment: Fragment; 
       FailoverTopic: {
         Type: 'AWS::SNS::Topic',
         Properties: {
-          TopicName: physicalName(settings, 'failover'),
+          TopicName: failoverTopicName(settings),
           DisplayName: `Movement Pass ${settings.stage} failover latch`,
           KmsMasterKeyId: ref('ObservabilityKey'),
         },
       },
       HomeRegionDownAlarm: regionDown(
-        home,
+        homeDownAlarm,
         'HomeHealthCheck',
         `${home} fails its health check: public-api has moved to ${secondary}, and stays there until \`sls failover --stage ${settings.stage} --to home\` (see "Region failure" in docs/runbooks.md).`,
         [ref('FailoverTopic')],
       ),
       SecondaryRegionDownAlarm: regionDown(
-        secondary,
+        'failover-secondary-down',
         'SecondaryHealthCheck',
         `${secondary} fails its health check: a failover now would have nowhere to go.`,
       ),
@@ -147,14 +150,14 @@ export function failoverControl(settings: StageSettings): { fragment: Fragment; 
           'The failover latch failed: after a failover, traffic may return home on its own. Run `sls failover` to see the gate, and close it with --to secondary.',
         namespace: 'AWS/Lambda',
         metricName: 'Errors',
-        dimensions: [{ Name: 'FunctionName', Value: `${service}-${settings.stage}-${latchFunctionName}` }],
+        dimensions: [{ Name: 'FunctionName', Value: functionName(settings, latchFunctionName) }],
         statistic: 'Sum',
       }),
       FailoverTopicDeliveryAlarm: alarm(settings, 'failover-topic-undelivered', {
         description: 'The failover topic could not deliver to the latch: after a failover, traffic may return home on its own.',
         namespace: 'AWS/SNS',
         metricName: 'NumberOfNotificationsFailed',
-        dimensions: [{ Name: 'TopicName', Value: physicalName(settings, 'failover') }],
+        dimensions: [{ Name: 'TopicName', Value: failoverTopicName(settings) }],
         statistic: 'Sum',
       }),
     },
@@ -180,7 +183,7 @@ function latchFunction(settings: StageSettings) {
     environment: { FAILOVER_GATE_ID: ref('FailoverGate'), HOME_DOWN_ALARM_NAME: homeDownAlarmName(settings) },
   });
   return {
-    definition: { ...fn.definition, events: [{ sns: { arn: ref('FailoverTopic'), topicName: physicalName(settings, 'failover') } }] },
+    definition: { ...fn.definition, events: [{ sns: { arn: ref('FailoverTopic'), topicName: failoverTopicName(settings) } }] },
     fragment: fn.fragment,
   };
 }
