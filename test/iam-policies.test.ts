@@ -160,6 +160,21 @@ describe('the execution role (iam/execution-role.json)', () => {
     );
   });
 
+  it("makes each region's health hostname, never the records or domain of public-api itself", async () => {
+    const names = (name: string) => ({ 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [name] });
+    const zone = 'arn:aws:route53:::hostedzone/Z123';
+    expect(await asExecutionRole('route53:ChangeResourceRecordSets', zone, names('public-api-ap-south-1.movement-pass.com'))).toBe(
+      'Allowed',
+    );
+    expect(await asExecutionRole('route53:ChangeResourceRecordSets', zone, names('public-api.movement-pass.com'))).not.toBe('Allowed');
+    const domains = 'arn:aws:apigateway:ap-south-1::/domainnames';
+    expect(await asExecutionRole('apigateway:POST', `${domains}/public-api-ap-south-1.movement-pass.com/basepathmappings`)).toBe('Allowed');
+    expect(await asExecutionRole('apigateway:DELETE', `${domains}/public-api.movement-pass.com`)).not.toBe('Allowed');
+    expect(await asExecutionRole('apigateway:PATCH', `${domains}/public-api.movement-pass.com/basepathmappings/foundation`)).not.toBe(
+      'Allowed',
+    );
+  });
+
   it("reads and writes none of its own stage's data", async () => {
     const table = `arn:aws:dynamodb:ap-south-1:${account}:table/movement-pass-alice-passes`;
     for (const action of ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']) {
